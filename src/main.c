@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * pvmmap: move or copy memory mappings between live processes.
+ *
+ * main.c is the thin caller: it turns argv into a request, gathers the facts,
+ * has the planner decide and the reporter speak, and maps the outcome to the
+ * contract's exit status.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "plan.h"
+#include "proc.h"
+#include "report.h"
+
+enum exit_status {
+	EXIT_DONE = 0,
+	EXIT_REFUSED = 1,
+	EXIT_USAGE = 2,
+	EXIT_PROCESS = 3,
+	EXIT_ROLLED_BACK = 4,
+	EXIT_LEFT_OVER = 5,
+};
+
+const char *argp_program_version = "pvmmap " PVMMAP_VERSION;
+const char *argp_program_bug_address = NULL;
+
+/* Option keys without a short form. */
+enum {
+	OPT_USAGE = 0x100, OPT_VERSION, OPT_FOR, OPT_AT, OPT_REPLACE, OPT_PARTIAL,
+	OPT_JSON, OPT_TIMEOUT, OPT_CROSS_USER, OPT_PROGRESS, OPT_NO_PROGRESS,
+};
+
+struct cli {
+	struct request req;
+	bool help_done;          /* --help, --usage or --version printed */
+	const char *cmd;
+	char **rest;             /* argv from the command name on */
+	int nrest;
+	int nargs;               /* positional arguments seen by the command */
+	long page_size;
+};
+
+/* ---- the command line ------------------------------------------------------ */
+
+static int usage_errno(struct argp_state *st, const char *what, const char *arg, int err)
+{
+	argp_error(st, "%s '%s': %s", what, arg,
+		   err == -ERANGE ? "out of range" : "not a valid number");
+	return EINVAL;
+}
+
+static int opt_common(int key, struct argp_state *st, struct cli *c)
+{
+	switch (key) {
+	case 'h':
+		argp_state_help(st, stdout, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
+		c->help_done = true;
+		return 0;
+	case OPT_USAGE:
+		argp_state_help(st, stdout, ARGP_HELP_USAGE);
+		c->help_done = true;
+		return 0;
+	case OPT_JSON:
+		c->req.json = true;
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static int parse_addr_arg(struct argp_state *st, struct cli *c, const char *what, const char *arg,
+			  uint64_t *out)
+{
+	int r = parse_u64(arg, out);
+	if (r)
+		return usage_errno(st, what, arg, r);
+	if (*out & (uint64_t)(c->page_size - 1)) {
+		argp_error(st, "%s '%s' is not page aligned (pages are %ld bytes)", what, arg, c->page_size);
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int parse_positional(struct argp_state *st, struct cli *c, const char *arg)
+{
+	struct request *req = &c->req;
+	int r;
+
+	switch (c->nargs++) {
+	case 0:
+		r = parse_pid(arg, &req->pid);
+		return r ? usage_errno(st, "PID", arg, r) : 0;
+	case 1:
+		req->has_range = true;
+		req->len = (uint64_t)c->page_size;
+		return parse_addr_arg(st, c, "address", arg, &req->addr);
+	case 2:
+		r = parse_len(arg, &req->len);
+		if (r)
+			return usage_errno(st, "length", arg, r);
+		if (req->len == 0) {
+			argp_error(st, "length '%s' is zero", arg);
+			return EINVAL;
+		}
+		/* mmap rounds a length up to whole pages; so does pvmmap. */
+		if (req->len > UINT64_MAX - (uint64_t)(c->page_size - 1)) {
+			argp_error(st, "length '%s' is too large", arg);
+			return EINVAL;
+		}
+		req->len = (req->len + (uint64_t)c->page_size - 1) & ~(uint64_t)(c->page_size - 1);
+		return 0;
+	}
+	argp_error(st, "unexpected argument '%s'", arg);
+	return EINVAL;
+}
+
+static int check_complete(struct argp_state *st, struct cli *c)
+{
+	struct request *req = &c->req;
+	int need = req->op == OP_MAPS ? 1 : 3;
+	static const char *const names[] = { "PID", "ADDR", "LEN" };
+
+	if (c->help_done)
+		return 0;
+	if (c->nargs < need) {
+		argp_error(st, "missing %s", names[c->nargs]);
+		return EINVAL;
+	}
+	if (req->op != OP_MAPS && !req->pid2) {
+		argp_error(st, "missing --to PID2 (the process that receives the range)");
+		return EINVAL;
+	}
+	if (req->has_range) {
+		if (req->addr > UINT64_MAX - req->len) {
+			argp_error(st, "the range 0x%llx + 0x%llx passes the end of the address space",
+				   (unsigned long long)req->addr, (unsigned long long)req->len);
+			return EINVAL;
+		}
+		req->range_end = req->addr + req->len;
+	}
+	if (!req->at_any && req->at != ADDR_NONE && req->has_range && req->at > UINT64_MAX - req->len) {
+		argp_error(st, "--at 0x%llx + the length passes the end of the address space",
+			   (unsigned long long)req->at);
+		return EINVAL;
+	}
+	return 0;
+}
+
+static error_t parse_cmd_opt(int key, char *arg, struct argp_state *st)
+{
+	struct cli *c = st->input;
+	struct request *req = &c->req;
+	int r = opt_common(key, st, c);
+
+	if (r != ARGP_ERR_UNKNOWN)
+		return r;
+	switch (key) {
+	case 't':
+		r = parse_pid(arg, &req->pid2);
+		return r ? usage_errno(st, "--to", arg, r) : 0;
+	case OPT_FOR:
+		if (strcmp(arg, "move") == 0)
+			req->for_op = OP_MOVE;
+		else if (strcmp(arg, "copy") == 0)
+			req->for_op = OP_COPY;
+		else {
+			argp_error(st, "--for '%s': expected move or copy", arg);
+			return EINVAL;
+		}
+		return 0;
+	case OPT_AT:
+		if (strcmp(arg, "any") == 0) {
+			req->at_any = true;
+			req->at = ADDR_NONE;
+			return 0;
+		}
+		req->at_any = false;
+		return parse_addr_arg(st, c, "--at", arg, &req->at);
+	case OPT_REPLACE: req->replace = true; return 0;
+	case OPT_PARTIAL: req->partial = true; return 0;
+	case 'n': req->dry_run = true; return 0;
+	case 'q': req->quiet = true; return 0;
+	case OPT_CROSS_USER: req->allow_cross_user = true; return 0;
+	case OPT_PROGRESS: req->progress = 1; return 0;
+	case OPT_NO_PROGRESS: req->progress = 0; return 0;
+	case OPT_TIMEOUT:
+		r = parse_seconds(arg, &req->timeout_s);
+		if (r) {
+			argp_error(st, "--timeout '%s': expected seconds, more than 0 and at most 86400", arg);
+			return EINVAL;
+		}
+		return 0;
+	case ARGP_KEY_ARG:
+		return parse_positional(st, c, arg);
+	case ARGP_KEY_END:
+		return check_complete(st, c);
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const struct argp_option maps_options[] = {
+	{ "to", 't', "PID2", 0, "Also apply the rules of a target process", 0 },
+	{ "for", OPT_FOR, "move|copy", 0, "Give the verdicts for move (default) or copy", 0 },
+	{ "json", OPT_JSON, NULL, 0, "Print one JSON document", 0 },
+	{ "help", 'h', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ 0 }
+};
+
+static const struct argp_option transfer_options[] = {
+	{ "to", 't', "PID2", 0, "The process that receives the range (required)", 0 },
+	{ "at", OPT_AT, "ADDR2|any", 0, "Where the range starts in the target (default: the same address)", 0 },
+	{ "replace", OPT_REPLACE, NULL, 0, "Replace what the target maps in the destination", 0 },
+	{ "partial", OPT_PARTIAL, NULL, 0, "Do what can be done, report the rest", 0 },
+	{ "dry-run", 'n', NULL, 0, "Check and print the plan; change nothing, stop nothing", 0 },
+	{ "json", OPT_JSON, NULL, 0, "Print one JSON document", 0 },
+	{ "timeout", OPT_TIMEOUT, "SECONDS", 0, "Longest wait for a process to stop (default 10)", 0 },
+	{ "allow-cross-user", OPT_CROSS_USER, NULL, 0, "Permit source and target of different users", 0 },
+	{ "progress", OPT_PROGRESS, NULL, 0, "Show progress on stderr", 0 },
+	{ "no-progress", OPT_NO_PROGRESS, NULL, 0, "Never show progress", 0 },
+	{ "quiet", 'q', NULL, 0, "Print nothing on success", 0 },
+	{ "help", 'h', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ 0 }
+};
+
+static const struct argp maps_argp = {
+	maps_options, parse_cmd_opt, "PID [ADDR [LEN]]",
+	"List PID's mappings and what a move (or copy) would do with each.\v"
+	"ADDR is hex (0x...) or decimal and page aligned; LEN takes K, M, G, T "
+	"(or KiB, MiB, GiB, TiB) and defaults to one page.  Read-only: never "
+	"stops or attaches to a process.", NULL, NULL, NULL
+};
+
+static const struct argp move_argp = {
+	transfer_options, parse_cmd_opt, "PID ADDR LEN --to PID2",
+	"Move [ADDR, ADDR+LEN) of PID into PID2; PID no longer maps it afterwards.\v"
+	"See pvmmap(1) for what moves how, and for every reason of a refusal.",
+	NULL, NULL, NULL
+};
+
+static const struct argp copy_argp = {
+	transfer_options, parse_cmd_opt, "PID ADDR LEN --to PID2",
+	"Copy [ADDR, ADDR+LEN) of PID into PID2; shared memory stays shared.\v"
+	"See pvmmap(1) for what moves how, and for every reason of a refusal.",
+	NULL, NULL, NULL
+};
+
+static const struct argp_option root_options[] = {
+	{ "help", 'h', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ "version", OPT_VERSION, NULL, 0, "Print the program version", -1 },
+	{ 0 }
+};
+
+static error_t parse_root_opt(int key, char *arg, struct argp_state *st)
+{
+	struct cli *c = st->input;
+	int r = opt_common(key, st, c);
+
+	if (r != ARGP_ERR_UNKNOWN)
+		return r;
+	switch (key) {
+	case OPT_VERSION:
+		printf("%s\n", argp_program_version);
+		c->help_done = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		/* The command: the rest of argv belongs to its own parser. */
+		c->cmd = arg;
+		c->rest = &st->argv[st->next - 1];
+		c->nrest = st->argc - st->next + 1;
+		st->next = st->argc;
+		return 0;
+	case ARGP_KEY_END:
+		if (!c->cmd && !c->help_done) {
+			argp_error(st, "missing command (maps, move or copy)");
+			return EINVAL;
+		}
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const struct argp root_argp = {
+	root_options, parse_root_opt, "COMMAND [ARGS...]",
+	"Move or copy memory mappings between live processes.\v"
+	"Commands:\n"
+	"  maps PID [ADDR [LEN]]     list the mappings and whether/how each can move\n"
+	"  move PID ADDR LEN --to PID2   hand the range over; PID loses it\n"
+	"  copy PID ADDR LEN --to PID2   duplicate it; shared memory stays shared\n"
+	"\n`pvmmap COMMAND --help' describes each command's options.",
+	NULL, NULL, NULL
+};
+
+/*
+ * argp reports errors in two lines (the error, then "Try --help"); the
+ * contract wants one line naming the bad argument, and --json wants it in
+ * the document.  So argp and getopt write into a buffer while parsing, and
+ * the first line of it is the message.
+ */
+static int run_argp(const struct argp *argp, int argc, char **argv, struct cli *c,
+		    char *msg, size_t mlen)
+{
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *saved = stderr;
+	FILE *mem = open_memstream(&buf, &blen);
+	int r;
+
+	if (!mem)
+		return -ENOMEM;
+	stderr = mem;
+	r = argp_parse(argp, argc, argv, ARGP_IN_ORDER | ARGP_NO_HELP | ARGP_NO_EXIT, NULL, c);
+	stderr = saved;
+	fclose(mem);
+	if (r) {
+		size_t n = buf ? strcspn(buf, "\n") : 0;
+		snprintf(msg, mlen, "%.*s", (int)n, n ? buf : "invalid command line");
+	}
+	free(buf);
+	return r ? -EINVAL : 0;
+}
+
+static int parse_cli(int argc, char **argv, struct cli *c, char *msg, size_t mlen)
+{
+	static char name[32];
+	const struct argp *cmd_argp;
+	int r;
+
+	c->page_size = sysconf(_SC_PAGESIZE);
+	c->req.at = ADDR_NONE;
+	c->req.for_op = OP_MOVE;
+	c->req.progress = -1;
+	c->req.timeout_s = 10;
+
+	/* Messages say "pvmmap", however it was invoked. */
+	argv[0] = name;
+	snprintf(name, sizeof(name), "pvmmap");
+	r = run_argp(&root_argp, argc, argv, c, msg, mlen);
+	if (r || c->help_done)
+		return r;
+	if (strcmp(c->cmd, "maps") == 0) {
+		c->req.op = OP_MAPS;
+		cmd_argp = &maps_argp;
+	} else if (strcmp(c->cmd, "move") == 0) {
+		c->req.op = OP_MOVE;
+		cmd_argp = &move_argp;
+	} else if (strcmp(c->cmd, "copy") == 0) {
+		c->req.op = OP_COPY;
+		cmd_argp = &copy_argp;
+	} else {
+		snprintf(msg, mlen, "pvmmap: unknown command '%s' (expected maps, move or copy)", c->cmd);
+		return -EINVAL;
+	}
+	/* "pvmmap move: ..." in messages and help. */
+	snprintf(name, sizeof(name), "pvmmap %s", c->cmd);
+	c->rest[0] = name;
+	return run_argp(cmd_argp, c->nrest, c->rest, c, msg, mlen);
+}
+
+/* ---- running a request --------------------------------------------------- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A fact-gathering failure as the contract's per-process reason. */
+static void facts_error(struct report_error *e, pid_t pid, int err)
+{
+	const struct reason_info *ri;
+
+	if (err == -ESRCH)
+		ri = reason_info(R_NO_SUCH_PROCESS);
+	else if (err == -EACCES || err == -EPERM)
+		ri = reason_info(R_PTRACE_DENIED);
+	else
+		ri = NULL;
+	if (ri) {
+		e->code = ri->code;
+		e->hint = ri->hint;
+		snprintf(e->message, sizeof(e->message), "%s (process %d%s%s)", ri->sentence, pid,
+			 err == -ESRCH ? "" : ": ", err == -ESRCH ? "" : strerror(-err));
+	} else {
+		e->code = "error";
+		e->hint = NULL;
+		snprintf(e->message, sizeof(e->message), "cannot read the facts of process %d: %s", pid,
+			 strerror(-err));
+	}
+}
+
+/* Measure the pages of VMAs cut by the range edges, for exact rss figures. */
+static void measure_edges(struct proc_facts *pf, const struct request *req)
+{
+	uint64_t cut[2] = { req->addr, req->range_end };
+
+	for (int i = 0; i < 2; i++) {
+		const struct vma *v = vma_find(&pf->vmas, cut[i] - (uint64_t)i);
+		struct residency *r = &pf->edges[i];
+		if (!v || v->start >= req->range_end || v->end <= req->addr)
+			continue;
+		r->start = v->start < req->addr ? req->addr : v->start;
+		r->end = v->end > req->range_end ? req->range_end : v->end;
+		if (r->start == v->start && r->end == v->end)
+			continue;
+		r->known = proc_range_residency(pf, r->start, r->end, &r->rss, &r->swap) == 0;
+	}
+}
+
+static int exit_status(const struct request *req, const struct plan *p)
+{
+	struct plan_summary s;
+
+	if (p->error.reason)
+		return EXIT_PROCESS;
+	if (req->op == OP_MAPS)
+		return EXIT_DONE;
+	plan_summarise(p, &s);
+	if (s.failed || s.rolled_back)
+		return EXIT_ROLLED_BACK;
+	return s.refused ? EXIT_REFUSED : EXIT_DONE;
+}
+
+static void emit(const struct report *r)
+{
+	if (r->req->json)
+		report_json(stdout, r);
+	else
+		report_text(stdout, stderr, r);
+}
+
+static int run(struct cli *c)
+{
+	struct request *req = &c->req;
+	struct sys_facts sf;
+	struct proc_facts src = { .procfd = -1 }, tgt = { .procfd = -1 };
+	struct plan plan = { 0 };
+	struct report_error err = { 0 };
+	struct report rep = { .req = req, .elapsed_s = -1, .paused_s = -1 };
+	double t0 = now_s();
+	int status = EXIT_PROCESS;
+	int r;
+
+	r = sys_facts_read(&sf);
+	if (r) {
+		facts_error(&err, getpid(), r);
+		goto report;
+	}
+	r = proc_facts_read(req->pid, true, &src);
+	if (r) {
+		facts_error(&err, req->pid, r);
+		goto report;
+	}
+	rep.src = &src;
+	if (req->pid2 && req->pid2 != req->pid) {
+		r = proc_facts_read(req->pid2, true, &tgt);
+		if (r) {
+			facts_error(&err, req->pid2, r);
+			goto report;
+		}
+		rep.tgt = &tgt;
+	} else if (req->pid2) {
+		rep.tgt = &src;
+	}
+	if (req->has_range && req->op != OP_MAPS)
+		measure_edges(&src, req);
+
+	r = plan_make(&sf, &src, rep.tgt, req, &plan);
+	if (r) {
+		snprintf(err.message, sizeof(err.message), "cannot make the plan: %s", strerror(-r));
+		err.code = "error";
+		goto report;
+	}
+	rep.plan = &plan;
+	status = exit_status(req, &plan);
+	rep.paused_s = 0; /* a listing or a dry run stops nothing */
+
+report:
+	if (err.code)
+		rep.error = &err;
+	rep.elapsed_s = now_s() - t0;
+	emit(&rep);
+	plan_free(&plan);
+	proc_facts_free(&tgt);
+	proc_facts_free(&src);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	char msg[512];
+	int r;
+
+	r = parse_cli(argc, argv, &c, msg, sizeof(msg));
+	if (r) {
+		bool json = false;
+		for (int i = 1; i < argc; i++)
+			json |= strcmp(argv[i], "--json") == 0;
+		if (json) {
+			struct report_error e = { .code = "usage", .hint = "see pvmmap --help" };
+			struct report rep = { .req = &c.req, .error = &e, .elapsed_s = -1, .paused_s = -1 };
+			snprintf(e.message, sizeof(e.message), "%s", msg);
+			report_json(stdout, &rep);
+		}
+		fprintf(stderr, "%s\n", msg);
+		return EXIT_USAGE;
+	}
+	if (c.help_done)
+		return EXIT_DONE;
+	if (c.req.op != OP_MAPS && !c.req.dry_run) {
+		/* Transfers arrive with the ptrace engine; until then say so
+		 * plainly rather than pretend. */
+		fprintf(stderr, "pvmmap %s: this version can only plan transfers: add --dry-run\n", c.cmd);
+		return EXIT_USAGE;
+	}
+	return run(&c);
+}

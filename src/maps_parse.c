@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * /proc/PID/smaps: the text the kernel prints, turned into struct vma.
+ *
+ * The format comes from fs/proc/task_mmu.c (show_map_vma, show_smap,
+ * show_smap_vma_flags).  The parser believes a line only when it has exactly
+ * the shape the kernel gives it; anything else marks the VMA it falls in as
+ * malformed, so the planner refuses it rather than acting on a guess.  The
+ * input is fuzzed: every read is bounded by the length, never by a NUL.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vma.h"
+
+static const char vmflag_names[VMF__COUNT][3] = {
+	[VMF_RD] = "rd", [VMF_WR] = "wr", [VMF_EX] = "ex", [VMF_SH] = "sh",
+	[VMF_MR] = "mr", [VMF_MW] = "mw", [VMF_ME] = "me", [VMF_MS] = "ms",
+	[VMF_GD] = "gd", [VMF_PF] = "pf", [VMF_GU] = "gu", [VMF_LO] = "lo",
+	[VMF_IO] = "io", [VMF_SR] = "sr", [VMF_RR] = "rr", [VMF_DC] = "dc",
+	[VMF_DE] = "de", [VMF_AC] = "ac", [VMF_NR] = "nr", [VMF_HT] = "ht",
+	[VMF_SF] = "sf", [VMF_AR] = "ar", [VMF_WF] = "wf", [VMF_DD] = "dd",
+	[VMF_SD] = "sd", [VMF_MM] = "mm", [VMF_HG] = "hg", [VMF_NH] = "nh",
+	[VMF_MG] = "mg", [VMF_BT] = "bt", [VMF_MT] = "mt", [VMF_UM] = "um",
+	[VMF_UW] = "uw", [VMF_UI] = "ui", [VMF_SS] = "ss", [VMF_SL] = "sl",
+	[VMF_LF] = "lf", [VMF_DP] = "dp",
+	[VMF_DW] = "dw", [VMF_NL] = "nl", [VMF_MP] = "mp", [VMF_OT] = "ot",
+};
+
+const char *vmflag_name(enum vmflag f)
+{
+	if ((unsigned)f >= VMF__COUNT)
+		return NULL;
+	return vmflag_names[f];
+}
+
+/* The flag of the two bytes at @s (not NUL terminated), or -1. */
+static int vmflag_lookup(const char *s)
+{
+	for (int f = 0; f < VMF__COUNT; f++)
+		if (vmflag_names[f][0] == s[0] && vmflag_names[f][1] == s[1])
+			return f;
+	return -1;
+}
+
+int vmflag_from_name(const char *two)
+{
+	if (!two || !two[0] || !two[1] || two[2])
+		return -1;
+	return vmflag_lookup(two);
+}
+
+void vma_list_free(struct vma_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+/* ---- lexing: a bounded cursor over one line ---- */
+
+struct cur {
+	const char *s;
+	size_t n, i;
+};
+
+static bool at_end(const struct cur *c)
+{
+	return c->i >= c->n;
+}
+
+static bool lit(struct cur *c, char ch)
+{
+	if (at_end(c) || c->s[c->i] != ch)
+		return false;
+	c->i++;
+	return true;
+}
+
+static size_t skip_blanks(struct cur *c)
+{
+	size_t from = c->i;
+
+	while (!at_end(c) && (c->s[c->i] == ' ' || c->s[c->i] == '\t'))
+		c->i++;
+	return c->i - from;
+}
+
+/* The kernel prints hex in lower case (seq_put_hex_ll uses hex_asc). */
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+static bool hex64(struct cur *c, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t from = c->i;
+	int d;
+
+	while (!at_end(c) && (d = hexval(c->s[c->i])) >= 0) {
+		if (v > UINT64_MAX >> 4)
+			return false;
+		v = v << 4 | (unsigned)d;
+		c->i++;
+	}
+	*out = v;
+	return c->i > from;
+}
+
+static bool dec64(struct cur *c, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t from = c->i;
+
+	while (!at_end(c) && c->s[c->i] >= '0' && c->s[c->i] <= '9') {
+		unsigned d = (unsigned)(c->s[c->i] - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+		c->i++;
+	}
+	*out = v;
+	return c->i > from;
+}
+
+static bool hex32(struct cur *c, unsigned *out)
+{
+	uint64_t v;
+
+	if (!hex64(c, &v) || v > UINT_MAX)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+static bool perms(struct cur *c, char out[5])
+{
+	static const char yes[] = "rwx", no[] = "---";
+
+	if (c->n - c->i < 4)
+		return false;
+	for (int k = 0; k < 3; k++) {
+		char ch = c->s[c->i + k];
+
+		if (ch != yes[k] && ch != no[k])
+			return false;
+	}
+	if (c->s[c->i + 3] != 'p' && c->s[c->i + 3] != 's')
+		return false;
+	memcpy(out, c->s + c->i, 4);
+	out[4] = '\0';
+	c->i += 4;
+	return true;
+}
+
+/* ---- the header line ---- */
+
+/*
+ * "start-end perms offset major:minor inode[ padding name]".  Since 4.x the
+ * kernel ends the prefix with a space and seq_pad()s to column 73 before the
+ * name, so an anonymous VMA's line ends in a space; older kernels and the
+ * hand-made files in tests do not, so both are accepted.  The name is the
+ * rest of the line, byte for byte: d_path() names may hold spaces, and
+ * seq_path() escapes only '\n' (as "\012"), which is kept as printed.
+ */
+static bool parse_header(const char *s, size_t n, struct vma *v, size_t *name_at)
+{
+	struct cur c = { s, n, 0 };
+
+	if (!hex64(&c, &v->start) || !lit(&c, '-') || !hex64(&c, &v->end) ||
+	    !lit(&c, ' ') || !perms(&c, v->perms) || !lit(&c, ' ') ||
+	    !hex64(&c, &v->offset) || !lit(&c, ' ') ||
+	    !hex32(&c, &v->dev_major) || !lit(&c, ':') ||
+	    !hex32(&c, &v->dev_minor) || !lit(&c, ' ') ||
+	    !dec64(&c, &v->inode))
+		return false;
+	if (!at_end(&c) && c.s[c.i] != ' ')
+		return false;
+	while (!at_end(&c) && c.s[c.i] == ' ')
+		c.i++;
+	*name_at = c.i;
+	return true;
+}
+
+/* ---- key lines ---- */
+
+enum key_kind { K_KB, K_PKEY, K_THP, K_VMFLAGS };
+
+struct key {
+	const char *name;
+	enum key_kind kind;
+	size_t off;             /* of the uint64_t field, for K_KB */
+};
+
+#define KB(name, field) { name, K_KB, offsetof(struct vma, field) }
+
+/* "Size" is not here: end - start says it, and says it without rounding. */
+static const struct key keys[] = {
+	KB("KernelPageSize", kernel_page_size),
+	KB("MMUPageSize", mmu_page_size),
+	KB("Rss", rss),
+	KB("Pss", pss),
+	KB("Anonymous", anonymous),
+	KB("AnonHugePages", anon_huge),
+	KB("Swap", swap),
+	KB("Locked", locked),
+	KB("Shared_Hugetlb", shared_hugetlb),
+	KB("Private_Hugetlb", private_hugetlb),
+	{ "ProtectionKey", K_PKEY, 0 },
+	{ "THPeligible", K_THP, 0 },
+	{ "VmFlags", K_VMFLAGS, 0 },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static int key_lookup(const char *s, size_t n)
+{
+	for (size_t k = 0; k < NKEYS; k++)
+		if (strlen(keys[k].name) == n && !memcmp(keys[k].name, s, n))
+			return (int)k;
+	return -1;
+}
+
+static bool is_key_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+/* "   1234 kB": SEQ_PUT_DEC pads the number to width 8, never omits it. */
+static bool value_kb(struct cur *c, uint64_t *out)
+{
+	uint64_t kb;
+
+	if (!skip_blanks(c) || !dec64(c, &kb))
+		return false;
+	if (!lit(c, ' ') || !lit(c, 'k') || !lit(c, 'B') || !at_end(c))
+		return false;
+	return !__builtin_mul_overflow(kb, 1024, out);
+}
+
+static bool value_dec(struct cur *c, uint64_t max, uint64_t *out)
+{
+	return skip_blanks(c) && dec64(c, out) && at_end(c) && *out <= max;
+}
+
+/*
+ * Two-letter codes separated by single spaces, with a trailing space (the
+ * kernel prints "xx " per flag).  A bit with no mnemonic prints "??", which
+ * lands in unknown_vmflag like any code newer than this table.
+ */
+static bool value_vmflags(struct cur *c, struct vma *v)
+{
+	bool ok = true;
+
+	while (!at_end(c)) {
+		size_t from = c->i;
+		int f;
+
+		if (lit(c, ' '))
+			continue;
+		while (!at_end(c) && c->s[c->i] != ' ')
+			c->i++;
+		if (c->i - from != 2) {
+			ok = false;
+			continue;
+		}
+		f = vmflag_lookup(c->s + from);
+		if (f < 0)
+			v->unknown_vmflag = true;
+		else if (v->vmflags & (UINT64_C(1) << f))
+			ok = false;
+		else
+			v->vmflags |= UINT64_C(1) << f;
+	}
+	v->has_vmflags = true;
+	return ok;
+}
+
+static bool key_value(const struct key *k, struct cur *c, struct vma *v)
+{
+	uint64_t x;
+
+	switch (k->kind) {
+	case K_KB:
+		if (!value_kb(c, &x))
+			return false;
+		memcpy((char *)v + k->off, &x, sizeof(x));
+		return true;
+	case K_PKEY:
+		if (!value_dec(c, INT_MAX, &x))
+			return false;
+		v->pkey = (int)x;
+		return true;
+	case K_THP:
+		if (!value_dec(c, 1, &x))
+			return false;
+		v->thp_eligible = (int)x;
+		return true;
+	case K_VMFLAGS:
+		return value_vmflags(c, v);
+	}
+	return false;
+}
+
+/* ---- the parser ---- */
+
+struct parser {
+	struct vma_list *l;
+	uint64_t hi;            /* highest end of the VMAs so far */
+	uint32_t seen;          /* keys[] bits seen in the current VMA */
+	bool any_vmflags;
+};
+
+static struct vma *current(struct parser *p)
+{
+	return p->l->n ? &p->l->v[p->l->n - 1] : NULL;
+}
+
+/* A key line of the current VMA: false when it cannot be trusted. */
+static bool parse_key(struct parser *p, struct vma *v, const char *s, size_t n)
+{
+	struct cur c = { s, n, 0 };
+	int k;
+
+	while (!at_end(&c) && is_key_char(s[c.i]))
+		c.i++;
+	if (!c.i || !lit(&c, ':'))
+		return false;
+	k = key_lookup(s, c.i - 1);
+	if (k < 0)
+		return true;
+	/* The kernel prints each key once; twice means a header was lost. */
+	if (p->seen & (UINT32_C(1) << k))
+		return false;
+	p->seen |= UINT32_C(1) << k;
+	if (keys[k].kind == K_VMFLAGS)
+		p->any_vmflags = true;
+	return key_value(&keys[k], &c, v);
+}
+
+static int grow(struct vma_list *l)
+{
+	size_t cap = l->cap ? l->cap : 32;
+	struct vma *nv;
+
+	if (l->n < l->cap)
+		return 0;
+	if (l->cap) {
+		if (l->cap > SIZE_MAX / 2 / sizeof(*nv))
+			return -ENOMEM;
+		cap = l->cap * 2;
+	}
+	nv = realloc(l->v, cap * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	l->v = nv;
+	l->cap = cap;
+	return 0;
+}
+
+static int push_vma(struct parser *p, struct vma *v, const char *name, size_t len)
+{
+	int err = grow(p->l);
+
+	if (err)
+		return err;
+	v->name = malloc(len + 1);
+	if (!v->name)
+		return -ENOMEM;
+	memcpy(v->name, name, len);
+	v->name[len] = '\0';
+	/* d_path() never yields a NUL; one here means the text is not smaps. */
+	if (memchr(name, '\0', len))
+		v->malformed = true;
+	if (v->start >= v->end) {
+		v->malformed = true;
+	} else {
+		if (v->start < p->hi)
+			v->malformed = true;
+		if (v->end > p->hi)
+			p->hi = v->end;
+	}
+	p->l->v[p->l->n++] = *v;
+	p->seen = 0;
+	return 0;
+}
+
+/*
+ * One line, without its '\n'.  @cut: it had none, so it is the last and may
+ * have been cut short.
+ */
+static int parse_line(struct parser *p, const char *s, size_t n, bool cut)
+{
+	struct vma v = { .pkey = -1, .thp_eligible = -1 };
+	struct vma *cv;
+	size_t name_at;
+	int err;
+
+	if (parse_header(s, n, &v, &name_at)) {
+		v.malformed = cut;
+		err = push_vma(p, &v, s + name_at, n - name_at);
+		return err;
+	}
+	cv = current(p);
+	if (!cv)
+		return 0;
+	/*
+	 * VmFlags has been the last line of every VMA since 3.8: after it, a
+	 * cut line is the beginning of a VMA that was lost, not part of this.
+	 */
+	if (cut && cv->has_vmflags)
+		return 0;
+	if (!parse_key(p, cv, s, n) || cut)
+		cv->malformed = true;
+	return 0;
+}
+
+/*
+ * The kernel prints VmFlags for every VMA or (before 3.8) for none; a VMA
+ * without it among VMAs with it was cut off at a line boundary.
+ */
+static void finish(struct parser *p)
+{
+	if (!p->any_vmflags)
+		return;
+	for (size_t i = 0; i < p->l->n; i++)
+		if (!p->l->v[i].has_vmflags)
+			p->l->v[i].malformed = true;
+}
+
+int smaps_parse(const char *text, size_t len, struct vma_list *out)
+{
+	struct parser p = { .l = out };
+	size_t pos = 0;
+
+	if (!text)
+		len = 0;
+	while (pos < len) {
+		const char *s = text + pos;
+		const char *nl = memchr(s, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - s) : len - pos;
+		int err = parse_line(&p, s, n, !nl);
+
+		if (err) {
+			vma_list_free(out);
+			return err;
+		}
+		pos += n + (nl ? 1 : 0);
+	}
+	finish(&p);
+	return 0;
+}
+
+/* ---- reading it ---- */
+
+#define PF_KTHREAD 0x00200000   /* include/linux/sched.h, stable since 2.6 */
+
+/*
+ * An empty smaps means no mm: a kernel thread (fine, nothing mapped), or a
+ * process that has exited and not been reaped yet (a zombie; once reaped,
+ * openat() itself fails with ESRCH).  /proc/PID/stat tells them apart.
+ */
+static int empty_smaps(int procfd)
+{
+	char buf[1024], state;
+	unsigned flags;
+	const char *rp;
+	ssize_t r;
+	int fd;
+
+	fd = openat(procfd, "stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ESRCH;
+	do
+		r = read(fd, buf, sizeof(buf) - 1);
+	while (r < 0 && errno == EINTR);
+	close(fd);
+	if (r <= 0)
+		return -ESRCH;
+	buf[r] = '\0';
+	/* comm may hold ") " itself: the last ')' ends it. */
+	rp = strrchr(buf, ')');
+	if (!rp || sscanf(rp + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
+		return -ESRCH;
+	if ((flags & PF_KTHREAD) && state != 'Z' && state != 'X')
+		return 0;
+	return -ESRCH;
+}
+
+/* The whole file: smaps can be many MB, and seq_file hands it out in pieces. */
+static int read_all(int fd, char **bufp, size_t *lenp)
+{
+	size_t len = 0, cap = 64 * 1024;
+	char *buf, *nb;
+	ssize_t r;
+	int err;
+
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			err = -ENOMEM;
+			if (cap > SIZE_MAX / 2)
+				goto out_free;
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				goto out_free;
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r == 0)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			goto out_free;
+		}
+		len += (size_t)r;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+out_free:
+	free(buf);
+	return err;
+}
+
+int smaps_read(int procfd, struct vma_list *out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, err;
+
+	/* Once the process is reaped, this fails with ESRCH itself (6.18). */
+	fd = openat(procfd, "smaps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Reaped between open and read: read() fails with ESRCH (m_start). */
+	err = read_all(fd, &buf, &len);
+	if (err)
+		goto out_close;
+	/* Exited after open: read() gives EOF at once, like a zombie's. */
+	if (len == 0) {
+		err = empty_smaps(procfd);
+		goto out_free;
+	}
+	err = smaps_parse(buf, len, out);
+out_free:
+	free(buf);
+out_close:
+	close(fd);
+	return err;
+}
+
+const struct vma *vma_find(const struct vma_list *l, uint64_t addr)
+{
+	size_t lo = 0, hi;
+
+	if (!l || !l->v)
+		return NULL;
+	hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->v[mid].end > addr)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo < l->n ? &l->v[lo] : NULL;
+}

@@ -1,0 +1,641 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The planner: from facts to one decision per piece of the range.
+ *
+ * Nothing here reads /proc or touches a process: every input is in the facts,
+ * so the same code decides in a dry run, under the freeze of a real transfer,
+ * and in unit tests on recorded facts.
+ */
+#include "plan.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "arch.h"
+
+/* Capability bits (linux/capability.h) pvmmap's rules depend on. */
+#define CAP_BIT_IPC_LOCK   14
+#define CAP_BIT_SYS_PTRACE 19
+#define CAP_BIT_SYS_ADMIN  21
+#define HAS_CAP(set, bit)  (((set) >> (bit)) & 1)
+
+static const char *const kind_names[] = {
+	[KIND_NONE] = NULL, [KIND_ANON] = "anon", [KIND_HEAP] = "heap",
+	[KIND_STACK] = "stack", [KIND_FILE] = "file", [KIND_SHMEM] = "shmem",
+	[KIND_SYSV] = "sysv", [KIND_HUGETLB] = "hugetlb", [KIND_SPECIAL] = "special",
+	[KIND_DEVICE] = "device",
+};
+static const char *const method_names[] = {
+	[METHOD_NONE] = NULL, [METHOD_COPY] = "copy", [METHOD_SHARE] = "share",
+	[METHOD_FILE_COW] = "file-cow", [METHOD_REMAP] = "remap",
+};
+static const char *const status_names[] = {
+	[STATUS_OK] = "ok", [STATUS_REFUSED] = "refused", [STATUS_DONE] = "done",
+	[STATUS_FAILED] = "failed", [STATUS_ROLLED_BACK] = "rolled-back",
+};
+
+const char *kind_name(enum kind k) { return (unsigned)k <= KIND_DEVICE ? kind_names[k] : NULL; }
+const char *method_name(enum method m) { return (unsigned)m <= METHOD_REMAP ? method_names[m] : NULL; }
+const char *status_name(enum status s) { return (unsigned)s <= STATUS_ROLLED_BACK ? status_names[s] : "?"; }
+
+static void __attribute__((format(printf, 3, 4)))
+say(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- per-process rules ------------------------------------------------ */
+
+/* Rules that make a process unusable for anything, even a listing. */
+static enum reason process_unusable(const struct sys_facts *sf, const struct proc_facts *pf,
+				    char *detail, size_t dlen)
+{
+	if (pf->pid == sf->self_pid) {
+		say(detail, dlen, "%d is pvmmap itself", pf->pid);
+		return R_NOT_A_PROCESS;
+	}
+	if (pf->tgid && pf->tgid != pf->pid) {
+		say(detail, dlen, "%d is a thread of process %d", pf->pid, pf->tgid);
+		return R_NOT_A_PROCESS;
+	}
+	if (pf->kernel_thread) {
+		say(detail, dlen, "%d (%s) is a kernel thread", pf->pid, pf->comm);
+		return R_NOT_A_PROCESS;
+	}
+	if (pf->state == 'Z' || pf->state == 'X') {
+		say(detail, dlen, "%d (%s) is a zombie", pf->pid, pf->comm);
+		return R_ZOMBIE;
+	}
+	return R_NONE;
+}
+
+/*
+ * Would PTRACE_SEIZE succeed?  The kernel's ptrace_may_access() and Yama's
+ * ptrace_access_check, as far as /proc shows them.  A process may have
+ * allowed pvmmap with PR_SET_PTRACER, which /proc does not show: the
+ * prediction errs on refusing, and the real attach has the last word.
+ */
+static enum reason ptrace_predict(const struct sys_facts *sf, const struct proc_facts *pf,
+				  char *detail, size_t dlen)
+{
+	bool cap_ptrace = HAS_CAP(sf->self_cap_eff, CAP_BIT_SYS_PTRACE);
+
+	if (sf->yama_scope >= 3) {
+		say(detail, dlen, "kernel.yama.ptrace_scope is %d: no process may be traced", sf->yama_scope);
+		return R_PTRACE_DENIED;
+	}
+	if (cap_ptrace)
+		return R_NONE;
+	if (sf->yama_scope == 2) {
+		say(detail, dlen, "kernel.yama.ptrace_scope is 2 and pvmmap lacks CAP_SYS_PTRACE");
+		return R_PTRACE_DENIED;
+	}
+	if (pf->ruid != sf->self_euid || pf->euid != sf->self_euid) {
+		say(detail, dlen, "the process belongs to uid %u and pvmmap runs as uid %u without CAP_SYS_PTRACE",
+		    (unsigned)pf->euid, (unsigned)sf->self_euid);
+		return R_PTRACE_DENIED;
+	}
+	if (!pf->dumpable) {
+		say(detail, dlen, "the process is not dumpable (it changed credentials or called prctl(PR_SET_DUMPABLE, 0))");
+		return R_PTRACE_DENIED;
+	}
+	if (sf->yama_scope == 1) {
+		say(detail, dlen, "kernel.yama.ptrace_scope is 1: only a parent may trace, unless the process allows pvmmap with PR_SET_PTRACER");
+		return R_PTRACE_DENIED;
+	}
+	return R_NONE;
+}
+
+/* Rules that stop a transfer but not a listing. */
+static enum reason process_untransferable(const struct sys_facts *sf, const struct proc_facts *pf,
+					  char *detail, size_t dlen)
+{
+	enum reason r;
+
+	if (pf->tracer_pid) {
+		say(detail, dlen, "it is traced by process %d (%s)", pf->tracer_pid, pf->tracer_comm);
+		return R_ALREADY_TRACED;
+	}
+	if (pf->arch_known && (pf->compat || pf->elf_machine != arch_elf_machine())) {
+		say(detail, dlen, pf->compat ? "it is a 32-bit process; pvmmap supports 64-bit %s processes"
+					     : "it is not a native %s program", arch_name);
+		return R_ARCH_MISMATCH;
+	}
+	r = ptrace_predict(sf, pf, detail, dlen);
+	if (r)
+		return r;
+	if (pf->seccomp_mode && !HAS_CAP(sf->self_cap_eff, CAP_BIT_SYS_ADMIN)) {
+		say(detail, dlen, "it runs in seccomp %s mode and pvmmap lacks CAP_SYS_ADMIN",
+		    pf->seccomp_mode == 1 ? "strict" : "filter");
+		return R_SECCOMP_BLOCKS;
+	}
+	return R_NONE;
+}
+
+static enum reason check_pair(const struct proc_facts *src, const struct proc_facts *tgt,
+			      const struct request *req, char *detail, size_t dlen)
+{
+	if (req->allow_cross_user || src->pid == tgt->pid)
+		return R_NONE;
+	if (src->euid != tgt->euid || src->ruid != tgt->ruid) {
+		say(detail, dlen, "process %d runs as uid %u and process %d as uid %u",
+		    src->pid, (unsigned)src->euid, tgt->pid, (unsigned)tgt->euid);
+		return R_CROSS_USER;
+	}
+	return R_NONE;
+}
+
+/* ---- per-VMA rules ---------------------------------------------------- */
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Mappings the kernel installs itself (install_special_mapping and kin). */
+static bool is_special_name(const char *name)
+{
+	static const char *const names[] = {
+		"[vdso]", "[vvar]", "[vvar_vclock]", "[vsyscall]", "[uprobes]",
+		"[sigpage]", "[vectors]", "[vdso_data]",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* /SYSV%08x (deleted): how ipc/shm.c names a SysV segment's file. */
+static bool is_sysv_name(const char *name)
+{
+	if (!starts_with(name, "/SYSV"))
+		return false;
+	for (int i = 5; i < 13; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return strcmp(name + 13, " (deleted)") == 0;
+}
+
+/*
+ * VmFlags pvmmap knows how to recreate or that need no recreating.  A flag
+ * outside this set and not refused by a rule of its own fails closed: a
+ * mapping with a property pvmmap cannot reproduce must not be half-moved.
+ */
+static const uint64_t vmflags_known =
+	VMF(RD) | VMF(WR) | VMF(EX) | VMF(SH) | VMF(MR) | VMF(MW) | VMF(ME) | VMF(MS) |
+	VMF(GD) | VMF(GU) | VMF(LO) | VMF(LF) | VMF(SR) | VMF(RR) | VMF(DC) | VMF(DE) |
+	VMF(AC) | VMF(NR) | VMF(HT) | VMF(WF) | VMF(DD) | VMF(SD) | VMF(HG) | VMF(NH) |
+	VMF(MG) | VMF(DW) |
+	/* refused by rules of their own below */
+	VMF(IO) | VMF(PF) | VMF(MM) | VMF(UM) | VMF(UW) | VMF(UI) | VMF(SS) | VMF(SL);
+
+/* Kind and method of a VMA, or the reason it cannot be recreated at all. */
+static enum reason classify(const struct vma *v, const struct file_fact *ff, struct plan_entry *e)
+{
+	const char *name = v->name;
+	bool shared = vma_is_shared(v);
+	bool ff_known = ff && ff->known;
+	bool devzero = ff_known && S_ISCHR(ff->mode) && ff->rdev == makedev(1, 5);
+
+	e->method = METHOD_NONE;
+	if (strcmp(name, "[heap]") == 0)
+		e->kind = KIND_HEAP;
+	else if (strcmp(name, "[stack]") == 0)
+		e->kind = KIND_STACK;
+	else if (starts_with(name, "[anon:"))
+		e->kind = KIND_ANON;
+	else if (starts_with(name, "[anon_shmem:"))
+		e->kind = KIND_SHMEM;
+	else if (name[0] == '[' || strcmp(name, "/[aio] (deleted)") == 0)
+		e->kind = KIND_SPECIAL;
+	else if (v->vmflags & VMF(HT))
+		e->kind = KIND_HUGETLB;
+	else if (v->vmflags & (VMF(IO) | VMF(PF) | VMF(MM)))
+		e->kind = KIND_DEVICE;
+	else if (is_sysv_name(name) && shared)
+		e->kind = KIND_SYSV;
+	else if (name[0] == '\0' || (devzero && !shared) || (!ff_known && strcmp(name, "/dev/zero") == 0 && !shared))
+		/* A private mapping of /dev/zero is plain anonymous memory
+		 * (mmap_zero() calls vma_set_anonymous) that keeps the name. */
+		e->kind = KIND_ANON;
+	else if (strcmp(name, "/dev/zero (deleted)") == 0 || starts_with(name, "/memfd:") || devzero)
+		/* MAP_SHARED|MAP_ANONYMOUS and shared /dev/zero are shmem files
+		 * named "/dev/zero (deleted)" (shmem_zero_setup). */
+		e->kind = KIND_SHMEM;
+	else if (ff_known ? (S_ISCHR(ff->mode) || S_ISBLK(ff->mode))
+				 : (starts_with(name, "/dev/") && !starts_with(name, "/dev/shm/")))
+		e->kind = KIND_DEVICE;
+	else if (name[0] == '/')
+		e->kind = KIND_FILE;
+	else
+		e->kind = KIND_SPECIAL;
+
+	if (v->malformed || !v->has_vmflags) {
+		say(e->detail, sizeof(e->detail), "its entry in /proc/PID/smaps could not be read completely");
+		return R_UNRECOGNISED;
+	}
+	if (e->kind == KIND_SPECIAL && strcmp(name, "/[aio] (deleted)") == 0)
+		return R_AIO_RING;
+	if (e->kind == KIND_SPECIAL && is_special_name(name))
+		return R_SPECIAL_MAPPING;
+	if (v->vmflags & VMF(SS))
+		return R_SHADOW_STACK;
+	if (e->kind == KIND_SPECIAL) {
+		say(e->detail, sizeof(e->detail), "the kernel names it %s", name);
+		return R_UNRECOGNISED;
+	}
+	if (v->vmflags & (VMF(IO) | VMF(PF) | VMF(MM))) {
+		say(e->detail, sizeof(e->detail), "VmFlags %s", v->vmflags & VMF(IO) ? "io" : v->vmflags & VMF(PF) ? "pf" : "mm");
+		return R_IO_MAPPING;
+	}
+	if (e->kind == KIND_DEVICE) {
+		if (ff_known)
+			say(e->detail, sizeof(e->detail), "device %u:%u", major(ff->rdev), minor(ff->rdev));
+		return R_DEVICE_MAPPING;
+	}
+	if (v->vmflags & (VMF(UM) | VMF(UW) | VMF(UI)))
+		return R_UFFD_REGISTERED;
+	if (v->pkey > 0) {
+		say(e->detail, sizeof(e->detail), "protection key %d", v->pkey);
+		return R_PROTECTION_KEY;
+	}
+	if (v->unknown_vmflag || (v->vmflags & ~vmflags_known)) {
+		for (int f = 0; f < VMF__COUNT; f++)
+			if (v->vmflags & ~vmflags_known & (UINT64_C(1) << f)) {
+				say(e->detail, sizeof(e->detail), "VmFlags %s is not supported", vmflag_name(f));
+				return R_UNRECOGNISED;
+			}
+		say(e->detail, sizeof(e->detail), "VmFlags holds a flag this pvmmap does not know");
+		return R_UNRECOGNISED;
+	}
+
+	switch (e->kind) {
+	case KIND_ANON: case KIND_HEAP: case KIND_STACK:
+		if (shared) {
+			say(e->detail, sizeof(e->detail), "shared memory without a backing object");
+			return R_UNRECOGNISED;
+		}
+		e->method = METHOD_COPY;
+		break;
+	case KIND_FILE: case KIND_SHMEM:
+		e->method = shared ? METHOD_SHARE : METHOD_FILE_COW;
+		/* [anon_shmem:NAME] has no path: only map_files reaches it. */
+		if (!ff_known || !ff->reachable) {
+			if (!ff_known)
+				say(e->detail, sizeof(e->detail), "neither /proc/PID/map_files nor its path leads to it");
+			return R_FILE_UNREACHABLE;
+		}
+		break;
+	case KIND_SYSV:
+		e->method = METHOD_SHARE; /* shmat of the same segment */
+		break;
+	case KIND_HUGETLB:
+		e->method = shared ? METHOD_SHARE : METHOD_COPY;
+		break;
+	default:
+		return R_UNRECOGNISED;
+	}
+	return R_NONE;
+}
+
+/* A source thread runs on [start, end): its stack pointer or its code. */
+static bool in_use(const struct proc_facts *src, const struct vma *v, uint64_t start, uint64_t end,
+		   char *detail, size_t dlen)
+{
+	/* The main thread's stack is always in use while the process lives,
+	 * whatever /proc says of a thread that happens to be running. */
+	if (strcmp(v->name, "[stack]") == 0) {
+		say(detail, dlen, "it is the main thread's stack");
+		return true;
+	}
+	for (size_t i = 0; i < src->nthreads; i++) {
+		const struct thread_fact *t = &src->threads[i];
+		if (!t->blocked)
+			continue;
+		if (t->sp >= start && t->sp < end) {
+			say(detail, dlen, "thread %d's stack pointer 0x%" PRIx64 " is in it", t->tid, t->sp);
+			return true;
+		}
+		if (t->ip >= start && t->ip < end) {
+			say(detail, dlen, "thread %d is executing code at 0x%" PRIx64 " in it", t->tid, t->ip);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- target rules ----------------------------------------------------- */
+
+/* The running totals the target's limits are checked against. */
+struct target_budget {
+	uint64_t new_vmas, new_size, new_charge, new_locked;
+	uint64_t huge_used[8];
+	uint64_t task_size;
+};
+
+static uint64_t highest_user_end(const struct vma_list *l)
+{
+	uint64_t hi = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].end <= (UINT64_C(1) << 56) && l->v[i].end > hi)
+			hi = l->v[i].end;
+	return hi;
+}
+
+/* The first target VMA meeting [start, end), or NULL. */
+static const struct vma *target_overlap(const struct proc_facts *tgt, uint64_t start, uint64_t end)
+{
+	const struct vma *v = vma_find(&tgt->vmas, start);
+	return v && v->start < end ? v : NULL;
+}
+
+static enum reason check_target(const struct sys_facts *sf, const struct proc_facts *src,
+				const struct proc_facts *tgt, const struct request *req,
+				struct plan_entry *e, struct target_budget *b)
+{
+	uint64_t size = e->end - e->start;
+	bool same = src->pid == tgt->pid;
+	enum op op = req->op == OP_MAPS ? req->for_op : req->op;
+
+	if (e->dest_start != ADDR_NONE) {
+		uint64_t dend = e->dest_start + size;
+		if (e->dest_start < sf->mmap_min_addr || dend > b->task_size || dend < e->dest_start) {
+			say(e->detail, sizeof(e->detail), "the target can map 0x%" PRIx64 "-0x%" PRIx64,
+			    sf->mmap_min_addr, b->task_size);
+			return R_TARGET_OUT_OF_RANGE;
+		}
+		const struct vma *o = target_overlap(tgt, e->dest_start, dend);
+		if (same && op == OP_MOVE && req->range_end > e->dest_start && req->addr < dend) {
+			say(e->detail, sizeof(e->detail), "the destination overlaps the range being moved");
+			return R_TARGET_OCCUPIED;
+		}
+		if (o && !req->replace) {
+			say(e->detail, sizeof(e->detail), "0x%" PRIx64 "-0x%" PRIx64 " %s is there",
+			    o->start, o->end, o->name[0] ? o->name : "(anonymous)");
+			return R_TARGET_OCCUPIED;
+		}
+		/* --replace cannot unmap what the target itself may not unmap. */
+		for (; req->replace && o && o->start < dend; o++) {
+			if (o >= tgt->vmas.v + tgt->vmas.n)
+				break;
+			if ((o->vmflags & VMF(SL)) || is_special_name(o->name)) {
+				say(e->detail, sizeof(e->detail), "the target's %s at 0x%" PRIx64 " cannot be replaced",
+				    o->vmflags & VMF(SL) ? "sealed mapping" : o->name, o->start);
+				return R_TARGET_OCCUPIED;
+			}
+		}
+	}
+
+	if (e->kind == KIND_HUGETLB && e->method == METHOD_COPY && !same) {
+		uint64_t ps = e->vma->kernel_page_size;
+		int i;
+		for (i = 0; i < sf->npools; i++)
+			if (sf->pools[i].page_size == ps)
+				break;
+		uint64_t need = ps ? (size + ps - 1) / ps : 0;
+		if (i == sf->npools || b->huge_used[i] + need > sf->pools[i].free_pages) {
+			say(e->detail, sizeof(e->detail), "%" PRIu64 " pages of %" PRIu64 " kB needed, %" PRIu64 " free",
+			    need, ps >> 10, i == sf->npools ? 0 : sf->pools[i].free_pages - b->huge_used[i]);
+			return R_HUGETLB_UNAVAILABLE;
+		}
+		b->huge_used[i] += need;
+	}
+
+	if (same && op == OP_MOVE)
+		return R_NONE; /* mremap: nothing new is created or charged */
+
+	if ((e->vma->vmflags & VMF(LO)) && !HAS_CAP(tgt->cap_eff, CAP_BIT_IPC_LOCK) &&
+	    tgt->rlim_memlock != LIMIT_NONE && tgt->vm_lck + b->new_locked + size > tgt->rlim_memlock) {
+		say(e->detail, sizeof(e->detail), "RLIMIT_MEMLOCK is %" PRIu64 " kB, %" PRIu64 " kB already locked",
+		    tgt->rlim_memlock >> 10, (tgt->vm_lck + b->new_locked) >> 10);
+		return R_TARGET_MEMLOCK_LIMIT;
+	}
+	if (tgt->rlim_as != LIMIT_NONE && tgt->vm_size + b->new_size + size > tgt->rlim_as) {
+		say(e->detail, sizeof(e->detail), "RLIMIT_AS is %" PRIu64 " kB and the target maps %" PRIu64 " kB",
+		    tgt->rlim_as >> 10, (tgt->vm_size + b->new_size) >> 10);
+		return R_TARGET_MEMORY_LIMIT;
+	}
+	/* Shared pages are already charged to the object's cgroup; copies are
+	 * charged to the target's for every populated page. */
+	uint64_t charge = e->method == METHOD_SHARE ? 0 : e->rss + e->swap;
+	if (charge && tgt->memcg_headroom != LIMIT_NONE && b->new_charge + charge > tgt->memcg_headroom) {
+		say(e->detail, sizeof(e->detail), "its memory cgroup has %" PRIu64 " kB left",
+		    (tgt->memcg_headroom - b->new_charge) >> 10);
+		return R_TARGET_MEMORY_LIMIT;
+	}
+	if (tgt->vmas.n + b->new_vmas + 1 > sf->max_map_count) {
+		say(e->detail, sizeof(e->detail), "vm.max_map_count is %" PRIu64 " and the target has %zu mappings",
+		    sf->max_map_count, tgt->vmas.n);
+		return R_TARGET_MAP_COUNT;
+	}
+	b->new_vmas++;
+	b->new_size += size;
+	b->new_charge += charge;
+	if (e->vma->vmflags & VMF(LO))
+		b->new_locked += size;
+	return R_NONE;
+}
+
+/* ---- the plan --------------------------------------------------------- */
+
+static struct plan_entry *plan_add(struct plan *p)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct plan_entry *e = reallocarray(p->e, cap, sizeof(*e));
+		if (!e)
+			return NULL;
+		p->e = e;
+		p->cap = cap;
+	}
+	struct plan_entry *e = &p->e[p->n++];
+	memset(e, 0, sizeof(*e));
+	e->dest_start = ADDR_NONE;
+	return e;
+}
+
+/* rss and swap of a piece: exact for whole VMAs and measured edges,
+ * otherwise the VMA's figures in proportion to the piece. */
+static void piece_residency(const struct proc_facts *src, struct plan_entry *e)
+{
+	const struct vma *v = e->vma;
+	if (e->start == v->start && e->end == v->end) {
+		e->rss = v->rss;
+		e->swap = v->swap;
+		return;
+	}
+	for (int i = 0; i < 2; i++)
+		if (src->edges[i].known && src->edges[i].start == e->start && src->edges[i].end == e->end) {
+			e->rss = src->edges[i].rss;
+			e->swap = src->edges[i].swap;
+			return;
+		}
+	long double f = (long double)(e->end - e->start) / (long double)vma_size(v);
+	e->rss = (uint64_t)(v->rss * f);
+	e->swap = (uint64_t)(v->swap * f);
+}
+
+static void decide(const struct sys_facts *sf, const struct proc_facts *src,
+		   const struct proc_facts *tgt, const struct request *req,
+		   struct plan_entry *e, struct target_budget *b)
+{
+	enum op op = req->op == OP_MAPS ? req->for_op : req->op;
+	const struct file_fact *ff = src->files ? &src->files[e->vma_index] : NULL;
+	enum reason r = classify(e->vma, ff, e);
+
+	if (!r && op == OP_MOVE && (e->vma->vmflags & VMF(SL)))
+		r = R_SEALED;
+	if (!r && op == OP_MOVE && in_use(src, e->vma, e->start, e->end, e->detail, sizeof(e->detail)))
+		r = R_IN_USE;
+	if (!r && tgt && tgt->pid == src->pid && op == OP_MOVE)
+		e->method = METHOD_REMAP;
+	if (!r && tgt)
+		r = check_target(sf, src, tgt, req, e, b);
+	e->reason = r;
+	e->status = r ? STATUS_REFUSED : STATUS_OK;
+	if (r)
+		e->method = METHOD_NONE;
+	else
+		e->detail[0] = '\0';
+}
+
+/*
+ * Per-process rules.  Returns 1 when the whole operation is refused
+ * (p->error), 0 otherwise; for maps, rules that would only stop a transfer
+ * become blockers and the listing goes on.
+ */
+static int check_processes(const struct sys_facts *sf, const struct proc_facts *src,
+			   const struct proc_facts *tgt, const struct request *req, struct plan *p)
+{
+	const struct proc_facts *who[2] = { src, tgt && tgt->pid != src->pid ? tgt : NULL };
+	struct proc_refusal r = { 0 };
+
+	for (int i = 0; i < 2; i++) {
+		if (!who[i] || !(r.reason = process_unusable(sf, who[i], r.detail, sizeof(r.detail))))
+			continue;
+		r.pid = who[i]->pid;
+		p->error = r;
+		return 1;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (i < 2 && who[i]) {
+			r.reason = process_untransferable(sf, who[i], r.detail, sizeof(r.detail));
+			r.pid = who[i]->pid;
+		} else if (i == 2 && tgt) {
+			r.reason = check_pair(src, tgt, req, r.detail, sizeof(r.detail));
+			r.pid = tgt->pid;
+		} else {
+			continue;
+		}
+		if (!r.reason)
+			continue;
+		if (req->op != OP_MAPS) {
+			p->error = r;
+			return 1;
+		}
+		p->blockers[p->nblockers++] = r;
+	}
+	return 0;
+}
+
+int plan_make(const struct sys_facts *sf, const struct proc_facts *src,
+	      const struct proc_facts *tgt, const struct request *req, struct plan *out)
+{
+	struct target_budget b = { .task_size = tgt ? arch_task_size(highest_user_end(&tgt->vmas)) : 0 };
+	const struct vma_list *l = &src->vmas;
+	bool cut = req->op != OP_MAPS;
+	uint64_t start = req->has_range ? req->addr : 0;
+	uint64_t end = req->has_range ? req->range_end : UINT64_MAX;
+	uint64_t pos = start;
+	uint64_t dest_base = ADDR_NONE;
+
+	memset(out, 0, sizeof(*out));
+	out->req = req;
+	out->dest_start = out->dest_end = ADDR_NONE;
+	if (check_processes(sf, src, tgt, req, out))
+		return 0;
+	if (tgt && !req->at_any) {
+		dest_base = req->at != ADDR_NONE ? req->at : start;
+		if (req->has_range) {
+			out->dest_start = dest_base;
+			out->dest_end = dest_base + (end - start);
+		}
+	}
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct vma *v = &l->v[i];
+		if (v->end <= start || v->start >= end)
+			continue;
+		struct plan_entry *e;
+		if (cut && v->start > pos) {
+			/* A hole in the range: reported, never silently skipped. */
+			if (!(e = plan_add(out)))
+				goto nomem;
+			e->start = pos;
+			e->end = v->start;
+			e->reason = R_NOT_MAPPED;
+			e->status = STATUS_REFUSED;
+		}
+		if (!(e = plan_add(out)))
+			goto nomem;
+		e->vma = v;
+		e->vma_index = i;
+		e->start = cut && v->start < start ? start : v->start;
+		e->end = cut && v->end > end ? end : v->end;
+		if (dest_base != ADDR_NONE)
+			e->dest_start = req->op == OP_MAPS ? e->start : dest_base + (e->start - start);
+		piece_residency(src, e);
+		decide(sf, src, tgt, req, e, &b);
+		pos = e->end;
+	}
+	if (cut && pos < end) {
+		struct plan_entry *e = plan_add(out);
+		if (!e)
+			goto nomem;
+		e->start = pos;
+		e->end = end;
+		e->reason = R_NOT_MAPPED;
+		e->status = STATUS_REFUSED;
+	}
+	return 0;
+nomem:
+	plan_free(out);
+	return -ENOMEM;
+}
+
+void plan_free(struct plan *p)
+{
+	free(p->e);
+	p->e = NULL;
+	p->n = p->cap = 0;
+}
+
+void plan_summarise(const struct plan *p, struct plan_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_entry *e = &p->e[i];
+		s->vmas++;
+		s->size += e->end - e->start;
+		s->rss += e->rss;
+		s->bytes_copied += e->bytes_copied;
+		switch (e->status) {
+		case STATUS_OK: s->ok++; break;
+		case STATUS_DONE: s->done++; break;
+		case STATUS_REFUSED: s->refused++; break;
+		case STATUS_FAILED: s->failed++; break;
+		case STATUS_ROLLED_BACK: s->rolled_back++; break;
+		}
+		if (e->method == METHOD_SHARE && (e->status == STATUS_OK || e->status == STATUS_DONE))
+			s->bytes_shared += e->end - e->start;
+	}
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The plan: one decision per piece of the range.  A plain data structure,
+ * made from facts alone (plan_make never touches a process), carried out by
+ * transfer.c and printed by report.c.
+ */
+#ifndef PVMMAP_PLAN_H
+#define PVMMAP_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proc.h"
+#include "reasons.h"
+
+enum op { OP_MAPS, OP_MOVE, OP_COPY };
+
+enum kind {
+	KIND_NONE = 0, /* a gap: nothing mapped */
+	KIND_ANON, KIND_HEAP, KIND_STACK, KIND_FILE, KIND_SHMEM, KIND_SYSV,
+	KIND_HUGETLB, KIND_SPECIAL, KIND_DEVICE,
+};
+
+enum method { METHOD_NONE = 0, METHOD_COPY, METHOD_SHARE, METHOD_FILE_COW, METHOD_REMAP };
+
+enum status { STATUS_OK, STATUS_REFUSED, STATUS_DONE, STATUS_FAILED, STATUS_ROLLED_BACK };
+
+const char *kind_name(enum kind k);     /* NULL for KIND_NONE */
+const char *method_name(enum method m); /* NULL for METHOD_NONE */
+const char *status_name(enum status s);
+
+#define ADDR_NONE UINT64_MAX
+
+struct request {
+	enum op op;
+	pid_t pid, pid2;         /* pid2 0: no target (maps without --to) */
+	bool has_range;
+	uint64_t addr, len;      /* len already rounded to pages */
+	uint64_t range_end;      /* addr + len, checked not to wrap */
+	enum op for_op;          /* maps: which operation the verdicts are for */
+	bool at_any;
+	uint64_t at;             /* ADDR_NONE: the source address */
+	bool replace, partial, dry_run, json, quiet, allow_cross_user;
+	int progress;            /* -1 auto, 0 off, 1 on */
+	double timeout_s;
+};
+
+struct plan_entry {
+	const struct vma *vma;   /* NULL for a gap */
+	size_t vma_index;        /* index in the source's vmas (when vma) */
+	uint64_t start, end;     /* the piece: the VMA cut to the range */
+	uint64_t dest_start;     /* ADDR_NONE: not known (--at any, maps without --to) */
+	enum kind kind;
+	enum method method;
+	enum status status;
+	enum reason reason;
+	char detail[128];        /* what made the reason true here, or "" */
+	uint64_t rss, swap;      /* of the piece */
+	uint64_t bytes_copied;
+};
+
+/* A per-process refusal: which process, which rule, what made it true. */
+struct proc_refusal {
+	enum reason reason;
+	pid_t pid;
+	char detail[256];
+};
+
+struct plan {
+	const struct request *req;
+	struct plan_entry *e;
+	size_t n, cap;
+	struct proc_refusal error;      /* reason R_NONE: none; else nothing planned */
+	struct proc_refusal blockers[3]; /* maps: what a move or copy would meet */
+	int nblockers;
+	uint64_t dest_start, dest_end; /* ADDR_NONE when unknown */
+};
+
+/*
+ * Make the plan.  @tgt may be NULL (maps without --to).  The plan points into
+ * @src's VMA list, which must outlive it.  A per-process refusal is data:
+ * the plan comes back with ->error set and no entries (for maps, such rules
+ * that would only stop a transfer are ->blockers and the listing is made).
+ * Returns 0 or -ENOMEM.
+ */
+int plan_make(const struct sys_facts *sf, const struct proc_facts *src,
+	      const struct proc_facts *tgt, const struct request *req, struct plan *out);
+void plan_free(struct plan *p);
+
+/* Counts for the summary. */
+struct plan_summary {
+	size_t vmas, ok, done, refused, failed, rolled_back;
+	uint64_t bytes_copied, bytes_shared, size, rss;
+};
+void plan_summarise(const struct plan *p, struct plan_summary *s);
+
+#endif

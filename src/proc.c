@@ -1,0 +1,1285 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Facts about processes and the system, read-only.
+ *
+ * Invariant: every per-process file is opened relative to one O_PATH fd of
+ * /proc/PID taken first.  Once the process behind that fd is reaped, every
+ * openat() through it fails with ESRCH (ENOENT on older kernels) even if the
+ * pid number is reused, so facts of two processes can never be mixed.
+ * libproc2 reads by pid number instead; its answer is pinned to ours by the
+ * start time, which a reused pid cannot share with a live process.
+ */
+#include "proc.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libproc2/pids.h>
+
+/* include/linux/sched.h; stable since 2.6 */
+#define PF_KTHREAD 0x00200000UL
+
+/* /proc and sysfs files are small; the cap bounds pvmmap's memory if one is not. */
+#define READ_CAP ((size_t)4 << 20)
+
+/* pagemap entries read per pread: 64 KiB, so memory stays bounded for any range. */
+#define PAGEMAP_CHUNK 8192
+
+#define PM_PRESENT (UINT64_C(1) << 63)
+#define PM_SWAP    (UINT64_C(1) << 62)
+#define PM_GUARD   (UINT64_C(1) << 58) /* 6.15: guard regions also set PM_SWAP */
+
+/*
+ * A negative errno for a failed call.  EPERM is reported as EACCES so that
+ * no result is ever -1, which callers could mistake for a raw syscall failure.
+ */
+static int neg_errno(int e)
+{
+	if (e <= 0)
+		return -EIO;
+	if (e == EPERM)
+		return -EACCES;
+	return -e;
+}
+
+/*
+ * For a file every /proc/PID has: once the process is reaped, openat through
+ * the stale directory fd gives ESRCH (6.x) or ENOENT (older kernels).
+ */
+static int gone_errno(int e)
+{
+	return (e == ENOENT || e == ESRCH) ? -ESRCH : neg_errno(e);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static int read_fd_all(int fd, char **out, size_t *outlen)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 2) {
+			char *nb;
+
+			if (cap >= READ_CAP) {
+				free(buf);
+				return -EFBIG;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EINTR)
+				continue;
+			free(buf);
+			return neg_errno(e);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	if (outlen)
+		*outlen = len;
+	return 0;
+}
+
+/* Whole file as a NUL-terminated string (malloc'd).  0 or -errno of open/read. */
+static int read_at(int dirfd, const char *path, char **out, size_t *outlen)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int r;
+
+	if (fd < 0)
+		return neg_errno(errno);
+	r = read_fd_all(fd, out, outlen);
+	close(fd);
+	return r;
+}
+
+/* A file every live /proc/PID has: its absence means the process is gone. */
+static int read_pid_file(const struct proc_facts *pf, const char *name, char **out)
+{
+	int r = read_at(pf->procfd, name, out, NULL);
+
+	if (r == -ENOENT)
+		r = -ESRCH;
+	return r;
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+/*
+ * An unsigned number in base 10 or 16 ("0x" optional) at @s: no sign, no
+ * leading blanks, at least one digit, overflow is an error.  strtoull would
+ * take "-1", " 7" and silently saturate.
+ */
+static int parse_u64(const char *s, unsigned base, uint64_t *out, const char **end)
+{
+	const char *p = s, *digits;
+	uint64_t v = 0;
+
+	if (base == 16 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	digits = p;
+	for (;; p++) {
+		unsigned d;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = (unsigned)(*p - 'a') + 10;
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = (unsigned)(*p - 'A') + 10;
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base)
+			return -ERANGE;
+		v = v * base + d;
+	}
+	if (p == digits)
+		return -EINVAL;
+	*out = v;
+	if (end)
+		*end = p;
+	return 0;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* A value ends at a blank, the end of its line or the end of the text. */
+static bool at_value_end(const char *p)
+{
+	return *p == '\0' || *p == '\n' || is_blank(*p);
+}
+
+/* The whole of @text is one number (a sysctl or sysfs value), newline allowed. */
+static int parse_single_u64(const char *text, uint64_t *out)
+{
+	const char *end;
+
+	if (parse_u64(text, 10, out, &end) < 0)
+		return -EBADMSG;
+	if (*end == '\n')
+		end++;
+	return *end == '\0' ? 0 : -EBADMSG;
+}
+
+/*
+ * The value of "Key:" at the start of a line of status text, after its
+ * blanks; NULL when the kernel did not print that key.  Name: is the only
+ * free text in status and the kernel escapes newlines in it, so a line
+ * start cannot be forged.
+ */
+static const char *status_value(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *l = text;
+
+	while (l && *l) {
+		if (strncmp(l, key, kl) == 0 && l[kl] == ':') {
+			const char *v = l + kl + 1;
+
+			while (is_blank(*v))
+				v++;
+			return v;
+		}
+		l = strchr(l, '\n');
+		if (l)
+			l++;
+	}
+	return NULL;
+}
+
+static int status_u64(const char *text, const char *key, unsigned base, uint64_t *out)
+{
+	const char *v = status_value(text, key), *end;
+
+	if (!v)
+		return -ENOENT;
+	if (parse_u64(v, base, out, &end) < 0 || !at_value_end(end))
+		return -EBADMSG;
+	return 0;
+}
+
+/* "VmSize:\t  1234 kB" in bytes. */
+static int status_kb(const char *text, const char *key, uint64_t *bytes)
+{
+	const char *v = status_value(text, key), *end;
+	uint64_t kb;
+
+	if (!v)
+		return -ENOENT;
+	if (parse_u64(v, 10, &kb, &end) < 0 || strncmp(end, " kB", 3) != 0 ||
+	    !at_value_end(end + 3) || kb > UINT64_MAX / 1024)
+		return -EBADMSG;
+	*bytes = kb * 1024;
+	return 0;
+}
+
+/* ---- libproc2 --------------------------------------------------------- */
+
+enum { LP_STATE, LP_RUID, LP_EUID, LP_CMD, LP_NLWP, LP_TGID, LP_BEGAN, LP_FLAGS, LP__N };
+
+static enum pids_item lp_items[LP__N] = {
+	[LP_STATE] = PIDS_STATE,
+	[LP_RUID] = PIDS_ID_RUID,
+	[LP_EUID] = PIDS_ID_EUID,
+	[LP_CMD] = PIDS_CMD,
+	[LP_NLWP] = PIDS_NLWP,
+	[LP_TGID] = PIDS_ID_TGID,
+	[LP_BEGAN] = PIDS_TICS_BEGAN,
+	[LP_FLAGS] = PIDS_FLAGS,
+};
+
+/*
+ * Our own accessor: PIDS_VAL took 4 arguments before procps 4.0.5 and 3
+ * after, and the result union is the same in both.
+ */
+static const struct pids_result *lp_val(const struct pids_stack *st, int item)
+{
+	return &st->head[item];
+}
+
+struct lp_facts {
+	char state;
+	uid_t ruid, euid;
+	int nlwp;
+	pid_t tgid;
+	unsigned long long began;
+	unsigned long flags;
+	char comm[64];
+};
+
+/*
+ * libproc2 select on one pid.  Measured on procps 4.0.2 / Linux 6.18:
+ * - a pid that does not exist: the fetch succeeds with total 0;
+ * - a thread id (not listed in /proc, but /proc/TID exists): total 1, with
+ *   the thread's state and start time, TGID from status (the process) and
+ *   NLWP of the whole process;
+ * - a zombie: total 1 with state Z; once reaped: total 0;
+ * - kthreadd (pid 2): total 1, FLAGS has PF_KTHREAD.
+ */
+static int lp_read(pid_t pid, struct lp_facts *lp)
+{
+	struct pids_info *info = NULL;
+	struct pids_fetch *f;
+	const struct pids_stack *st;
+	const char *cmd;
+	unsigned id = (unsigned)pid;
+	int r;
+
+	r = procps_pids_new(&info, lp_items, LP__N);
+	if (r < 0)
+		return r == -1 ? -EIO : r;
+	if (r > 0 || !info) {
+		procps_pids_unref(&info);
+		return -EIO;
+	}
+	errno = 0;
+	f = procps_pids_select(info, &id, 1, PIDS_SELECT_PID);
+	if (!f || !f->counts) {
+		r = neg_errno(errno);
+		goto out;
+	}
+	if (f->counts->total < 1 || !f->stacks || !f->stacks[0]) {
+		r = -ESRCH;
+		goto out;
+	}
+	st = f->stacks[0];
+	lp->state = (char)lp_val(st, LP_STATE)->result.s_ch;
+	lp->ruid = lp_val(st, LP_RUID)->result.u_int;
+	lp->euid = lp_val(st, LP_EUID)->result.u_int;
+	lp->nlwp = lp_val(st, LP_NLWP)->result.s_int;
+	lp->tgid = lp_val(st, LP_TGID)->result.s_int;
+	lp->began = lp_val(st, LP_BEGAN)->result.ull_int;
+	lp->flags = lp_val(st, LP_FLAGS)->result.ul_int;
+	/* the string belongs to @info: copy it before the unref */
+	cmd = lp_val(st, LP_CMD)->result.str;
+	snprintf(lp->comm, sizeof lp->comm, "%s", cmd ? cmd : "");
+	r = 0;
+out:
+	procps_pids_unref(&info);
+	return r;
+}
+
+/* ---- per-process files ------------------------------------------------ */
+
+/*
+ * State (field 3) and start time (field 22) of /proc/PID/stat.  comm
+ * (field 2) may hold any byte but ')' ends it for good only at the last one.
+ */
+static int stat_read(const struct proc_facts *pf, char *state, unsigned long long *start)
+{
+	char *text;
+	const char *p, *end;
+	uint64_t v;
+	int r = read_pid_file(pf, "stat", &text);
+
+	if (r < 0)
+		return r;
+	r = -EBADMSG;
+	p = strrchr(text, ')');
+	if (!p || p[1] != ' ' || p[2] == '\0' || p[3] != ' ')
+		goto out;
+	*state = p[2];
+	p += 4; /* field 4 */
+	for (int field = 4; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			goto out;
+		p++;
+	}
+	if (parse_u64(p, 10, &v, &end) < 0 || !at_value_end(end))
+		goto out;
+	*start = v;
+	r = 0;
+out:
+	free(text);
+	return r;
+}
+
+static int status_read(struct proc_facts *pf)
+{
+	char *text;
+	uint64_t v;
+	int r = read_pid_file(pf, "status", &text);
+
+	if (r < 0)
+		return r;
+
+	/* Tgid: is what tells a thread id from a process (libproc2 agrees). */
+	r = status_u64(text, "Tgid", 10, &v);
+	if (r < 0 || v == 0 || v > INT_MAX)
+		goto bad;
+	pf->tgid = (pid_t)v;
+
+	r = status_u64(text, "TracerPid", 10, &v);
+	if (r < 0 || v > INT_MAX)
+		goto bad;
+	pf->tracer_pid = (pid_t)v;
+
+	r = status_u64(text, "CapEff", 16, &v);
+	if (r < 0)
+		goto bad;
+	pf->cap_eff = v;
+
+	/* absent without CONFIG_SECCOMP: then nothing filters */
+	r = status_u64(text, "Seccomp", 10, &v);
+	if (r == -ENOENT)
+		v = 0;
+	else if (r < 0 || v > 2)
+		goto bad;
+	pf->seccomp_mode = (int)v;
+
+	/* no Vm* lines without an mm (kernel threads, zombies) */
+	r = status_kb(text, "VmSize", &pf->vm_size);
+	if (r == -ENOENT)
+		pf->vm_size = 0;
+	else if (r < 0)
+		goto bad;
+	r = status_kb(text, "VmLck", &pf->vm_lck);
+	if (r == -ENOENT)
+		pf->vm_lck = 0;
+	else if (r < 0)
+		goto bad;
+
+	free(text);
+	if (pf->tracer_pid > 0)
+		proc_comm(pf->tracer_pid, pf->tracer_comm, sizeof pf->tracer_comm);
+	return 0;
+bad:
+	free(text);
+	return -EBADMSG;
+}
+
+/* The soft limit of one line of /proc/PID/limits ("unlimited" is RLIM_INFINITY). */
+static int limit_value(const char *text, const char *name, uint64_t *out)
+{
+	size_t nl = strlen(name);
+	const char *l = text, *p, *end;
+
+	while (l && *l) {
+		if (strncmp(l, name, nl) == 0 && is_blank(l[nl]))
+			break;
+		l = strchr(l, '\n');
+		if (l)
+			l++;
+	}
+	if (!l || !*l)
+		return -EBADMSG;
+	p = l + nl;
+	while (is_blank(*p))
+		p++;
+	if (strncmp(p, "unlimited", 9) == 0 && at_value_end(p + 9)) {
+		*out = LIMIT_NONE;
+		return 0;
+	}
+	if (parse_u64(p, 10, out, &end) < 0 || !at_value_end(end))
+		return -EBADMSG;
+	return 0;
+}
+
+static int limits_read(struct proc_facts *pf)
+{
+	char *text;
+	int r = read_pid_file(pf, "limits", &text);
+
+	if (r < 0)
+		return r;
+	r = limit_value(text, "Max address space", &pf->rlim_as);
+	if (r == 0)
+		r = limit_value(text, "Max locked memory", &pf->rlim_memlock);
+	free(text);
+	return r;
+}
+
+/* ---- memory cgroup ---------------------------------------------------- */
+
+/* mountinfo escapes blank, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r; ) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 4;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+}
+
+static bool list_has(const char *commalist, const char *word)
+{
+	size_t wl = strlen(word);
+
+	for (const char *p = commalist; p; ) {
+		if (strncmp(p, word, wl) == 0 && (p[wl] == ',' || p[wl] == '\0'))
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+struct cg_mount {
+	char *dir;  /* mount point in our mount namespace */
+	char *root; /* the cgroup directory mounted there */
+};
+
+static void cg_mount_free(struct cg_mount *m)
+{
+	free(m->dir);
+	free(m->root);
+	m->dir = m->root = NULL;
+}
+
+/*
+ * Where the cgroup2 hierarchy and the v1 memory hierarchy are mounted.
+ * Not assumed to be /sys/fs/cgroup: hybrid systems (this one included) have
+ * v1 memory at /sys/fs/cgroup/memory and v2 at /sys/fs/cgroup/unified.
+ */
+static void cg_find_mounts(struct cg_mount *v2, struct cg_mount *v1mem)
+{
+	char *text, *line, *save = NULL;
+
+	if (read_at(AT_FDCWD, "/proc/self/mountinfo", &text, NULL) < 0)
+		return;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[16], *tail[4], *s2 = NULL, *tok;
+		int nf = 0, nt = 0;
+		bool sep = false;
+		struct cg_mount *want;
+
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS */
+		for (tok = strtok_r(line, " ", &s2); tok; tok = strtok_r(NULL, " ", &s2)) {
+			if (!sep && strcmp(tok, "-") == 0)
+				sep = true;
+			else if (!sep && nf < 16)
+				f[nf++] = tok;
+			else if (sep && nt < 4)
+				tail[nt++] = tok;
+		}
+		if (nf < 6 || nt < 3)
+			continue;
+		if (strcmp(tail[0], "cgroup2") == 0)
+			want = v2;
+		else if (strcmp(tail[0], "cgroup") == 0 && list_has(tail[2], "memory"))
+			want = v1mem;
+		else
+			continue;
+		if (want->dir)
+			continue;
+		unescape_octal(f[3]);
+		unescape_octal(f[4]);
+		want->root = strdup(f[3]);
+		want->dir = strdup(f[4]);
+		if (!want->root || !want->dir)
+			cg_mount_free(want);
+	}
+	free(text);
+}
+
+/* One cgroup file as a number; "max" (v2) is no limit. */
+static int cg_value(int dfd, const char *name, uint64_t *out)
+{
+	char *text;
+	int r = read_at(dfd, name, &text, NULL);
+
+	if (r < 0)
+		return r;
+	if (strcmp(text, "max\n") == 0 || strcmp(text, "max") == 0) {
+		*out = LIMIT_NONE;
+		r = 0;
+	} else {
+		r = parse_single_u64(text, out);
+	}
+	free(text);
+	return r;
+}
+
+/*
+ * Lower *@headroom to the room left in cgroup @path of mount @m and in
+ * every ancestor up to the mount's root: a charge must fit all of them.
+ * A level whose files cannot be read limits nothing.
+ */
+static void cg_walk(const struct cg_mount *m, const char *path, bool v2, uint64_t page_size,
+		    uint64_t *headroom)
+{
+	const char *rel = path;
+	size_t rl = strlen(m->root);
+	char *buf;
+	int mfd;
+
+	/* /proc/PID/cgroup is relative to our cgroup namespace, like the mount root */
+	if (strcmp(m->root, "/") != 0) {
+		if (strncmp(path, m->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
+			return; /* outside what is mounted here */
+		rel = path + rl;
+	}
+	/* a target outside our cgroup namespace shows as /../..: not visible here */
+	if (strstr(rel, "/..") || strstr(rel, "/./"))
+		return;
+	while (*rel == '/')
+		rel++;
+	buf = strdup(rel);
+	if (!buf)
+		return;
+	mfd = open(m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0) {
+		free(buf);
+		return;
+	}
+	for (;;) {
+		size_t bl = strlen(buf);
+		char *slash;
+		int dfd;
+
+		while (bl > 0 && buf[bl - 1] == '/')
+			buf[--bl] = '\0';
+		dfd = openat(mfd, bl ? buf : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			uint64_t limit, usage;
+			const char *lname = v2 ? "memory.max" : "memory.limit_in_bytes";
+			const char *uname = v2 ? "memory.current" : "memory.usage_in_bytes";
+
+			if (cg_value(dfd, lname, &limit) == 0 && cg_value(dfd, uname, &usage) == 0 &&
+			    usage != LIMIT_NONE) {
+				/*
+				 * v1 prints "no limit" as PAGE_COUNTER_MAX pages:
+				 * LONG_MAX rounded down to the page size.
+				 */
+				if (!v2 && page_size && limit >= (uint64_t)LONG_MAX / page_size * page_size)
+					limit = LIMIT_NONE;
+				if (limit != LIMIT_NONE) {
+					uint64_t room = limit > usage ? limit - usage : 0;
+
+					if (room < *headroom)
+						*headroom = room;
+				}
+			}
+			close(dfd);
+		}
+		if (bl == 0)
+			break;
+		slash = strrchr(buf, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			buf[0] = '\0';
+	}
+	close(mfd);
+	free(buf);
+}
+
+static int memcg_read(struct proc_facts *pf)
+{
+	struct cg_mount v2 = { 0 }, v1 = { 0 };
+	char *text, *line, *save = NULL;
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	int r = read_pid_file(pf, "cgroup", &text);
+
+	if (r < 0)
+		return r;
+	pf->memcg_headroom = LIMIT_NONE;
+	cg_find_mounts(&v2, &v1);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* HIERARCHY-ID:CONTROLLERS:PATH; the path may itself hold ':' */
+		char *c1 = strchr(line, ':'), *c2, *path;
+
+		if (!c1)
+			continue;
+		*c1 = '\0';
+		c2 = strchr(c1 + 1, ':');
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		path = c2 + 1;
+		if (path[0] != '/')
+			continue;
+		if (strcmp(line, "0") == 0 && c1[1] == '\0') {
+			if (v2.dir)
+				cg_walk(&v2, path, true, ps, &pf->memcg_headroom);
+		} else if (list_has(c1 + 1, "memory")) {
+			if (v1.dir)
+				cg_walk(&v1, path, false, ps, &pf->memcg_headroom);
+		}
+	}
+	cg_mount_free(&v2);
+	cg_mount_free(&v1);
+	free(text);
+	return 0;
+}
+
+/*
+ * Class and machine from the ELF header of /proc/PID/exe.  A 64-bit process
+ * could still far-jump into 32-bit code; the header is the best read-only
+ * answer.  No exe (kernel thread, zombie) or no access: arch_known false.
+ */
+static void arch_read(struct proc_facts *pf)
+{
+	unsigned char h[EI_NIDENT + 4];
+	ssize_t n;
+	int fd = openat(pf->procfd, "exe", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return;
+	do
+		n = pread(fd, h, sizeof h, 0);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n != (ssize_t)sizeof h || memcmp(h, ELFMAG, SELFMAG) != 0)
+		return;
+	if (h[EI_CLASS] != ELFCLASS32 && h[EI_CLASS] != ELFCLASS64)
+		return;
+	/* e_type (2 bytes) then e_machine (2 bytes) follow e_ident */
+	if (h[EI_DATA] == ELFDATA2LSB)
+		pf->elf_machine = (unsigned)h[EI_NIDENT + 2] | (unsigned)h[EI_NIDENT + 3] << 8;
+	else if (h[EI_DATA] == ELFDATA2MSB)
+		pf->elf_machine = (unsigned)h[EI_NIDENT + 2] << 8 | (unsigned)h[EI_NIDENT + 3];
+	else
+		return;
+	/* x32 is ELFCLASS32 with EM_X86_64: compat too */
+	pf->compat = h[EI_CLASS] == ELFCLASS32;
+	pf->arch_known = true;
+}
+
+/* ---- threads ---------------------------------------------------------- */
+
+/*
+ * One line of task/TID/syscall (fs/proc/base.c): "running", or
+ * "NR A1 A2 A3 A4 A5 A6 SP PC", or "-1 SP PC" when blocked outside a syscall.
+ * @nr is parsed for completeness; struct thread_fact has no field for it yet.
+ */
+static int syscall_parse(const char *text, struct thread_fact *t, long *nr)
+{
+	const char *p = text, *end;
+	uint64_t v, sp, ip;
+	bool neg = false;
+	int skip;
+
+	t->blocked = false;
+	if (strncmp(p, "running", 7) == 0 && at_value_end(p + 7))
+		return 0;
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	if (parse_u64(p, 10, &v, &end) < 0 || *end != ' ' || v > LONG_MAX)
+		return -EBADMSG;
+	*nr = neg ? -(long)v : (long)v;
+	skip = *nr < 0 ? 0 : 6;
+	p = end + 1;
+	for (int i = 0; i < skip; i++) {
+		if (parse_u64(p, 16, &v, &end) < 0 || *end != ' ')
+			return -EBADMSG;
+		p = end + 1;
+	}
+	if (parse_u64(p, 16, &sp, &end) < 0 || *end != ' ')
+		return -EBADMSG;
+	p = end + 1;
+	if (parse_u64(p, 16, &ip, &end) < 0 || !at_value_end(end))
+		return -EBADMSG;
+	t->blocked = true;
+	t->sp = sp;
+	t->ip = ip;
+	return 0;
+}
+
+static int thread_read(int taskfd, struct thread_fact *t)
+{
+	char path[32], *text;
+	long nr = 0;
+	int r;
+
+	snprintf(path, sizeof path, "%d/syscall", (int)t->tid);
+	r = read_at(taskfd, path, &text, NULL);
+	if (r < 0)
+		return r;
+	/* text we cannot trust: not claimed blocked, so no sp/ip is believed */
+	if (syscall_parse(text, t, &nr) < 0)
+		t->blocked = false;
+	free(text);
+	return 0;
+}
+
+static int threads_read(struct proc_facts *pf)
+{
+	struct thread_fact *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int r, tfd = openat(pf->procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (tfd < 0)
+		return gone_errno(errno);
+	d = fdopendir(tfd);
+	if (!d) {
+		r = neg_errno(errno);
+		close(tfd);
+		return r;
+	}
+	for (;;) {
+		uint64_t tid;
+		const char *end;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno) {
+				r = gone_errno(errno);
+				goto fail;
+			}
+			break;
+		}
+		if (parse_u64(de->d_name, 10, &tid, &end) < 0 || *end || tid == 0 || tid > INT_MAX)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct thread_fact *nv = realloc(v, nc * sizeof *nv);
+
+			if (!nv) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			v = nv;
+			cap = nc;
+		}
+		memset(&v[n], 0, sizeof v[n]);
+		v[n].tid = (pid_t)tid;
+		r = thread_read(dirfd(d), &v[n]);
+		/* a thread that exited after the listing is no fact any more */
+		if (r == -ENOENT || r == -ESRCH)
+			continue;
+		/* syscall needs ptrace attach rights; without them the thread stays "not blocked" */
+		if (r < 0 && r != -EACCES)
+			goto fail;
+		n++;
+	}
+	closedir(d);
+	/* a live process has at least one thread */
+	if (n == 0) {
+		free(v);
+		return -ESRCH;
+	}
+	pf->threads = v;
+	pf->nthreads = n;
+	return 0;
+fail:
+	closedir(d);
+	free(v);
+	return r;
+}
+
+/* ---- files behind VMAs ------------------------------------------------ */
+
+/*
+ * Could pvmmap open the file to hand it over?  A device's open() runs its
+ * driver (a tty raises DTR, some allow one opener): for those only resolve
+ * the path (O_PATH), which still checks access to the link.
+ */
+static bool probe_open(int dirfd, const char *path, uint32_t mode, const uint64_t *want_ino)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
+	bool ok = true;
+	int fd;
+
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		flags = O_PATH | O_CLOEXEC;
+	fd = openat(dirfd, path, flags);
+	if (fd < 0)
+		return false;
+	if (want_ino) {
+		struct stat st;
+
+		/* the path may have been renamed over since the fstatat */
+		ok = fstat(fd, &st) == 0 && (uint64_t)st.st_ino == *want_ino;
+	}
+	close(fd);
+	return ok;
+}
+
+static bool path_try(int procfd, const char *path, const struct vma *v, struct file_fact *f)
+{
+	struct stat st;
+
+	/* a path names whatever is there now: only the VMA's own inode counts */
+	if (fstatat(procfd, path, &st, 0) != 0 || (uint64_t)st.st_ino != v->inode)
+		return false;
+	f->known = true;
+	f->mode = st.st_mode;
+	f->rdev = st.st_rdev;
+	f->reachable = probe_open(procfd, path, st.st_mode, &v->inode);
+	return true;
+}
+
+/*
+ * map_files/START-END names the VMA's file itself, but following it needs
+ * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in the initial user namespace.
+ * Without that, the path as the process sees it (through /proc/PID/root),
+ * accepted only when it is still the same inode.
+ */
+static void file_read(int procfd, const struct vma *v, struct file_fact *f)
+{
+	static const char deleted[] = " (deleted)";
+	const size_t dl = sizeof deleted - 1;
+	char mf[64], *path;
+	struct stat st;
+	size_t nl;
+
+	snprintf(mf, sizeof mf, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	if (fstatat(procfd, mf, &st, 0) == 0) {
+		f->known = true;
+		f->mode = st.st_mode;
+		f->rdev = st.st_rdev;
+		f->reachable = probe_open(procfd, mf, st.st_mode, NULL);
+		return;
+	}
+	nl = strlen(v->name);
+	path = malloc(nl + 5);
+	if (!path)
+		return;
+	memcpy(path, "root", 4);
+	memcpy(path + 4, v->name, nl + 1);
+	if (!path_try(procfd, path, v, f) && nl > dl && strcmp(v->name + nl - dl, deleted) == 0) {
+		path[4 + nl - dl] = '\0';
+		path_try(procfd, path, v, f);
+	}
+	free(path);
+}
+
+static int files_read(struct proc_facts *pf)
+{
+	size_t n = pf->vmas.n;
+
+	pf->files = calloc(n ? n : 1, sizeof *pf->files);
+	if (!pf->files)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct vma *v = &pf->vmas.v[i];
+
+		if (v->name && v->name[0] == '/')
+			file_read(pf->procfd, v, &pf->files[i]);
+	}
+	return 0;
+}
+
+static void maps_drop(struct proc_facts *pf)
+{
+	vma_list_free(&pf->vmas);
+	memset(&pf->vmas, 0, sizeof pf->vmas);
+	free(pf->threads);
+	pf->threads = NULL;
+	pf->nthreads = 0;
+	free(pf->files);
+	pf->files = NULL;
+}
+
+static bool is_dead_state(char s)
+{
+	return s == 'Z' || s == 'X' || s == 'x';
+}
+
+/*
+ * Still the process we opened?  Called last: if it is alive now, it was
+ * alive during every read above, so all facts are of one process.  One that
+ * became a zombie meanwhile is reported as the zombie it now is.
+ */
+static int recheck(struct proc_facts *pf)
+{
+	unsigned long long start;
+	char state;
+	int r = stat_read(pf, &state, &start);
+
+	if (r < 0)
+		return r;
+	if (start != pf->start_time)
+		return -ESRCH;
+	if (is_dead_state(state) && !is_dead_state(pf->state)) {
+		pf->state = state;
+		maps_drop(pf);
+	}
+	return 0;
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
+{
+	struct lp_facts lp = { 0 };
+	unsigned long long start;
+	char path[32], state;
+	struct stat st;
+	bool maps_gone = false;
+	int fd, r;
+
+	memset(pf, 0, sizeof *pf);
+	pf->procfd = -1;
+	pf->pid = pid;
+	if (pid <= 0)
+		return -ESRCH;
+
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return gone_errno(errno);
+	/*
+	 * Never 0..2: a zeroed struct (procfd 0) must read as "no fd" to
+	 * proc_facts_free, and a stray write to stdout must not reach it.
+	 */
+	if (fd <= STDERR_FILENO) {
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+
+		r = hi < 0 ? neg_errno(errno) : 0;
+		close(fd);
+		if (r < 0)
+			return r;
+		fd = hi;
+	}
+	pf->procfd = fd;
+
+	r = lp_read(pid, &lp);
+	if (r < 0)
+		goto fail;
+	/* pins libproc2's by-number read to the process behind procfd */
+	r = stat_read(pf, &state, &start);
+	if (r < 0)
+		goto fail;
+	if (start != lp.began) {
+		r = -ESRCH;
+		goto fail;
+	}
+	pf->state = is_dead_state(state) ? state : lp.state;
+	pf->ruid = lp.ruid;
+	pf->euid = lp.euid;
+	pf->nlwp = lp.nlwp;
+	pf->start_time = start;
+	pf->kernel_thread = (lp.flags & PF_KTHREAD) != 0;
+	memcpy(pf->comm, lp.comm, sizeof pf->comm);
+
+	r = status_read(pf);
+	if (r < 0)
+		goto fail;
+	r = limits_read(pf);
+	if (r < 0)
+		goto fail;
+	r = memcg_read(pf);
+	if (r < 0)
+		goto fail;
+
+	/*
+	 * The kernel makes /proc/PID owned by the euid only while the process
+	 * is dumpable (task_dump_owner); otherwise by root of its user namespace.
+	 */
+	if (fstat(pf->procfd, &st) < 0) {
+		r = gone_errno(errno);
+		goto fail;
+	}
+	pf->dumpable = st.st_uid == pf->euid;
+
+	arch_read(pf);
+
+	if (with_maps && !is_dead_state(pf->state) && !pf->kernel_thread) {
+		r = smaps_read(pf->procfd, &pf->vmas);
+		if (r == 0)
+			r = threads_read(pf);
+		if (r == 0)
+			r = files_read(pf);
+		if (r < 0) {
+			maps_drop(pf);
+			/* a zombie has no mm: smaps fails as if it were gone */
+			if (r != -ESRCH)
+				goto fail;
+			maps_gone = true;
+		}
+	}
+
+	r = recheck(pf);
+	if (r == 0 && maps_gone && !is_dead_state(pf->state))
+		r = -ESRCH;
+	if (r < 0)
+		goto fail;
+	return 0;
+
+fail:
+	proc_facts_free(pf);
+	return r == -1 ? -EIO : r;
+}
+
+void proc_facts_free(struct proc_facts *pf)
+{
+	if (!pf)
+		return;
+	maps_drop(pf);
+	/* procfd is never 0..2, so a zeroed struct closes nothing */
+	if (pf->procfd > STDERR_FILENO)
+		close(pf->procfd);
+	pf->procfd = -1;
+}
+
+void proc_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[32], comm[64];
+	ssize_t n = -1;
+	int fd;
+
+	if (!buf || len == 0)
+		return;
+	if (pid > 0) {
+		snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0) {
+			do
+				n = read(fd, comm, sizeof comm - 1);
+			while (n < 0 && errno == EINTR);
+			close(fd);
+		}
+	}
+	if (n <= 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (comm[n - 1] == '\n')
+		n--;
+	comm[n] = '\0';
+	snprintf(buf, len, "%s", comm);
+}
+
+int proc_range_residency(const struct proc_facts *pf, uint64_t start, uint64_t end,
+			 uint64_t *rss, uint64_t *swap)
+{
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), first, last, present = 0, swapped = 0;
+	uint64_t *buf;
+	int fd, r = 0;
+
+	if (!pf || !rss || !swap)
+		return -EINVAL;
+	*rss = *swap = 0;
+	if (pf->procfd <= STDERR_FILENO)
+		return -EBADF;
+	if (start % ps || end % ps || end < start)
+		return -EINVAL;
+	if (start == end)
+		return 0;
+	fd = openat(pf->procfd, "pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return gone_errno(errno);
+	buf = malloc(PAGEMAP_CHUNK * sizeof *buf);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	first = start / ps;
+	last = end / ps;
+	while (first < last) {
+		uint64_t want = last - first < PAGEMAP_CHUNK ? last - first : PAGEMAP_CHUNK;
+		ssize_t n = pread(fd, buf, (size_t)want * sizeof *buf, (off_t)(first * sizeof *buf));
+		size_t got;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = neg_errno(errno);
+			goto out;
+		}
+		if (n == 0) {
+			/*
+			 * pagemap reads nothing once the mm is gone and past
+			 * the top of the address space, where nothing is mapped.
+			 */
+			char state;
+			unsigned long long st;
+
+			r = stat_read(pf, &state, &st);
+			if (r == 0 && (is_dead_state(state) || st != pf->start_time))
+				r = -ESRCH;
+			goto out;
+		}
+		if (n % (ssize_t)sizeof *buf) {
+			r = -EIO;
+			goto out;
+		}
+		got = (size_t)n / sizeof *buf;
+		for (size_t i = 0; i < got; i++) {
+			if (buf[i] & PM_PRESENT)
+				present++;
+			else if ((buf[i] & PM_SWAP) && !(buf[i] & PM_GUARD))
+				swapped++;
+		}
+		first += got;
+	}
+out:
+	free(buf);
+	close(fd);
+	if (r == 0) {
+		*rss = present * ps;
+		*swap = swapped * ps;
+	}
+	return r;
+}
+
+/* ---- system ----------------------------------------------------------- */
+
+static int hugepools_read(struct sys_facts *sf)
+{
+	static const char pfx[] = "hugepages-";
+	struct dirent *de;
+	DIR *d = opendir("/sys/kernel/mm/hugepages");
+
+	if (!d)
+		return errno == ENOENT ? 0 : neg_errno(errno); /* no CONFIG_HUGETLBFS */
+	while ((de = readdir(d)) && sf->npools < (int)(sizeof sf->pools / sizeof sf->pools[0])) {
+		char path[300], *text;
+		const char *end;
+		uint64_t kb, freep;
+
+		if (strncmp(de->d_name, pfx, sizeof pfx - 1) != 0)
+			continue;
+		if (parse_u64(de->d_name + sizeof pfx - 1, 10, &kb, &end) < 0 ||
+		    strcmp(end, "kB") != 0 || kb == 0 || kb > UINT64_MAX / 1024)
+			continue;
+		snprintf(path, sizeof path, "%s/free_hugepages", de->d_name);
+		if (read_at(dirfd(d), path, &text, NULL) < 0)
+			continue;
+		if (parse_single_u64(text, &freep) == 0) {
+			struct hugepool hp = { kb * 1024, freep };
+			int i = sf->npools++;
+
+			/* sorted by page size: readdir order is the filesystem's */
+			while (i > 0 && sf->pools[i - 1].page_size > hp.page_size) {
+				sf->pools[i] = sf->pools[i - 1];
+				i--;
+			}
+			sf->pools[i] = hp;
+		}
+		free(text);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int sysctl_u64(const char *path, uint64_t *out)
+{
+	char *text;
+	int r = read_at(AT_FDCWD, path, &text, NULL);
+
+	if (r < 0)
+		return r;
+	r = parse_single_u64(text, out);
+	free(text);
+	return r;
+}
+
+int sys_facts_read(struct sys_facts *sf)
+{
+	char *text;
+	uint64_t v;
+	long ps;
+	int r;
+
+	memset(sf, 0, sizeof *sf);
+	sf->self_pid = getpid();
+	sf->self_euid = geteuid();
+
+	r = read_at(AT_FDCWD, "/proc/self/status", &text, NULL);
+	if (r < 0)
+		return r;
+	r = status_u64(text, "CapEff", 16, &sf->self_cap_eff);
+	free(text);
+	if (r < 0)
+		return -EBADMSG;
+
+	/* absent file: no Yama LSM, only the classic ptrace checks */
+	r = sysctl_u64("/proc/sys/kernel/yama/ptrace_scope", &v);
+	if (r == -ENOENT)
+		sf->yama_scope = -1;
+	else if (r < 0)
+		return r;
+	else if (v > INT_MAX)
+		return -EBADMSG;
+	else
+		sf->yama_scope = (int)v;
+
+	r = sysctl_u64("/proc/sys/vm/max_map_count", &sf->max_map_count);
+	if (r < 0)
+		return r;
+	r = sysctl_u64("/proc/sys/vm/mmap_min_addr", &sf->mmap_min_addr);
+	if (r < 0)
+		return r;
+	ps = sysconf(_SC_PAGESIZE);
+	if (ps <= 0)
+		return -EINVAL;
+	sf->page_size = (uint64_t)ps;
+	return hugepools_read(sf);
+}

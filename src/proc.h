@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Facts about processes and the system, gathered read-only from /proc, sysfs
+ * and libproc2.  Gathering never attaches to or stops a process.  The planner
+ * decides from these facts alone, so it can be tested on recorded ones.
+ */
+#ifndef PVMMAP_PROC_H
+#define PVMMAP_PROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vma.h"
+
+#define LIMIT_NONE UINT64_MAX /* RLIM_INFINITY, or no cgroup limit */
+
+struct thread_fact {
+	pid_t tid;
+	bool blocked;            /* /proc/.../syscall gave sp and pc */
+	uint64_t sp, ip;
+};
+
+/* What the kernel knows of a file behind a VMA (stat of map_files or path). */
+struct file_fact {
+	bool known;              /* stat succeeded */
+	bool reachable;          /* pvmmap could open it to hand it over */
+	uint32_t mode;           /* st_mode */
+	uint64_t rdev;           /* st_rdev, for device files */
+};
+
+struct proc_facts {
+	pid_t pid;
+	int procfd;              /* O_PATH|O_DIRECTORY fd of /proc/PID, or -1 */
+
+	/* process-level */
+	pid_t tgid;
+	char state;              /* R S D T t Z X I ... */
+	uid_t ruid, euid;
+	char comm[64];
+	int nlwp;
+	unsigned long long start_time; /* clock ticks after boot: pins the pid */
+	bool kernel_thread;
+	pid_t tracer_pid;
+	char tracer_comm[64];
+	int seccomp_mode;        /* 0 none, 1 strict, 2 filter */
+	uint64_t cap_eff;
+	bool dumpable;           /* best guess: /proc/PID owned by its euid */
+	bool compat;             /* 32-bit (or x32) process */
+	bool arch_known;         /* compat/elf_machine could be read */
+	unsigned elf_machine;    /* e_machine of /proc/PID/exe */
+
+	/* resources, for target-side rules */
+	uint64_t rlim_as, rlim_memlock;  /* bytes, LIMIT_NONE for unlimited */
+	uint64_t vm_size, vm_lck;        /* bytes, from status */
+	uint64_t memcg_headroom;         /* bytes the memory cgroup can still take */
+
+	struct thread_fact *threads;
+	size_t nthreads;
+
+	struct vma_list vmas;
+	struct file_fact *files;         /* parallel to vmas.v */
+
+	/* Residency of VMAs cut at the edges of the requested range, measured
+	 * with proc_range_residency by the caller that knows the range. */
+	struct residency { uint64_t start, end, rss, swap; bool known; } edges[2];
+};
+
+struct hugepool { uint64_t page_size, free_pages; };
+
+struct sys_facts {
+	pid_t self_pid;
+	uid_t self_euid;
+	uint64_t self_cap_eff;
+	int yama_scope;          /* -1: no Yama */
+	uint64_t max_map_count;
+	uint64_t mmap_min_addr;
+	uint64_t page_size;
+	struct hugepool pools[8];
+	int npools;
+};
+
+/* The facts that do not belong to one process. */
+int sys_facts_read(struct sys_facts *sf);
+
+/*
+ * Read everything about @pid.  Returns 0 (even for a zombie, a thread id or
+ * a kernel thread: those are facts the planner turns into reasons), -ESRCH
+ * when no such process exists, or another -errno.  @with_maps: also read
+ * smaps, thread registers and files (skipped for zombies and kernel threads).
+ */
+int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf);
+void proc_facts_free(struct proc_facts *pf);
+
+/* The command name of any pid (for naming a tracer); "?" when unknown. */
+void proc_comm(pid_t pid, char *buf, size_t len);
+
+/*
+ * Resident and swapped bytes of [start, end) from /proc/PID/pagemap, for a
+ * VMA cut at a range edge.  Returns 0 or -errno.
+ */
+int proc_range_residency(const struct proc_facts *pf, uint64_t start, uint64_t end,
+			 uint64_t *rss, uint64_t *swap);
+
+#endif

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The one table of reasons: every refusal pvmmap can give, with the stable
+ * code scripts match on, the sentence people read and what they can do.
+ * The planner, the report and the man page test all read this table, so a
+ * code cannot exist in one place only.
+ */
+#ifndef PVMMAP_REASONS_H
+#define PVMMAP_REASONS_H
+
+#include <stdbool.h>
+
+enum reason {
+	R_NONE = 0,
+	/* per VMA */
+	R_NOT_MAPPED,
+	R_SPECIAL_MAPPING,
+	R_IO_MAPPING,
+	R_DEVICE_MAPPING,
+	R_AIO_RING,
+	R_UFFD_REGISTERED,
+	R_SHADOW_STACK,
+	R_SEALED,
+	R_IN_USE,
+	R_PROTECTION_KEY,
+	R_HUGETLB_UNAVAILABLE,
+	R_TARGET_OCCUPIED,
+	R_TARGET_OUT_OF_RANGE,
+	R_TARGET_MAP_COUNT,
+	R_TARGET_MEMORY_LIMIT,
+	R_TARGET_MEMLOCK_LIMIT,
+	R_FILE_UNREACHABLE,
+	R_UNRECOGNISED,
+	/* per process */
+	R_NO_SUCH_PROCESS,
+	R_NOT_A_PROCESS,
+	R_ZOMBIE,
+	R_ALREADY_TRACED,
+	R_PTRACE_DENIED,
+	R_SECCOMP_BLOCKS,
+	R_CROSS_USER,
+	R_ARCH_MISMATCH,
+	R_TIMEOUT,
+	R__COUNT
+};
+
+enum reason_scope { SCOPE_VMA, SCOPE_PROCESS };
+
+struct reason_info {
+	const char *code;     /* stable: never renamed */
+	enum reason_scope scope;
+	const char *sentence; /* what the user sees, in one sentence */
+	const char *hint;     /* what they can do, or NULL */
+};
+
+/* The entry of @r; R_NONE and out-of-range values give a NULL code. */
+const struct reason_info *reason_info(enum reason r);
+static inline const char *reason_code(enum reason r) { return reason_info(r)->code; }
+/* The reason with that code, or R_NONE. */
+enum reason reason_from_code(const char *code);
+
+#endif

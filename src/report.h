@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The report: the plan (or what became of it) as a table for people or one
+ * JSON document for scripts.  Reporting only formats; it decides nothing.
+ */
+#ifndef PVMMAP_REPORT_H
+#define PVMMAP_REPORT_H
+
+#include <stdio.h>
+
+#include "plan.h"
+
+/* An error that is not a per-process reason of the plan (usage, I/O). */
+struct report_error {
+	const char *code;        /* "usage", or a reason code */
+	char message[512];
+	const char *hint;        /* or NULL */
+};
+
+struct report {
+	const struct request *req;
+	const struct proc_facts *src, *tgt; /* NULL when unknown */
+	const struct plan *plan;            /* NULL when no plan was made */
+	const struct report_error *error;   /* NULL: the plan's error, if any */
+	double elapsed_s, paused_s;         /* < 0: not measured */
+};
+
+/* One JSON document (schema version 1 of the contract) and a newline. */
+void report_json(FILE *out, const struct report *r);
+
+/* The table for people on @out; refusals and errors on @err. */
+void report_text(FILE *out, FILE *err, const struct report *r);
+
+/* JSON string escaping, exported for the unit tests: every byte that is not
+ * part of valid UTF-8 becomes \udcXX (Python's surrogateescape). */
+void json_write_string(FILE *out, const char *s);
+
+/* Sizes as people read them: "4K", "1.5M", "64M". */
+void format_size(char *buf, size_t len, uint64_t bytes);
+
+#endif

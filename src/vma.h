@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One VMA as /proc/PID/smaps describes it, and the list of them.
+ *
+ * This is a fact, not a decision: the parser records what the kernel said and
+ * nothing else.  What a VMA *is* (kind) and what pvmmap would do with it is
+ * the planner's job (plan.c).
+ */
+#ifndef PVMMAP_VMA_H
+#define PVMMAP_VMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The two-letter VmFlags mnemonics of fs/proc/task_mmu.c, one bit each.  The
+ * bit numbers are ours, not the kernel's (the kernel's move between versions
+ * and architectures).  Codes retired from newer kernels are kept so that
+ * smaps recorded on older ones still parse.
+ */
+enum vmflag {
+	VMF_RD, VMF_WR, VMF_EX, VMF_SH, VMF_MR, VMF_MW, VMF_ME, VMF_MS,
+	VMF_GD, VMF_PF, VMF_GU, VMF_LO, VMF_IO, VMF_SR, VMF_RR, VMF_DC,
+	VMF_DE, VMF_AC, VMF_NR, VMF_HT, VMF_SF, VMF_AR, VMF_WF, VMF_DD,
+	VMF_SD, VMF_MM, VMF_HG, VMF_NH, VMF_MG, VMF_BT, VMF_MT, VMF_UM,
+	VMF_UW, VMF_UI, VMF_SS, VMF_SL, VMF_LF, VMF_DP,
+	/* Retired: dw (VM_DENYWRITE, gone in 5.15), nl (VM_NONLINEAR, 4.0),
+	 * mp (VM_MPX, 5.6), ot (VM_ARCH_2 on some arches). */
+	VMF_DW, VMF_NL, VMF_MP, VMF_OT,
+	VMF__COUNT
+};
+
+#define VMF(f) (UINT64_C(1) << (VMF_##f))
+
+/* The mnemonic of one flag ("rd"), or NULL for a value out of range. */
+const char *vmflag_name(enum vmflag f);
+/* The flag of a mnemonic, or -1 when the kernel used one pvmmap does not know. */
+int vmflag_from_name(const char *two);
+
+struct vma {
+	uint64_t start, end;     /* [start, end) */
+	char perms[5];           /* "rw-p", NUL terminated */
+	uint64_t offset;
+	unsigned dev_major, dev_minor;
+	uint64_t inode;
+	char *name;              /* owned; "" for an anonymous VMA, never NULL */
+
+	/* smaps fields, in bytes (the kernel prints kB) */
+	uint64_t rss, pss, anonymous, anon_huge, swap, locked;
+	uint64_t shared_hugetlb, private_hugetlb;
+	uint64_t kernel_page_size, mmu_page_size;
+	int pkey;                /* ProtectionKey, -1 when the kernel did not say */
+	int thp_eligible;        /* THPeligible, -1 when absent */
+
+	uint64_t vmflags;        /* VMF() bits */
+	bool has_vmflags;        /* the VmFlags line was seen */
+	bool unknown_vmflag;     /* VmFlags held a code pvmmap does not know */
+	bool malformed;          /* a line of this VMA could not be trusted */
+};
+
+struct vma_list {
+	struct vma *v;
+	size_t n, cap;
+};
+
+/* True when perms say MAP_SHARED ('s' in the fourth column). */
+static inline bool vma_is_shared(const struct vma *v) { return v->perms[3] == 's'; }
+static inline uint64_t vma_size(const struct vma *v) { return v->end - v->start; }
+
+void vma_list_free(struct vma_list *l);
+
+/*
+ * Parse smaps text (the whole file) into @out, which must be zeroed.
+ * Never fails on odd input: unknown keys are skipped, a line that cannot be
+ * trusted marks its VMA malformed (the planner refuses those), text before the
+ * first header line is ignored.  Returns 0 or -ENOMEM.
+ */
+int smaps_parse(const char *text, size_t len, struct vma_list *out);
+
+/*
+ * Read /proc/PID/smaps (through an open /proc/PID directory fd) and parse it.
+ * Returns 0, -ESRCH when the process is gone (or a zombie with no mm), or
+ * another -errno.
+ */
+int smaps_read(int procfd, struct vma_list *out);
+
+/* The first VMA with end > addr, or NULL (the VMAs are sorted by address). */
+const struct vma *vma_find(const struct vma_list *l, uint64_t addr);
+
+#endif
