@@ -79,7 +79,7 @@ int parse_pid(const char *s, pid_t *out)
 	int n = parse_digits(s, &v);
 	if (n < 0)
 		return n;
-	if (s[n] || (s[0] == '0' && s[1] == 'x'))
+	if (s[n] || (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
 		return -EINVAL;
 	if (v == 0 || v > INT_MAX)
 		return -ERANGE;
@@ -90,7 +90,8 @@ int parse_pid(const char *s, pid_t *out)
 int parse_seconds(const char *s, double *out)
 {
 	char *end;
-	if (!(*s >= '0' && *s <= '9'))
+	/* Plain decimal only: strtod would also take "1e3", "0x10", "inf". */
+	if (s[strspn(s, "0123456789.")] || !(*s >= '0' && *s <= '9') || strchr(s, '.') != strrchr(s, '.'))
 		return -EINVAL;
 	errno = 0;
 	double d = strtod(s, &end);

@@ -507,8 +507,11 @@ int main(int argc, char **argv)
 		for (int i = 1; i < argc; i++)
 			json |= strcmp(argv[i], "--json") == 0;
 		if (json) {
+			/* A rejected command line has no source and no range: only
+			 * the operation, when it was understood, is reported. */
+			struct request none = { .op = c.req.op };
 			struct report_error e = { .code = "usage", .hint = "see pvmmap --help" };
-			struct report rep = { .req = &c.req, .error = &e, .elapsed_s = -1, .paused_s = -1 };
+			struct report rep = { .req = &none, .error = &e, .elapsed_s = -1, .paused_s = -1 };
 			snprintf(e.message, sizeof(e.message), "%s", msg);
 			report_json(stdout, &rep);
 		}

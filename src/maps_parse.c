@@ -8,6 +8,7 @@
  * malformed, so the planner refuses it rather than acting on a guess.  The
  * input is fuzzed: every read is bounded by the length, never by a NUL.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -171,12 +172,14 @@ static bool perms(struct cur *c, char out[5])
 /* ---- the header line ---- */
 
 /*
- * "start-end perms offset major:minor inode[ padding name]".  Since 4.x the
- * kernel ends the prefix with a space and seq_pad()s to column 73 before the
- * name, so an anonymous VMA's line ends in a space; older kernels and the
- * hand-made files in tests do not, so both are accepted.  The name is the
- * rest of the line, byte for byte: d_path() names may hold spaces, and
- * seq_path() escapes only '\n' (as "\012"), which is kept as printed.
+ * "start-end perms offset major:minor inode[ padding name]".  The kernel ends
+ * the prefix with a space and seq_pad()s a name to column 73 (at least one
+ * more space), so an anonymous VMA's line ends in a space; a line that stops
+ * at the inode (hand-written, other tools) is accepted too.  The name is the
+ * rest of the line, byte for byte: d_path() names may hold spaces and
+ * " (deleted)", and seq_path() escapes only '\n' (as "\012"), which is kept
+ * as printed.  A name that itself starts with a space cannot be told from
+ * the padding; no kernel-made name does.
  */
 static bool parse_header(const char *s, size_t n, struct vma *v, size_t *name_at)
 {
@@ -260,9 +263,10 @@ static bool value_dec(struct cur *c, uint64_t max, uint64_t *out)
 }
 
 /*
- * Two-letter codes separated by single spaces, with a trailing space (the
- * kernel prints "xx " per flag).  A bit with no mnemonic prints "??", which
- * lands in unknown_vmflag like any code newer than this table.
+ * The kernel prints "xx " per set flag.  A bit with no mnemonic prints "??"
+ * (the table's default since 3.8), which lands in unknown_vmflag like any
+ * code newer than this table.  Anything not two letters long, or a code
+ * twice, is not the kernel's.
  */
 static bool value_vmflags(struct cur *c, struct vma *v)
 {
@@ -469,16 +473,12 @@ int smaps_parse(const char *text, size_t len, struct vma_list *out)
 
 /* ---- reading it ---- */
 
-#define PF_KTHREAD 0x00200000   /* include/linux/sched.h, stable since 2.6 */
+#define PF_KTHREAD 0x00200000   /* include/linux/sched.h */
 
-/*
- * An empty smaps means no mm: a kernel thread (fine, nothing mapped), or a
- * process that has exited and not been reaped yet (a zombie; once reaped,
- * openat() itself fails with ESRCH).  /proc/PID/stat tells them apart.
- */
-static int empty_smaps(int procfd)
+/* A kernel thread has no mm: an empty smaps is the truth for it. */
+static bool is_kthread(int procfd)
 {
-	char buf[1024], state;
+	char buf[1024];
 	unsigned flags;
 	const char *rp;
 	ssize_t r;
@@ -486,21 +486,18 @@ static int empty_smaps(int procfd)
 
 	fd = openat(procfd, "stat", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -ESRCH;
+		return false;
 	do
 		r = read(fd, buf, sizeof(buf) - 1);
 	while (r < 0 && errno == EINTR);
 	close(fd);
 	if (r <= 0)
-		return -ESRCH;
+		return false;
 	buf[r] = '\0';
 	/* comm may hold ") " itself: the last ')' ends it. */
 	rp = strrchr(buf, ')');
-	if (!rp || sscanf(rp + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
-		return -ESRCH;
-	if ((flags & PF_KTHREAD) && state != 'Z' && state != 'X')
-		return 0;
-	return -ESRCH;
+	return rp && sscanf(rp + 1, " %*c %*d %*d %*d %*d %*d %u", &flags) == 1 &&
+	       (flags & PF_KTHREAD);
 }
 
 /* The whole file: smaps can be many MB, and seq_file hands it out in pieces. */
@@ -544,30 +541,89 @@ out_free:
 	return err;
 }
 
+static int read_file(int at, const char *path, char **bufp, size_t *lenp)
+{
+	int fd, err;
+
+	fd = openat(at, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = read_all(fd, bufp, lenp);
+	close(fd);
+	return err;
+}
+
+/*
+ * A leader that called pthread_exit() while its other threads run is a
+ * zombie without an mm: its smaps reads empty though the process lives (seen
+ * on 6.18).  The other threads share the mm: the first non-empty
+ * task/TID/smaps replaces *bufp.  Threads come and go meanwhile: only
+ * -ENOMEM is an error.
+ */
+static int read_other_thread(int procfd, char **bufp, size_t *lenp)
+{
+	struct dirent *e;
+	char path[sizeof(e->d_name) + sizeof("/smaps")];
+	int fd, err = 0;
+	DIR *d;
+
+	fd = openat(procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		char *tb = NULL;
+		size_t tl = 0;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "%s/smaps", e->d_name);
+		err = read_file(dirfd(d), path, &tb, &tl);
+		if (err == -ENOMEM)
+			break;
+		err = 0;
+		if (tl) {
+			free(*bufp);
+			*bufp = tb;
+			*lenp = tl;
+			break;
+		}
+		free(tb);
+	}
+	closedir(d);
+	return err;
+}
+
+/*
+ * Once the process is reaped, openat() fails with ESRCH; reaped between
+ * open and read, read() does (m_start); exited but not reaped (a zombie, or
+ * exiting after our open), the read gives EOF at once (all seen on 6.18).
+ */
 int smaps_read(int procfd, struct vma_list *out)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, err;
+	int err;
 
-	/* Once the process is reaped, this fails with ESRCH itself (6.18). */
-	fd = openat(procfd, "smaps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* Reaped between open and read: read() fails with ESRCH (m_start). */
-	err = read_all(fd, &buf, &len);
+	err = read_file(procfd, "smaps", &buf, &len);
 	if (err)
-		goto out_close;
-	/* Exited after open: read() gives EOF at once, like a zombie's. */
-	if (len == 0) {
-		err = empty_smaps(procfd);
+		return err;
+	if (!len) {
+		err = read_other_thread(procfd, &buf, &len);
+		if (err)
+			goto out_free;
+	}
+	if (!len) {
+		err = is_kthread(procfd) ? 0 : -ESRCH;
 		goto out_free;
 	}
 	err = smaps_parse(buf, len, out);
 out_free:
 	free(buf);
-out_close:
-	close(fd);
 	return err;
 }
 

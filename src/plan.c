@@ -146,9 +146,14 @@ static enum reason check_pair(const struct proc_facts *src, const struct proc_fa
 {
 	if (req->allow_cross_user || src->pid == tgt->pid)
 		return R_NONE;
-	if (src->euid != tgt->euid || src->ruid != tgt->ruid) {
+	if (src->euid != tgt->euid) {
 		say(detail, dlen, "process %d runs as uid %u and process %d as uid %u",
 		    src->pid, (unsigned)src->euid, tgt->pid, (unsigned)tgt->euid);
+		return R_CROSS_USER;
+	}
+	if (src->ruid != tgt->ruid) {
+		say(detail, dlen, "process %d has real uid %u and process %d real uid %u",
+		    src->pid, (unsigned)src->ruid, tgt->pid, (unsigned)tgt->ruid);
 		return R_CROSS_USER;
 	}
 	return R_NONE;
@@ -300,6 +305,9 @@ static enum reason classify(const struct vma *v, const struct file_fact *ff, str
 		break;
 	case KIND_HUGETLB:
 		e->method = shared ? METHOD_SHARE : METHOD_COPY;
+		/* Sharing hands the hugetlbfs file to the target. */
+		if (shared && (!ff_known || !ff->reachable))
+			return R_FILE_UNREACHABLE;
 		break;
 	default:
 		return R_UNRECOGNISED;
@@ -331,6 +339,24 @@ static bool in_use(const struct proc_facts *src, const struct vma *v, uint64_t s
 		}
 	}
 	return false;
+}
+
+/*
+ * hugetlb memory is mapped and unmapped in whole huge pages: a range edge or
+ * a destination inside one cannot be carried out (munmap gives EINVAL).
+ */
+static enum reason huge_page_split(struct plan_entry *e)
+{
+	uint64_t ps = e->vma->kernel_page_size;
+	uint64_t mask = ps ? ps - 1 : 0;
+
+	if (!(e->start & mask) && !(e->end & mask) &&
+	    (e->dest_start == ADDR_NONE || !(e->dest_start & mask)))
+		return R_NONE;
+	say(e->detail, sizeof(e->detail), "its huge pages are %" PRIu64 " kB; the %s 0x%" PRIx64 " is not aligned to them",
+	    ps >> 10, (e->start & mask) || (e->end & mask) ? "range edge" : "destination",
+	    (e->start & mask) ? e->start : (e->end & mask) ? e->end : e->dest_start);
+	return R_HUGE_PAGE_SPLIT;
 }
 
 /* ---- target rules ----------------------------------------------------- */
@@ -374,7 +400,9 @@ static enum reason check_target(const struct sys_facts *sf, const struct proc_fa
 			return R_TARGET_OUT_OF_RANGE;
 		}
 		const struct vma *o = target_overlap(tgt, e->dest_start, dend);
-		if (same && op == OP_MOVE && req->range_end > e->dest_start && req->addr < dend) {
+		/* Within one process the source range must stay intact until
+		 * it is read (copy) or moved (mremap refuses overlaps). */
+		if (same && req->range_end > e->dest_start && req->addr < dend) {
 			say(e->detail, sizeof(e->detail), "the destination overlaps the range being moved");
 			return R_TARGET_OCCUPIED;
 		}
@@ -395,7 +423,7 @@ static enum reason check_target(const struct sys_facts *sf, const struct proc_fa
 		}
 	}
 
-	if (e->kind == KIND_HUGETLB && e->method == METHOD_COPY && !same) {
+	if (e->kind == KIND_HUGETLB && e->method == METHOD_COPY && !(same && op == OP_MOVE)) {
 		uint64_t ps = e->vma->kernel_page_size;
 		int i;
 		for (i = 0; i < sf->npools; i++)
@@ -426,7 +454,7 @@ static enum reason check_target(const struct sys_facts *sf, const struct proc_fa
 	}
 	/* Shared pages are already charged to the object's cgroup; copies are
 	 * charged to the target's for every populated page. */
-	uint64_t charge = e->method == METHOD_SHARE ? 0 : e->rss + e->swap;
+	uint64_t charge = e->method == METHOD_SHARE ? 0 : e->method == METHOD_FILE_COW ? e->changed : e->rss + e->swap;
 	if (charge && tgt->memcg_headroom != LIMIT_NONE && b->new_charge + charge > tgt->memcg_headroom) {
 		say(e->detail, sizeof(e->detail), "its memory cgroup has %" PRIu64 " kB left",
 		    (tgt->memcg_headroom - b->new_charge) >> 10);
@@ -471,8 +499,12 @@ static void piece_residency(const struct proc_facts *src, struct plan_entry *e)
 	if (e->start == v->start && e->end == v->end) {
 		e->rss = v->rss;
 		e->swap = v->swap;
+		e->changed = v->anonymous;
 		return;
 	}
+	/* Private file pages are not told apart from page cache by the
+	 * residency count, so a cut piece's changed bytes stay an estimate. */
+	e->changed = (uint64_t)(v->anonymous * ((long double)(e->end - e->start) / (long double)vma_size(v)));
 	for (int i = 0; i < 2; i++)
 		if (src->edges[i].known && src->edges[i].start == e->start && src->edges[i].end == e->end) {
 			e->rss = src->edges[i].rss;
@@ -492,6 +524,8 @@ static void decide(const struct sys_facts *sf, const struct proc_facts *src,
 	const struct file_fact *ff = src->files ? &src->files[e->vma_index] : NULL;
 	enum reason r = classify(e->vma, ff, e);
 
+	if (!r && e->kind == KIND_HUGETLB)
+		r = huge_page_split(e);
 	if (!r && op == OP_MOVE && (e->vma->vmflags & VMF(SL)))
 		r = R_SEALED;
 	if (!r && op == OP_MOVE && in_use(src, e->vma, e->start, e->end, e->detail, sizeof(e->detail)))
@@ -625,7 +659,8 @@ void plan_summarise(const struct plan *p, struct plan_summary *s)
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_entry *e = &p->e[i];
 		s->vmas++;
-		s->size += e->end - e->start;
+		if (e->vma)
+			s->size += e->end - e->start;
 		s->rss += e->rss;
 		s->bytes_copied += e->bytes_copied;
 		switch (e->status) {

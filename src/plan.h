@@ -56,6 +56,7 @@ struct plan_entry {
 	enum reason reason;
 	char detail[128];        /* what made the reason true here, or "" */
 	uint64_t rss, swap;      /* of the piece */
+	uint64_t changed;        /* file-cow: the source's private (changed) bytes */
 	uint64_t bytes_copied;
 };
 

@@ -332,8 +332,35 @@ out:
 /* ---- per-process files ------------------------------------------------ */
 
 /*
+ * The raw command name (TASK_COMM_LEN bytes at most, any byte but NUL),
+ * without the newline the kernel adds.  Not libproc2's PIDS_CMD: that is
+ * escaped for display (control bytes become '.', invalid UTF-8 '?'), and
+ * escaping is the report's job.
+ */
+static bool comm_at(int dirfd, const char *path, char *buf, size_t len)
+{
+	char comm[64];
+	ssize_t n;
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return false;
+	do
+		n = read(fd, comm, sizeof comm - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return false;
+	if (comm[n - 1] == '\n')
+		n--;
+	comm[n] = '\0';
+	snprintf(buf, len, "%s", comm);
+	return true;
+}
+
+/*
  * State (field 3) and start time (field 22) of /proc/PID/stat.  comm
- * (field 2) may hold any byte but ')' ends it for good only at the last one.
+ * (field 2) may itself contain ") ", so fields are counted from the last ')'.
  */
 static int stat_read(const struct proc_facts *pf, char *state, unsigned long long *start)
 {
@@ -374,7 +401,7 @@ static int status_read(struct proc_facts *pf)
 	if (r < 0)
 		return r;
 
-	/* Tgid: is what tells a thread id from a process (libproc2 agrees). */
+	/* Tgid: is what tells a thread id from a process */
 	r = status_u64(text, "Tgid", 10, &v);
 	if (r < 0 || v == 0 || v > INT_MAX)
 		goto bad;
@@ -973,6 +1000,18 @@ static int recheck(struct proc_facts *pf)
 	return 0;
 }
 
+static bool gone_now(const struct proc_facts *pf)
+{
+	unsigned long long start;
+	char state;
+	int r = stat_read(pf, &state, &start);
+
+	if (r == -ESRCH)
+		return true;
+	return r == 0 && (state == 'X' || state == 'x' ||
+			  (pf->start_time && start != pf->start_time));
+}
+
 /* ---- public ----------------------------------------------------------- */
 
 int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
@@ -984,6 +1023,8 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 	bool maps_gone = false;
 	int fd, r;
 
+	if (!pf)
+		return -EINVAL;
 	memset(pf, 0, sizeof *pf);
 	pf->procfd = -1;
 	pf->pid = pid;
@@ -1026,9 +1067,12 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 	pf->nlwp = lp.nlwp;
 	pf->start_time = start;
 	pf->kernel_thread = (lp.flags & PF_KTHREAD) != 0;
-	memcpy(pf->comm, lp.comm, sizeof pf->comm);
+	if (!comm_at(pf->procfd, "comm", pf->comm, sizeof pf->comm))
+		memcpy(pf->comm, lp.comm, sizeof pf->comm);
 
 	r = status_read(pf);
+	if (r == 0 && pf->tgid != lp.tgid)
+		r = -ESRCH; /* both read Tgid: a difference means two processes */
 	if (r < 0)
 		goto fail;
 	r = limits_read(pf);
@@ -1039,10 +1083,12 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 		goto fail;
 
 	/*
-	 * The kernel makes /proc/PID owned by the euid only while the process
-	 * is dumpable (task_dump_owner); otherwise by root of its user namespace.
+	 * task_dump_owner(): the files of /proc/PID are owned by the euid only
+	 * while the process is dumpable, else by root of its user namespace (or
+	 * root when it has no mm).  The /proc/PID directory itself is exempt,
+	 * always the euid's, so ask a file inside it.
 	 */
-	if (fstat(pf->procfd, &st) < 0) {
+	if (fstatat(pf->procfd, "status", &st, 0) < 0) {
 		r = gone_errno(errno);
 		goto fail;
 	}
@@ -1052,6 +1098,8 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 
 	if (with_maps && !is_dead_state(pf->state) && !pf->kernel_thread) {
 		r = smaps_read(pf->procfd, &pf->vmas);
+		if (r == -ENOENT)
+			r = -ESRCH; /* reaped, on kernels before 6.x's ESRCH */
 		if (r == 0)
 			r = threads_read(pf);
 		if (r == 0)
@@ -1073,8 +1121,15 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 	return 0;
 
 fail:
+	/*
+	 * A task being released prints empty or partial files (limits is
+	 * empty once lock_task_sighand() fails): any failure of a process
+	 * that is gone, or going (X), meanwhile is "no such process".
+	 */
+	if (r != -ESRCH && r != -ENOMEM && pf->procfd > STDERR_FILENO && gone_now(pf))
+		r = -ESRCH;
 	proc_facts_free(pf);
-	return r == -1 ? -EIO : r;
+	return r == -EPERM ? -EACCES : r;
 }
 
 void proc_facts_free(struct proc_facts *pf)
@@ -1090,30 +1145,13 @@ void proc_facts_free(struct proc_facts *pf)
 
 void proc_comm(pid_t pid, char *buf, size_t len)
 {
-	char path[32], comm[64];
-	ssize_t n = -1;
-	int fd;
+	char path[32];
 
 	if (!buf || len == 0)
 		return;
-	if (pid > 0) {
-		snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd >= 0) {
-			do
-				n = read(fd, comm, sizeof comm - 1);
-			while (n < 0 && errno == EINTR);
-			close(fd);
-		}
-	}
-	if (n <= 0) {
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	if (pid <= 0 || !comm_at(AT_FDCWD, path, buf, len))
 		snprintf(buf, len, "?");
-		return;
-	}
-	if (comm[n - 1] == '\n')
-		n--;
-	comm[n] = '\0';
-	snprintf(buf, len, "%s", comm);
 }
 
 int proc_range_residency(const struct proc_facts *pf, uint64_t start, uint64_t end,
@@ -1133,8 +1171,20 @@ int proc_range_residency(const struct proc_facts *pf, uint64_t start, uint64_t e
 	if (start == end)
 		return 0;
 	fd = openat(pf->procfd, "pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return gone_errno(errno);
+	if (fd < 0) {
+		char state;
+		unsigned long long st;
+
+		r = gone_errno(errno);
+		/*
+		 * Without an mm (zombie) pagemap fails with ESRCH, or with
+		 * EACCES for non-root since the file is then owned by root.
+		 */
+		if (r != -ESRCH && stat_read(pf, &state, &st) == 0 &&
+		    (is_dead_state(state) || st != pf->start_time))
+			r = -ESRCH;
+		return r;
+	}
 	buf = malloc(PAGEMAP_CHUNK * sizeof *buf);
 	if (!buf) {
 		close(fd);

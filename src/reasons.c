@@ -64,6 +64,9 @@ static const struct reason_info table[R__COUNT] = {
 	[R_UNRECOGNISED] = { "unrecognised", SCOPE_VMA,
 		"pvmmap does not know how to recreate this kind of mapping faithfully, and refuses rather than guess",
 		"report the line of /proc/PID/smaps for this mapping to the pvmmap developers" },
+	[R_HUGE_PAGE_SPLIT] = { "huge-page-split", SCOPE_VMA,
+		"the range or its destination cuts this hugetlb mapping inside one of its huge pages, which can only be mapped and unmapped whole",
+		"align ADDR, LEN and --at to the mapping's huge page size" },
 
 	[R_NO_SUCH_PROCESS] = { "no-such-process", SCOPE_PROCESS,
 		"there is no process with this id (or it exited)",

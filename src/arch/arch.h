@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 /* The architecture's name as uname -m prints it. */
 extern const char arch_name[];
@@ -22,5 +24,118 @@ unsigned arch_elf_machine(void);
  * the process has opted into it by mapping above 47 bits).
  */
 uint64_t arch_task_size(uint64_t highest_end);
+
+/* ---- registers and syscalls, for running a syscall inside a tracee ---- */
+/*
+ * The general registers of a thread as PTRACE_GETREGSET(NT_PRSTATUS) gives
+ * them.  Treat as opaque outside src/arch/: copy, compare, save, restore.
+ */
+#if defined(__x86_64__)
+#include <sys/user.h>
+struct arch_regs {
+	struct user_regs_struct r;
+};
+#else
+#error "src/arch: no register set for this architecture"
+#endif
+
+/*
+ * Read or write the registers of the ptrace-stopped thread @tid.
+ * 0 or -errno; arch_regs_get gives -ENOEXEC for a thread that is not native
+ * (x86_64: a 32-bit process), whose registers and syscalls differ.
+ */
+int arch_regs_get(pid_t tid, struct arch_regs *regs);
+int arch_regs_set(pid_t tid, const struct arch_regs *regs);
+
+uint64_t arch_regs_ip(const struct arch_regs *regs);
+uint64_t arch_regs_sp(const struct arch_regs *regs);
+
+/* The syscall the thread entered last (x86_64: orig_rax), or -1 (none). */
+long arch_regs_syscall_nr(const struct arch_regs *regs);
+
+/* The syscall's return value, or the error as -errno. */
+int64_t arch_regs_retval(const struct arch_regs *regs);
+
+/*
+ * True when the kernel will restart the thread's syscall by itself when it
+ * resumes with these registers (x86_64: rax is -ERESTARTSYS, -ERESTARTNOINTR,
+ * -ERESTARTNOHAND or -ERESTART_RESTARTBLOCK and orig_rax >= 0).
+ */
+bool arch_regs_will_restart(const struct arch_regs *regs);
+
+/*
+ * Where the syscall instruction the thread last executed would be if it is
+ * stopped on the way out of a syscall: ip minus the instruction's length,
+ * or 0 when it is not in a syscall.  The caller must check that the bytes
+ * there are arch_syscall_insn (a syscall may also be entered another way).
+ */
+uint64_t arch_syscall_site(const struct arch_regs *regs);
+
+/*
+ * Make the thread run @nr(@args) at @site when it resumes: syscall number
+ * and arguments in their registers, ip = @site, and the "in a syscall" mark
+ * cleared (x86_64: orig_rax = -1) so that no restart logic applies.
+ */
+void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr,
+			   const uint64_t args[6]);
+
+/*
+ * Turn a thread stopped on the way out of a syscall into one about to
+ * execute that same syscall again: ip back onto the instruction, the number
+ * back into its register.  For syscalls the kernel ends with EINTR on a
+ * ptrace stop although no signal arrived.
+ */
+void arch_regs_rewind_syscall(struct arch_regs *regs);
+
+/* The syscall instruction (x86_64: 0f 05). */
+extern const unsigned char arch_syscall_insn[];
+extern const size_t arch_syscall_insn_len;
+
+/* The syscalls pvmmap runs or recognises, by name. */
+enum arch_sys {
+	ARCH_SYS_READ,
+	ARCH_SYS_WRITE,
+	ARCH_SYS_CLOSE,
+	ARCH_SYS_MMAP,
+	ARCH_SYS_MPROTECT,
+	ARCH_SYS_MUNMAP,
+	ARCH_SYS_MREMAP,
+	ARCH_SYS_MADVISE,
+	ARCH_SYS_MLOCK,
+	ARCH_SYS_MLOCK2,
+	ARCH_SYS_MUNLOCK,
+	ARCH_SYS_MSEAL,
+	ARCH_SYS_SHMAT,
+	ARCH_SYS_SHMDT,
+	ARCH_SYS_SOCKET,
+	ARCH_SYS_CONNECT,
+	ARCH_SYS_ACCEPT,
+	ARCH_SYS_ACCEPT4,
+	ARCH_SYS_SENDTO,
+	ARCH_SYS_RECVFROM,
+	ARCH_SYS_SENDMSG,
+	ARCH_SYS_RECVMSG,
+	ARCH_SYS_PRCTL,
+	ARCH_SYS_GETPID,
+	ARCH_SYS_GETPPID,
+	ARCH_SYS_GETTID,
+	ARCH_SYS_PROCESS_VM_READV,
+	ARCH_SYS_PROCESS_VM_WRITEV,
+	ARCH_SYS_PROCESS_MADVISE,
+	ARCH_SYS_PIDFD_OPEN,
+	ARCH_SYS_PIDFD_GETFD,
+	ARCH_SYS_MEMFD_CREATE,
+	ARCH_SYS_FTRUNCATE,
+	ARCH_SYS_EPOLL_WAIT,
+	ARCH_SYS_EPOLL_PWAIT,
+	ARCH_SYS_EPOLL_PWAIT2,
+	ARCH_SYS_RT_SIGTIMEDWAIT,
+	ARCH_SYS_SEMOP,
+	ARCH_SYS_SEMTIMEDOP,
+	ARCH_SYS__COUNT
+};
+
+/* The number of @s on this architecture, or -1 when it has no such syscall. */
+long arch_sysno(enum arch_sys s);
 
 #endif

@@ -2,6 +2,12 @@
 #include "arch.h"
 
 #include <elf.h>
+#include <errno.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "compat.h"
 
 const char arch_name[] = "x86_64";
 
@@ -22,4 +28,160 @@ uint64_t arch_task_size(uint64_t highest_end)
 	const uint64_t tasksize_56 = (UINT64_C(1) << 56) - 4096;
 
 	return highest_end > tasksize_47 && highest_end <= tasksize_56 ? tasksize_56 : tasksize_47;
+}
+
+/* ---------------------------------------------------------------- registers */
+
+/* The kernel's internal restart codes (include/linux/errno.h), as seen in rax
+ * of a thread stopped in a syscall that a signal or ptrace stop interrupted. */
+#define ERESTARTSYS            512
+#define ERESTARTNOINTR         513
+#define ERESTARTNOHAND         514
+#define ERESTART_RESTARTBLOCK  516
+
+/* Code segment selectors: 64-bit user code, 32-bit (ia32) user code. */
+#define USER_CS   0x33
+#define USER32_CS 0x23
+
+int arch_regs_get(pid_t tid, struct arch_regs *regs)
+{
+	struct iovec iov = { .iov_base = &regs->r, .iov_len = sizeof regs->r };
+
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
+		return -errno;
+	/* An ia32 thread gets the 17-word i386 set; x32 and LDT code
+	 * segments are not plain 64-bit either. */
+	if (iov.iov_len != sizeof regs->r || regs->r.cs != USER_CS)
+		return -ENOEXEC;
+	return 0;
+}
+
+int arch_regs_set(pid_t tid, const struct arch_regs *regs)
+{
+	struct user_regs_struct copy = regs->r;
+	struct iovec iov = { .iov_base = &copy, .iov_len = sizeof copy };
+
+	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0 ? -errno : 0;
+}
+
+uint64_t arch_regs_ip(const struct arch_regs *regs)
+{
+	return regs->r.rip;
+}
+
+uint64_t arch_regs_sp(const struct arch_regs *regs)
+{
+	return regs->r.rsp;
+}
+
+long arch_regs_syscall_nr(const struct arch_regs *regs)
+{
+	return (long)regs->r.orig_rax < 0 ? -1 : (long)regs->r.orig_rax;
+}
+
+int64_t arch_regs_retval(const struct arch_regs *regs)
+{
+	return (int64_t)regs->r.rax;
+}
+
+bool arch_regs_will_restart(const struct arch_regs *regs)
+{
+	int64_t ax = (int64_t)regs->r.rax;
+
+	return (long)regs->r.orig_rax >= 0 &&
+	       (ax == -ERESTARTSYS || ax == -ERESTARTNOINTR || ax == -ERESTARTNOHAND ||
+		ax == -ERESTART_RESTARTBLOCK);
+}
+
+const unsigned char arch_syscall_insn[] = { 0x0f, 0x05 }; /* syscall */
+const size_t arch_syscall_insn_len = sizeof arch_syscall_insn;
+
+/*
+ * orig_rax >= 0 means the thread came into the kernel through a syscall
+ * (interrupts and exceptions store -1).  A stop on the way out of a syscall
+ * leaves rip just after the instruction, whether the syscall completed or
+ * is to be restarted: the kernel rewinds rip only after the stop, when the
+ * thread resumes (arch_do_signal_or_restart).
+ */
+uint64_t arch_syscall_site(const struct arch_regs *regs)
+{
+	if ((long)regs->r.orig_rax < 0 || regs->r.rip < arch_syscall_insn_len)
+		return 0;
+	return regs->r.rip - arch_syscall_insn_len;
+}
+
+void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr, const uint64_t args[6])
+{
+	struct user_regs_struct *r = &regs->r;
+
+	r->rax = (uint64_t)nr;
+	r->rdi = args[0];
+	r->rsi = args[1];
+	r->rdx = args[2];
+	r->r10 = args[3];
+	r->r8 = args[4];
+	r->r9 = args[5];
+	r->rip = site;
+	/* Not "in a syscall": the kernel must not apply its restart logic
+	 * (rewind rip, reload rax) to these registers when the thread leaves
+	 * the stop it is in. */
+	r->orig_rax = (uint64_t)-1;
+}
+
+void arch_regs_rewind_syscall(struct arch_regs *regs)
+{
+	regs->r.rax = regs->r.orig_rax;
+	regs->r.rip -= arch_syscall_insn_len;
+}
+
+/* ----------------------------------------------------------------- syscalls */
+
+static const long sysnos[ARCH_SYS__COUNT] = {
+	[ARCH_SYS_READ] = __NR_read,
+	[ARCH_SYS_WRITE] = __NR_write,
+	[ARCH_SYS_CLOSE] = __NR_close,
+	[ARCH_SYS_MMAP] = __NR_mmap,
+	[ARCH_SYS_MPROTECT] = __NR_mprotect,
+	[ARCH_SYS_MUNMAP] = __NR_munmap,
+	[ARCH_SYS_MREMAP] = __NR_mremap,
+	[ARCH_SYS_MADVISE] = __NR_madvise,
+	[ARCH_SYS_MLOCK] = __NR_mlock,
+	[ARCH_SYS_MLOCK2] = __NR_mlock2,
+	[ARCH_SYS_MUNLOCK] = __NR_munlock,
+	[ARCH_SYS_MSEAL] = __NR_mseal,
+	[ARCH_SYS_SHMAT] = __NR_shmat,
+	[ARCH_SYS_SHMDT] = __NR_shmdt,
+	[ARCH_SYS_SOCKET] = __NR_socket,
+	[ARCH_SYS_CONNECT] = __NR_connect,
+	[ARCH_SYS_ACCEPT] = __NR_accept,
+	[ARCH_SYS_ACCEPT4] = __NR_accept4,
+	[ARCH_SYS_SENDTO] = __NR_sendto,
+	[ARCH_SYS_RECVFROM] = __NR_recvfrom,
+	[ARCH_SYS_SENDMSG] = __NR_sendmsg,
+	[ARCH_SYS_RECVMSG] = __NR_recvmsg,
+	[ARCH_SYS_PRCTL] = __NR_prctl,
+	[ARCH_SYS_GETPID] = __NR_getpid,
+	[ARCH_SYS_GETPPID] = __NR_getppid,
+	[ARCH_SYS_GETTID] = __NR_gettid,
+	[ARCH_SYS_PROCESS_VM_READV] = __NR_process_vm_readv,
+	[ARCH_SYS_PROCESS_VM_WRITEV] = __NR_process_vm_writev,
+	[ARCH_SYS_PROCESS_MADVISE] = __NR_process_madvise,
+	[ARCH_SYS_PIDFD_OPEN] = __NR_pidfd_open,
+	[ARCH_SYS_PIDFD_GETFD] = __NR_pidfd_getfd,
+	[ARCH_SYS_MEMFD_CREATE] = __NR_memfd_create,
+	[ARCH_SYS_FTRUNCATE] = __NR_ftruncate,
+	[ARCH_SYS_EPOLL_WAIT] = __NR_epoll_wait,
+	[ARCH_SYS_EPOLL_PWAIT] = __NR_epoll_pwait,
+	[ARCH_SYS_EPOLL_PWAIT2] = __NR_epoll_pwait2,
+	[ARCH_SYS_RT_SIGTIMEDWAIT] = __NR_rt_sigtimedwait,
+	[ARCH_SYS_SEMOP] = __NR_semop,
+	[ARCH_SYS_SEMTIMEDOP] = __NR_semtimedop,
+};
+
+long arch_sysno(enum arch_sys s)
+{
+	if ((unsigned)s >= ARCH_SYS__COUNT)
+		return -1;
+	/* __NR_read is 0: every entry is set, so 0 is only read's number. */
+	return sysnos[s];
 }

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Kernel interfaces newer than the headers pvmmap is built against (Debian
+ * 12: linux-libc-dev 6.1, glibc 2.36).  Each definition names the kernel
+ * that added it; every user must probe at run time and fall back cleanly,
+ * since a definition here says nothing about the running kernel.
+ *
+ * Include after the system headers, so that a newer system's own
+ * definitions win.
+ */
+#ifndef PVMMAP_COMPAT_H
+#define PVMMAP_COMPAT_H
+
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+/* ---- mmap / madvise --------------------------------------------------- */
+
+/* 4.17.  Older kernels ignore the flag and may return another address:
+ * always compare the result with the address asked for. */
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/* 5.14 */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* 6.13: guard regions (VmFlag `gu`, pagemap bit 58 from 6.15) */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+/* ---- syscall numbers -------------------------------------------------- */
+/* Syscalls added since 5.1 have one number on every architecture but alpha. */
+
+/* 6.10: mseal(addr, len, 0); a sealed VMA shows VmFlag `sl` */
+#ifndef __NR_mseal
+#define __NR_mseal 462
+#endif
+
+/* ---- ptrace ----------------------------------------------------------- */
+
+/* 5.3 (glibc 2.36 has it; older libcs may not) */
+#ifndef PTRACE_GET_SYSCALL_INFO
+#define PTRACE_GET_SYSCALL_INFO 0x420e
+#endif
+
+/* ---- /proc/PID/pagemap ------------------------------------------------ */
+
+/* 6.7: PAGEMAP_SCAN, ioctl on /proc/PID/pagemap (include/uapi/linux/fs.h) */
+#ifndef PAGEMAP_SCAN
+#define PAGE_IS_WPALLOWED (1 << 0)
+#define PAGE_IS_WRITTEN   (1 << 1)
+#define PAGE_IS_FILE      (1 << 2)
+#define PAGE_IS_PRESENT   (1 << 3)
+#define PAGE_IS_SWAPPED   (1 << 4)
+#define PAGE_IS_PFNZERO   (1 << 5)
+#define PAGE_IS_HUGE      (1 << 6)
+#define PAGE_IS_SOFT_DIRTY (1 << 7)
+
+struct page_region {
+	uint64_t start;
+	uint64_t end;
+	uint64_t categories;
+};
+
+struct pm_scan_arg {
+	uint64_t size;            /* sizeof(struct pm_scan_arg) */
+	uint64_t flags;
+	uint64_t start;
+	uint64_t end;
+	uint64_t walk_end;        /* out: where the walk stopped */
+	uint64_t vec;             /* struct page_region * */
+	uint64_t vec_len;
+	uint64_t max_pages;
+	uint64_t category_inverted;
+	uint64_t category_mask;
+	uint64_t category_anyof_mask;
+	uint64_t return_mask;
+};
+
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#endif
+
+/* 6.15: guard regions as a PAGEMAP_SCAN category */
+#ifndef PAGE_IS_GUARD
+#define PAGE_IS_GUARD (1 << 8)
+#endif
+
+#endif

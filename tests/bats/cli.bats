@@ -1,0 +1,321 @@
+#!/usr/bin/env bats
+# The command line: help texts, usage errors (exit 2, one line on stderr
+# naming the bad argument), number syntax, and what move/copy do at this
+# stage (only --dry-run).
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load helpers
+	load fixture
+	fx_share
+}
+
+setup() {
+	declare -F fx_share >/dev/null || { load helpers; load fixture; }
+}
+
+teardown() {
+	kill_fixtures
+}
+
+# usage_error 'EXPECTED LINE' ARGS...: pvmmap ARGS exits 2, prints nothing on
+# stdout and exactly the one line EXPECTED on stderr.
+usage_error() {
+	local want=$1
+	shift
+	pvrun 2 "$@"
+	assert_equal "$output" ""
+	# one line: $(...) dropped the final newline, no other may be left
+	[[ $stderr != *$'\n'* ]] || fail "more than one line on stderr: $stderr"
+	assert_equal "$stderr" "$want"
+}
+
+# ranges 'ADDR LEN'...: the range.end pvmmap makes of each, one a line.
+ranges() {
+	local al docs=''
+	for al; do
+		# shellcheck disable=SC2086
+		pvrun 0 maps $$ $al --json
+		docs+=$output
+	done
+	jq -r '.range.end' <<< "$docs"
+}
+
+# ---- help, usage, version ---------------------------------------------------
+
+@test "--help lists the commands and exits 0" {
+	run --separate-stderr -0 "$PVMMAP" --help
+	assert_equal "$stderr" ""
+	assert_line --index 0 'Usage: pvmmap [OPTION...] COMMAND [ARGS...]'
+	assert_line --index 1 'Move or copy memory mappings between live processes.'
+	assert_line --regexp '^  maps PID \[ADDR \[LEN\]\] +list the mappings'
+	assert_line --regexp '^  move PID ADDR LEN --to PID2 +hand the range over; PID loses it$'
+	assert_line --regexp '^  copy PID ADDR LEN --to PID2 +duplicate it; shared memory stays shared$'
+	assert_line --regexp '^ +--version +Print the program version$'
+	assert_line --regexp "pvmmap COMMAND --help' describes each command's options\.$"
+}
+
+@test "-h is --help" {
+	run -0 "$PVMMAP" --help
+	local long=$output
+	run --separate-stderr -0 "$PVMMAP" -h
+	assert_equal "$stderr" ""
+	assert_equal "$output" "$long"
+}
+
+@test "--usage prints the short usage and exits 0" {
+	run --separate-stderr -0 "$PVMMAP" --usage
+	assert_equal "$stderr" ""
+	assert_output 'Usage: pvmmap [-h] [--help] [--usage] [--version] COMMAND [ARGS...]'
+}
+
+@test "--version prints 'pvmmap VERSION' and exits 0" {
+	local version
+	version=$(sed -n 's/^VERSION *:= *//p' "$TOP/Makefile")
+	[[ -n "$version" ]]
+	run --separate-stderr -0 "$PVMMAP" --version
+	assert_equal "$stderr" ""
+	assert_output "pvmmap $version"
+}
+
+@test "maps --help describes maps and its options" {
+	run --separate-stderr -0 "$PVMMAP" maps --help
+	assert_equal "$stderr" ""
+	assert_line --index 0 'Usage: pvmmap maps [OPTION...] PID [ADDR [LEN]]'
+	assert_line --index 1 "List PID's mappings and what a move (or copy) would do with each."
+	assert_line --regexp '^ +--for=move\|copy +Give the verdicts for move \(default\) or copy$'
+	assert_line --regexp '^ +--json +Print one JSON document$'
+	assert_line --regexp '^  -t, --to=PID2 +Also apply the rules of a target process$'
+	refute_line --partial -- '--dry-run'
+}
+
+@test "move --help describes move and every transfer option" {
+	run --separate-stderr -0 "$PVMMAP" move --help
+	assert_equal "$stderr" ""
+	assert_line --index 0 'Usage: pvmmap move [OPTION...] PID ADDR LEN --to PID2'
+	assert_line --index 1 'Move [ADDR, ADDR+LEN) of PID into PID2; PID no longer maps it afterwards.'
+	local opt
+	for opt in --allow-cross-user --at=ADDR2\|any --json --no-progress '-n, --dry-run' \
+		--partial --progress '-q, --quiet' --replace --timeout=SECONDS '-t, --to=PID2'; do
+		assert_line --partial -- "$opt "
+	done
+}
+
+@test "copy --help describes copy" {
+	run --separate-stderr -0 "$PVMMAP" copy --help
+	assert_equal "$stderr" ""
+	assert_line --index 0 'Usage: pvmmap copy [OPTION...] PID ADDR LEN --to PID2'
+	assert_line --index 1 'Copy [ADDR, ADDR+LEN) of PID into PID2; shared memory stays shared.'
+	assert_line --partial -- '-n, --dry-run '
+	assert_line --partial -- '--at=ADDR2|any '
+}
+
+# ---- usage errors -----------------------------------------------------------
+
+@test "no command: usage error" {
+	usage_error 'pvmmap: missing command (maps, move or copy)'
+}
+
+@test "unknown command: usage error naming it" {
+	usage_error "pvmmap: unknown command 'frob' (expected maps, move or copy)" frob 1
+}
+
+@test "unknown option: usage error naming it" {
+	usage_error "pvmmap maps: unrecognized option '--bogus'" maps $$ --bogus
+}
+
+@test "unaligned address: usage error naming it" {
+	usage_error "pvmmap maps: address '0x1001' is not page aligned (pages are 4096 bytes)" maps $$ 0x1001
+	usage_error "pvmmap move: address '4097' is not page aligned (pages are 4096 bytes)" \
+		move $$ 4097 4K --to $$ -n
+}
+
+@test "zero length: usage error naming it" {
+	usage_error "pvmmap maps: length '0' is zero" maps $$ 0x1000 0
+	usage_error "pvmmap copy: length '0x0' is zero" copy $$ 0x1000 0x0 --to $$ -n
+}
+
+@test "overflowing lengths: usage error naming them" {
+	usage_error "pvmmap maps: length '16777216T': out of range" maps $$ 0x1000 16777216T
+	usage_error "pvmmap maps: length '99999999999999999999': out of range" \
+		maps $$ 0x1000 99999999999999999999
+	usage_error "pvmmap move: length '0x10000000000000000': out of range" \
+		move $$ 0x1000 0x10000000000000000 --to $$ -n
+}
+
+@test "a length that rounds up past 2^64: usage error" {
+	usage_error "pvmmap maps: length '18446744073709551615' is too large" \
+		maps $$ 0x1000 18446744073709551615
+}
+
+@test "malformed numbers: usage error naming them" {
+	usage_error "pvmmap maps: PID '12x': not a valid number" maps 12x
+	usage_error "pvmmap maps: address '4096x': not a valid number" maps $$ 4096x
+	usage_error "pvmmap maps: address '0x': not a valid number" maps $$ 0x
+	usage_error "pvmmap maps: length '1KB': not a valid number" maps $$ 0x1000 1KB
+	usage_error "pvmmap maps: length '1k': not a valid number" maps $$ 0x1000 1k
+	usage_error "pvmmap maps: length ' 4096': not a valid number" maps $$ 0x1000 ' 4096'
+	usage_error "pvmmap maps: PID '0x10': not a valid number" maps 0x10
+}
+
+@test "-1 as PID: usage error" {
+	# argp takes it for an option; after -- it is an argument.
+	usage_error "pvmmap maps: invalid option -- '1'" maps -1
+	usage_error "pvmmap maps: PID '-1': not a valid number" maps -- -1
+}
+
+@test "PID 0 and a PID past INT_MAX: usage error" {
+	usage_error "pvmmap maps: PID '0': out of range" maps 0
+	usage_error "pvmmap maps: PID '2147483648': out of range" maps 2147483648
+	usage_error "pvmmap maps: --to '0': out of range" maps $$ --to 0
+}
+
+@test "missing PID, ADDR or LEN: usage error naming it" {
+	usage_error 'pvmmap maps: missing PID' maps
+	usage_error 'pvmmap move: missing ADDR' move $$ --to $$ -n
+	usage_error 'pvmmap move: missing LEN' move $$ 0x1000 --to $$ -n
+	usage_error 'pvmmap copy: missing LEN' copy $$ 0x1000 --to $$ -n
+}
+
+@test "missing --to: usage error" {
+	usage_error 'pvmmap move: missing --to PID2 (the process that receives the range)' \
+		move $$ 0x1000 4K -n
+	usage_error 'pvmmap copy: missing --to PID2 (the process that receives the range)' \
+		copy $$ 0x1000 4K -n
+}
+
+@test "--at unaligned: usage error naming it" {
+	usage_error "pvmmap move: --at '0x1001' is not page aligned (pages are 4096 bytes)" \
+		move $$ 0x1000 4K --to $$ --at 0x1001 -n
+	usage_error "pvmmap copy: --at 'anywhere': not a valid number" \
+		copy $$ 0x1000 4K --to $$ --at anywhere -n
+}
+
+@test "--at plus the length wrapping: usage error" {
+	usage_error 'pvmmap move: --at 0xfffffffffffff000 + the length passes the end of the address space' \
+		move $$ 0x1000 8K --to $$ --at 0xfffffffffffff000 -n
+}
+
+@test "--for bogus: usage error naming it" {
+	usage_error "pvmmap maps: --for 'bogus': expected move or copy" maps $$ --for bogus
+}
+
+@test "--timeout 0, -1, abc: usage error naming the value" {
+	local t
+	for t in 0 -1 abc 1e9 nan; do
+		usage_error "pvmmap move: --timeout '$t': expected seconds, more than 0 and at most 86400" \
+			move $$ 0x1000 4K --to $$ -n --timeout "$t"
+	done
+}
+
+@test "ADDR+LEN wrapping: usage error" {
+	usage_error 'pvmmap maps: the range 0xfffffffffffff000 + 0x2000 passes the end of the address space' \
+		maps $$ 0xfffffffffffff000 8K
+}
+
+@test "an extra argument: usage error naming it" {
+	usage_error "pvmmap maps: unexpected argument 'extra'" maps $$ 0x1000 4K extra
+	usage_error "pvmmap move: unexpected argument '4K'" move $$ 0x1000 4K 4K --to $$ -n
+}
+
+@test "--json usage error: the JSON document on stdout, the line on stderr, exit 2" {
+	run --separate-stderr -2 "$PVMMAP" maps $$ 0x1001 --json
+	assert_equal "${#stderr_lines[@]}" 1
+	assert_equal "$stderr" "pvmmap maps: address '0x1001' is not page aligned (pages are 4096 bytes)"
+	assert_equal "$(jq -r '.error.code' <<< "$output")" usage
+	assert_equal "$(jq -r '.error.message' <<< "$output")" "$stderr"
+	assert_equal "$(jq -r '.pvmmap' <<< "$output")" 1
+	assert_equal "$(jq -r '.operation' <<< "$output")" maps
+	assert_equal "$(jq -c '.vmas' <<< "$output")" '[]'
+}
+
+@test "--json usage error of move (missing --to)" {
+	run --separate-stderr -2 "$PVMMAP" move $$ 0x1000 4K -n --json
+	assert_equal "$stderr" 'pvmmap move: missing --to PID2 (the process that receives the range)'
+	assert_equal "$(jq -r '.error.code + " " + .operation' <<< "$output")" 'usage move'
+}
+
+# ---- numbers ------------------------------------------------------------------
+
+@test "LEN suffixes K M G T and KiB MiB GiB TiB" {
+	run -0 ranges '0x10000 1K' '0x10000 1KiB' '0x10000 8K' '0x10000 2M' '0x10000 2MiB' \
+		'0x10000 3G' '0x10000 3GiB' '0x10000 5T' '0x10000 5TiB' '0x10000 0x10K'
+	assert_output '0x11000
+0x11000
+0x12000
+0x210000
+0x210000
+0xc0010000
+0xc0010000
+0x50000010000
+0x50000010000
+0x14000'
+}
+
+@test "LEN is rounded up to whole pages" {
+	run -0 ranges '0x10000 1' '0x10000 4096' '0x10000 4097' '0x10000 0x1'
+	assert_output '0x11000
+0x11000
+0x12000
+0x11000'
+}
+
+@test "ADDR in hex or decimal; LEN defaults to one page" {
+	run -0 "$PVMMAP" maps $$ 65536 --json
+	assert_equal "$(jq -c '.range' <<< "$output")" '{"start":"0x10000","end":"0x11000"}'
+	run -0 "$PVMMAP" maps $$ 0x10000 --json
+	assert_equal "$(jq -c '.range' <<< "$output")" '{"start":"0x10000","end":"0x11000"}'
+	run -0 "$PVMMAP" maps $$ 0X7F0000001000 --json
+	assert_equal "$(jq -c '.range' <<< "$output")" '{"start":"0x7f0000001000","end":"0x7f0000002000"}'
+}
+
+@test "a range up to the last page but one does not wrap: accepted" {
+	run -0 "$PVMMAP" maps $$ 0xffffffffffffd000 8K --json
+	assert_equal "$(jq -c '.range' <<< "$output")" \
+		'{"start":"0xffffffffffffd000","end":"0xfffffffffffff000"}'
+	# one page further ends at 2^64, which wraps to 0
+	usage_error 'pvmmap maps: the range 0xffffffffffffe000 + 0x2000 passes the end of the address space' \
+		maps $$ 0xffffffffffffe000 8K
+}
+
+# ---- move and copy at this stage ----------------------------------------------
+
+@test "move without --dry-run: exit 2, one line, nothing changed" {
+	start_mapper src anon
+	start_mapper dst anon
+	local a
+	a=$(fx_start src anon)
+	run --separate-stderr "$PVMMAP" move "$(fx_pid src)" "$a" 4K --to "$(fx_pid dst)"
+	assert_equal "$status" 2
+	assert_equal "$output" ""
+	assert_equal "$stderr" 'pvmmap move: this version can only plan transfers: add --dry-run'
+	# still mapped in the source, as before
+	grep -q "^${a#0x}-" "/proc/$(fx_pid src)/maps"
+}
+
+@test "copy without --dry-run: exit 2, one line" {
+	run --separate-stderr "$PVMMAP" copy $$ 0x10000 4K --to $$
+	assert_equal "$status" 2
+	assert_equal "$output" ""
+	assert_equal "$stderr" 'pvmmap copy: this version can only plan transfers: add --dry-run'
+}
+
+@test "every transfer option is accepted, long and short forms" {
+	run --separate-stderr -1 "$PVMMAP" copy $$ 0x10000 4K -t $$ -n --partial --progress \
+		--no-progress -q --timeout 0.5 --allow-cross-user --replace --at=any
+	# --quiet: the refusal (nothing mapped there) on stderr only
+	assert_equal "$output" ''
+	assert_equal "${stderr_lines[1]}" '    not-mapped: nothing is mapped here in the source process'
+	pvrun 1 move $$ 0x10000 4K --to=$$ --at 0x20000 --dry-run --timeout=86400 --json
+	assert_equal "$(jqo -c '[.target.pid, .dest.start]')" "[$$,\"0x20000\"]"
+}
+
+@test "-n and --dry-run are the same" {
+	run -1 "$PVMMAP" copy $$ 0x10000 4K --to $$ -n --json
+	local short=$output
+	run -1 "$PVMMAP" copy $$ 0x10000 4K --to $$ --dry-run --json
+	assert_equal "$(jq -c 'del(.summary.elapsed_s)' <<< "$output")" \
+		"$(jq -c 'del(.summary.elapsed_s)' <<< "$short")"
+	assert_equal "$(jq -r '.dry_run' <<< "$output")" true
+}

@@ -1,0 +1,324 @@
+# Fixture processes for the end-to-end tests: start them, read their
+# listings, stop them.  `load helpers` first, then `load fixture`.
+#
+# Loading bats-assert costs about 0.2 s per test (bats traces every line it
+# sources), so a file loads both once, in setup_file, and shares them:
+#
+#   setup_file() { load helpers; load fixture; fx_share; }
+#   setup() { declare -F fx_share >/dev/null || { load helpers; load fixture; }; }
+#
+# Every process started here is recorded; kill_fixtures (call it from
+# teardown, and from teardown_file when setup_file started some) stops all
+# the ones of the current scope, even when the test failed.  The scope is the
+# test (BATS_TEST_TMPDIR) inside a test, the file (BATS_FILE_TMPDIR) in
+# setup_file/teardown_file.
+#
+#   start_mapper NAME SPEC...            build/fixtures/mapper -w -o FILE SPEC...
+#   start_mapper_via NAME CMD... -- SPEC...
+#                                        the same under a wrapper (prlimit,
+#                                        setpriv...); the listing goes through
+#                                        stdout, so the wrapper may change uid
+#   start_python NAME < SCRIPT           /usr/bin/python3 with fx_prelude: the
+#                                        script calls emit() and then ready()
+#   start_bg NAME CMD...                 any other background process
+#   fx_pid NAME                          the fixture's pid ("ready PID")
+#   fx_start/fx_end NAME LABEL           0x... bounds of an item
+#   fx_field NAME LABEL KEY              the value of KEY=... on its line
+#   fx_require NAME LABEL...             skip when this machine cannot make it
+#   pvrun STATUS ARGS...                 run pvmmap, check its exit status
+#   jqo FILTER                           jq -r FILTER on $output
+#   keep; all_valid                      validate the kept $outputs (schema)
+#   wait_until SECONDS CMD...            poll CMD every 50 ms, bounded
+#   fx_hugepages N                       N free 2 MiB huge pages, if the
+#                                        pool can grow; restored by kill_fixtures
+#   kill_fixtures                        stop what this scope started
+
+export FX_PY=/usr/bin/python3
+
+# Exports the functions of helpers.bash, bats-support, bats-assert and this
+# file, so that every test of the file (a child of setup_file's shell) has
+# them without sourcing them again.  (One command: bats traces each one.)
+fx_share() {
+	# shellcheck disable=SC2046
+	export -f $(compgen -A function | grep -E \
+		'^(assert|refute|batslib_|fail$|pvmmap$|fx_|_fx_|start_|kill_fixtures$|wait_until$|hex$|pvrun$|jqo$|keep$|all_valid$)')
+}
+
+fx_dir() { printf '%s\n' "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}"; }
+
+# The listing file of NAME: this test's, else the one setup_file started.
+fx_list() {
+	local d
+	for d in ${BATS_TEST_TMPDIR:+"$BATS_TEST_TMPDIR"} "$BATS_FILE_TMPDIR"; do
+		if [[ -s "$d/fx.$1" ]]; then
+			printf '%s\n' "$d/fx.$1"
+			return 0
+		fi
+	done
+	echo "fixture '$1' was not started" >&2
+	return 1
+}
+
+fx_register() { echo "$1" >> "$(fx_dir)/fx.pids"; }
+
+# wait_until SECONDS CMD...: true as soon as CMD succeeds, false after SECONDS.
+wait_until() {
+	local limit=$(( $1 * 20 )) i
+	shift
+	for (( i = 0; i < limit; i++ )); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	"$@"
+}
+
+fx_alive() { # PID: running (not gone, not a zombie)
+	local st
+	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n "$st" && "$st" != Z && "$st" != X ]]
+}
+
+_fx_has_ready() { grep -q '^ready [0-9][0-9]*$' "$1" 2>/dev/null; }
+
+# Waits (5 s at most) for the listing of NAME written by background job PID.
+_fx_wait_ready() {
+	local file=$1 pid=$2 i
+	for (( i = 0; i < 100; i++ )); do
+		_fx_has_ready "$file" && break
+		if ! fx_alive "$pid"; then
+			echo "fixture $pid exited before it was ready:" >&2
+			cat "$file" "$file.err" >&2 2>/dev/null
+			return 1
+		fi
+		sleep 0.05
+	done
+	if ! _fx_has_ready "$file"; then
+		echo "fixture $pid not ready within 5 s" >&2
+		return 1
+	fi
+	fx_register "$(awk '/^ready /{print $2}' "$file")"
+}
+
+start_mapper() {
+	local name=$1 dir
+	shift
+	dir=$(fx_dir)
+	TMPDIR=$dir "$FIXTURES/mapper" -w -o "$dir/fx.$name" "$@" 3>&- 2>"$dir/fx.$name.err" &
+	fx_register $!
+	_fx_wait_ready "$dir/fx.$name" $!
+}
+
+start_mapper_via() {
+	local name=$1 dir wrap=()
+	shift
+	while (( $# )) && [[ "$1" != -- ]]; do
+		wrap+=("$1")
+		shift
+	done
+	shift
+	dir=$(fx_dir)
+	# TMPDIR=/tmp: a wrapper may change the uid, and the test directory
+	# is root's alone; only file kinds use it.
+	TMPDIR=/tmp "${wrap[@]}" "$FIXTURES/mapper" -w "$@" >"$dir/fx.$name.out" \
+		2>"$dir/fx.$name.err" 3>&- </dev/null &
+	fx_register $!
+	_fx_wait_ready "$dir/fx.$name.out" $! || return 1
+	cp "$dir/fx.$name.out" "$dir/fx.$name"
+}
+
+# Helpers for python fixtures: raw mmap through libc, and the listing.
+fx_prelude() {
+	cat <<'PY'
+import ctypes, errno, os, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_long]
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+PAGE = os.sysconf("SC_PAGE_SIZE")
+OUT = sys.argv[1]
+_lines = []
+
+def raw_mmap(length, prot, flags, fd=-1, offset=0):
+    a = libc.mmap(None, length, prot, flags, fd, offset)
+    if a in (None, ctypes.c_void_p(-1).value):
+        raise OSError(ctypes.get_errno(), "mmap")
+    return a
+
+def emit(label, start, end, **kv):
+    extra = "".join(" %s=%s" % (k, v) for k, v in kv.items())
+    _lines.append("%s 0x%x 0x%x%s" % (label, start, end, extra))
+
+def unsupported(label, err):
+    _lines.append("%s 0x0 0x0 unsupported=%s" % (label, err))
+
+def ready():
+    with open(OUT + ".tmp", "w") as f:
+        f.write("".join(l + "\n" for l in _lines))
+        f.write("ready %d\n" % os.getpid())
+    os.rename(OUT + ".tmp", OUT)
+    while True:
+        signal.pause()
+PY
+}
+
+start_python() {
+	local name=$1 dir
+	dir=$(fx_dir)
+	{ fx_prelude; cat; } > "$dir/fx.$name.py"
+	"$FX_PY" "$dir/fx.$name.py" "$dir/fx.$name" 3>&- 2>"$dir/fx.$name.err" </dev/null &
+	fx_register $!
+	_fx_wait_ready "$dir/fx.$name" $!
+}
+
+start_bg() {
+	local name=$1
+	shift
+	"$@" 3>&- </dev/null &
+	fx_register $!
+	echo $! > "$(fx_dir)/fx.$name.bgpid"
+}
+
+fx_bgpid() { cat "$(fx_dir)/fx.$1.bgpid"; }
+
+# A wrapper that installs an allow-all seccomp filter (mode 2) and execs
+# its arguments: prints the path of the script.
+fx_seccomp_wrapper() {
+	local f
+	f="$(fx_dir)/fx-seccomp-exec.py"
+	cat > "$f" <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+class sock_filter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte),
+                ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+class sock_fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(sock_filter))]
+insns = (sock_filter * 1)(sock_filter(0x06, 0, 0, 0x7fff0000))  # BPF_RET|BPF_K ALLOW
+prog = sock_fprog(1, insns)
+if libc.prctl(38, 1, 0, 0, 0) != 0:                               # PR_SET_NO_NEW_PRIVS
+    sys.exit("PR_SET_NO_NEW_PRIVS: %s" % os.strerror(ctypes.get_errno()))
+if libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:              # PR_SET_SECCOMP, FILTER
+    sys.exit("PR_SET_SECCOMP: %s" % os.strerror(ctypes.get_errno()))
+os.execv(sys.argv[1], sys.argv[1:])
+PY
+	printf '%s\n' "$f"
+}
+
+fx_pid() { local p; read -r _ p <<< "$(_fx_line "$1" ready)" && [[ -n $p ]] && echo "$p"; }
+
+# The line of item LABEL in NAME's listing, read without a fork.
+_fx_line() {
+	local file label rest
+	file=$(fx_list "$1") || return 1
+	while read -r label rest; do
+		if [[ $label == "$2" ]]; then
+			printf '%s %s\n' "$label" "$rest"
+			return 0
+		fi
+	done < "$file"
+	echo "fixture '$1' has no item '$2'" >&2
+	return 1
+}
+
+fx_start() { local s; read -r _ s _ <<< "$(_fx_line "$1" "$2")" && [[ -n $s ]] && echo "$s"; }
+fx_end() { local e; read -r _ _ e _ <<< "$(_fx_line "$1" "$2")" && [[ -n $e ]] && echo "$e"; }
+fx_field() {
+	local kv
+	for kv in $(_fx_line "$1" "$2"); do
+		if [[ $kv == "$3="* ]]; then
+			echo "${kv#*=}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Skips the test when the fixture says this machine cannot make LABEL.
+fx_require() {
+	local name=$1 label line
+	shift
+	for label; do
+		line=$(_fx_line "$name" "$label") || return 1
+		if [[ "$line" == *" unsupported="* ]]; then
+			skip "this machine cannot make '$label' (${line##* unsupported=})"
+		fi
+	done
+}
+
+# pvrun STATUS ARGS...: "$PVMMAP" ARGS, its stdout in $output (not split
+# into $lines: `run` costs a traced statement per line), its stderr in
+# $stderr; fails the test unless it exits STATUS.  A command in the array
+# PVRUN_WRAP (setpriv...) runs pvmmap.
+PVRUN_WRAP=()
+pvrun() {
+	local want=$1 err
+	shift
+	err="$(fx_dir)/pvrun.err"
+	status=0
+	output=$(${PVRUN_WRAP[@]+"${PVRUN_WRAP[@]}"} "$PVMMAP" "$@" 2> "$err") || status=$?
+	stderr=$(< "$err")
+	if [[ $status != "$want" ]]; then
+		fail "pvmmap $* exited $status, not $want; stderr: $stderr"
+	fi
+}
+
+# jqo FILTER [ARGS...]: jq -r FILTER on $output.
+jqo() { jq -r "$@" <<< "$output"; }
+
+# keep: $output (pvmmap's whole stdout) is kept to be validated by
+# all_valid, which checks each kept output is one document of the schema
+# and nothing else (one validator run per test: it takes a while to start).
+keep() {
+	KEPT=$((${KEPT:-0} + 1))
+	printf '%s' "$output" > "$(fx_dir)/doc.$KEPT.json"
+}
+
+all_valid() {
+	local err
+	(( ${KEPT:-0} > 0 )) || fail "no document kept"
+	err=$("$TOP/tests/schema/validate" "$(fx_dir)"/doc.*.json 2>&1) ||
+		fail "not valid documents: $err"
+}
+
+# hex ADDR [+ OFFSET]: arithmetic on addresses, printed as 0x... lower case.
+hex() { printf '0x%x\n' "$(( $1 ))"; }
+
+fx_hugepages() {
+	local pool=/sys/kernel/mm/hugepages/hugepages-2048kB nr free
+	[[ -w $pool/nr_hugepages ]] || return 0
+	nr=$(< "$pool/nr_hugepages")
+	free=$(< "$pool/free_hugepages")
+	(( free >= $1 )) && return 0
+	echo "$pool/nr_hugepages $nr" >> "$(fx_dir)/fx.sysctl"
+	echo $(( nr + $1 - free )) > "$pool/nr_hugepages" 2>/dev/null
+	return 0
+}
+
+kill_fixtures() {
+	local f pid i
+	f="$(fx_dir)/fx.pids"
+	if [[ -f "$f" ]]; then
+		while read -r pid; do
+			kill -TERM "$pid" 2>/dev/null
+		done < "$f"
+		while read -r pid; do
+			for (( i = 0; i < 40; i++ )); do
+				fx_alive "$pid" || break
+				sleep 0.05
+			done
+			fx_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+		done < "$f"
+		rm -f "$f"
+	fi
+	# settings changed for the fixtures, back to what they were (last first)
+	f="$(fx_dir)/fx.sysctl"
+	if [[ -f "$f" ]]; then
+		tac "$f" | while read -r path value; do
+			echo "$value" > "$path"
+		done
+		rm -f "$f"
+	fi
+	return 0
+}

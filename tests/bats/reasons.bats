@@ -1,0 +1,403 @@
+#!/usr/bin/env bats
+# Every reason code this machine can produce, each in one test: the code, the
+# exact sentence of src/reasons.c (in JSON and in the text report), and the
+# exit status.
+#
+# Codes the end-to-end tests cannot produce here, covered by the planner's
+# unit tests on recorded facts (tests/unit/test_plan.c):
+#   shadow-stack     needs a CPU and kernel with user shadow stacks (CET);
+#                    tried below with mapper's shadow-stack, skipped without
+#   protection-key   needs memory protection keys (PKU); tried, skipped without
+#   arch-mismatch    needs a 32-bit process; tried below with a hand-made
+#                    i386 ELF, skipped when IA32 emulation is off
+#   timeout          only a real transfer stops a process, and this version
+#                    only plans (--dry-run): nothing can time out yet
+
+bats_require_minimum_version 1.5.0
+
+# The sentences of src/reasons.c, code by code.
+declare -gA SENTENCE=(
+	[not-mapped]='nothing is mapped here in the source process'
+	[special-mapping]='this is a page the kernel provides to every process (such as [vdso] or [vvar]): it exists once per process and cannot be recreated by mmap'
+	[io-mapping]='this maps device or physical (PFN) memory set up by a driver, not ordinary pages that can be copied or shared'
+	[device-mapping]='this maps a device file whose driver keeps state for the source process, which cannot follow the mapping to another process'
+	[aio-ring]="this is the source's AIO completion ring (io_setup): it belongs to the source's AIO context and the kernel writes into it"
+	[uffd-registered]='the source handles page faults on this memory itself with userfaultfd, so reading it while the source is stopped could wait forever'
+	[shadow-stack]='this is a CET shadow stack, which only the kernel and the thread that owns it may create and write'
+	[sealed]='this mapping is sealed with mseal(), so the source can never unmap it; it can be copied, not moved'
+	[in-use]='a thread of the source is running on this memory (its stack or its code), so the source would crash if it were moved away'
+	[protection-key]="this memory carries a memory protection key (pkey_mprotect), whose access rights live in the source's registers and do not exist in the target"
+	[hugetlb-unavailable]="this is hugetlb memory and the system's pool has not enough free huge pages of this size for the target's copy"
+	[target-occupied]='the destination address range is already mapped in the target'
+	[target-out-of-range]='the destination lies outside the addresses the target process can map'
+	[target-map-count]='the target would have more mappings than the system allows (vm.max_map_count)'
+	[target-memory-limit]='the target cannot take this much more memory: its address-space limit (RLIMIT_AS) or its memory cgroup would be exceeded'
+	[target-memlock-limit]='this memory is locked in RAM (mlock) and the target may not lock that much more (RLIMIT_MEMLOCK)'
+	[file-unreachable]='the file behind this mapping cannot be opened to hand it to the target'
+	[unrecognised]='pvmmap does not know how to recreate this kind of mapping faithfully, and refuses rather than guess'
+	[huge-page-split]='the range or its destination cuts this hugetlb mapping inside one of its huge pages, which can only be mapped and unmapped whole'
+	[no-such-process]='there is no process with this id (or it exited)'
+	[not-a-process]='this id is not a user process pvmmap can work on (a thread of another process, a kernel thread, or pvmmap itself)'
+	[zombie]='the process has exited and only waits for its parent to reap it: it has no memory left'
+	[already-traced]='another program (a debugger or strace) is attached to the process, and a process can have only one tracer'
+	[ptrace-denied]='the kernel will not let pvmmap attach to the process with ptrace'
+	[seccomp-blocks]='the process runs under a seccomp filter that could refuse or kill it for the system calls pvmmap must run inside it'
+	[cross-user]='the source and the target belong to different users, so memory would cross a trust boundary'
+	[arch-mismatch]='the process runs in a mode pvmmap does not support (a 32-bit process, or another architecture)'
+	[timeout]='the process did not stop within the time allowed (it may be stuck in uninterruptible sleep, state D)'
+)
+
+setup_file() {
+	load helpers
+	load fixture
+	fx_share
+	# one huge page for the source's private hugetlb mapping, none left over
+	fx_hugepages 1
+	start_mapper src anon aio uffd mseal thread hugetlb file-deleted memfd mlock pkey \
+		shadow-stack anon-sparse:64M
+	start_mapper dst anon
+	# mappings mapper does not make: a block device, a packet socket's ring
+	# (VM_MIXEDMAP) and MAP_DROPPABLE memory (6.11)
+	start_python odd <<'PY'
+import socket, struct
+err = None
+for dev in ["/dev/loop%d" % i for i in range(8)]:
+    try:
+        fd = os.open(dev, os.O_RDONLY | os.O_CLOEXEC)
+        a = raw_mmap(PAGE, 1, 0x02, fd)                  # PROT_READ, MAP_PRIVATE
+        emit("blockdev", a, a + PAGE, path=dev)
+        break
+    except OSError as e:
+        err = e
+else:
+    unsupported("blockdev", errno.errorcode.get(err.errno, "EIO"))
+try:
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    s.setsockopt(263, 5, struct.pack("IIII", PAGE, 1, PAGE // 2, 2))   # PACKET_RX_RING
+    a = raw_mmap(PAGE, 3, 0x01, s.fileno())             # MAP_SHARED
+    emit("packet-ring", a, a + PAGE)
+except OSError as e:
+    unsupported("packet-ring", errno.errorcode.get(e.errno, "EIO"))
+try:
+    a = raw_mmap(2 * PAGE, 3, 0x08 | 0x20)              # MAP_DROPPABLE | MAP_ANONYMOUS
+    emit("droppable", a, a + 2 * PAGE)
+except OSError as e:
+    unsupported("droppable", errno.errorcode.get(e.errno, "EIO"))
+ready()
+PY
+}
+
+teardown_file() {
+	kill_fixtures
+}
+
+setup() {
+	declare -F fx_share >/dev/null || { load helpers; load fixture; }
+	SRC=$(fx_pid src)
+	DST=$(fx_pid dst)
+}
+
+teardown() {
+	kill_fixtures
+}
+
+# The joined text of the first "    CODE: ..." reason in the text report in
+# $output (a reason wraps onto lines indented like it).
+reason_text() {
+	local -a ls
+	local l t=''
+	mapfile -t ls <<< "$output"
+	for l in "${ls[@]}"; do
+		if [[ -z $t ]]; then
+			[[ $l == "    $1: "* ]] && t=${l#    }
+		elif [[ $l == '    '[!\ ]* ]]; then
+			t+=" ${l#    }"
+		else
+			break
+		fi
+	done
+	printf '%s\n' "$t"
+}
+
+# vma_reason CODE STATUS ARGS...: pvmmap ARGS exits STATUS and refuses a VMA
+# with CODE, whose message is the sentence (then a detail in parentheses);
+# the text report (ARGS without --json) says "CODE: message" below its row.
+vma_reason() {
+	local code=$1 want=$2 msg
+	shift 2
+	pvrun "$want" "$@" --json
+	msg=$(jqo --arg c "$code" 'first(.vmas[] | select(.reason == $c) | "\(.status)|\(.method)|\(.message)") // "none"')
+	[[ $msg != none ]] || fail "no VMA refused with $code: $output"
+	assert_equal "${msg%%|*}" refused
+	msg=${msg#*|}
+	assert_equal "${msg%%|*}" null
+	msg=${msg#*|}
+	[[ $msg == "${SENTENCE[$code]}" || $msg == "${SENTENCE[$code]} ("*")" ]] ||
+		fail "$code: message '$msg' is not the sentence '${SENTENCE[$code]}' (+ detail)"
+	pvrun "$want" "$@"
+	assert_equal "$(reason_text "$code")" "$code: $msg"
+	MESSAGE=$msg
+}
+
+# process_reason CODE ARGS...: pvmmap ARGS exits 3 with error CODE and the
+# sentence in JSON; in text, stdout is empty and stderr says
+# "pvmmap: CODE: message" (wrapped), then the hint if the code has one.
+process_reason() {
+	local code=$1 msg
+	shift
+	pvrun 3 "$@" --json
+	msg=$(jqo --arg c "$code" 'if .error.code == $c then .error.message else "wrong: \(.error)" end')
+	[[ $msg == "${SENTENCE[$code]} ("*")" ]] ||
+		fail "$code: message '$msg' is not the sentence '${SENTENCE[$code]}' (+ detail)"
+	pvrun 3 "$@"
+	assert_equal "$output" ''
+	local -a ls
+	local l t=''
+	mapfile -t ls <<< "$stderr"
+	for l in "${ls[@]}"; do
+		[[ $l == '  hint: '* ]] && break
+		t+="${t:+ }$l"
+	done
+	assert_equal "$t" "pvmmap: $code: $msg"
+	MESSAGE=$msg
+}
+
+@test "the sentences tested here are the ones of src/reasons.c, for every code" {
+	run -0 "$FX_PY" - "$TOP/src/reasons.c" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+for code, sentence in re.findall(r'\[R_[A-Z_]+\] = \{ "([a-z-]+)", SCOPE_[A-Z]+,\s*"((?:[^"\\]|\\.)*)"', text):
+    print("%s|%s" % (code, sentence))
+PY
+	local line n=0
+	for line in "${lines[@]}"; do
+		assert_equal "$line" "${line%%|*}|${SENTENCE[${line%%|*}]:-missing here}"
+		n=$((n + 1))
+	done
+	assert_equal "$n" "${#SENTENCE[@]}"
+}
+
+# ---- per VMA -------------------------------------------------------------------
+
+@test "not-mapped (exit 1)" {
+	vma_reason not-mapped 1 copy "$SRC" 0x100000000000 4K --to "$DST" -n
+	assert_equal "$MESSAGE" "${SENTENCE[not-mapped]}"
+}
+
+@test "special-mapping: [vdso] (maps: exit 0)" {
+	local vdso
+	vdso=0x$(awk '$NF == "[vdso]" { split($1, r, "-"); print r[1] }' "/proc/$SRC/maps")
+	vma_reason special-mapping 0 maps "$SRC" "$vdso"
+	assert_equal "$MESSAGE" "${SENTENCE[special-mapping]}"
+}
+
+@test "io-mapping: a packet socket's ring (VmFlags mm)" {
+	fx_require odd packet-ring
+	vma_reason io-mapping 0 maps "$(fx_pid odd)" "$(fx_start odd packet-ring)"
+	assert_equal "$MESSAGE" "${SENTENCE[io-mapping]} (VmFlags mm)"
+}
+
+@test "device-mapping: a block device mapped (exit 1)" {
+	fx_require odd blockdev
+	vma_reason device-mapping 1 copy "$(fx_pid odd)" "$(fx_start odd blockdev)" 4K --to "$DST" --at any -n
+	local dev
+	dev=$(stat -c '%t:%T' "$(fx_field odd blockdev path)")
+	assert_equal "$MESSAGE" "${SENTENCE[device-mapping]} (device $(( 0x${dev%:*} )):$(( 0x${dev#*:} )))"
+}
+
+@test "aio-ring (exit 1)" {
+	vma_reason aio-ring 1 move "$SRC" "$(fx_start src aio)" 4K --to "$DST" --at any -n
+	assert_equal "$MESSAGE" "${SENTENCE[aio-ring]}"
+}
+
+@test "uffd-registered (exit 1)" {
+	vma_reason uffd-registered 1 copy "$SRC" "$(fx_start src uffd)" 1M --to "$DST" --at any -n
+	assert_equal "$MESSAGE" "${SENTENCE[uffd-registered]}"
+}
+
+@test "shadow-stack" {
+	fx_require src shadow-stack
+	vma_reason shadow-stack 0 maps "$SRC" "$(fx_start src shadow-stack)"
+}
+
+@test "sealed: move refused (exit 1), copy fine (exit 0)" {
+	vma_reason sealed 1 move "$SRC" "$(fx_start src mseal)" 1M --to "$DST" --at any -n
+	assert_equal "$MESSAGE" "${SENTENCE[sealed]}"
+	pvrun 0 copy "$SRC" "$(fx_start src mseal)" 1M --to "$DST" --at any -n --json
+}
+
+@test "in-use: a blocked thread's stack (exit 1)" {
+	vma_reason in-use 1 move "$SRC" "$(fx_start src thread)" 1M --to "$DST" --at any -n
+	assert_regex "$MESSAGE" "\(thread $(fx_field src thread tid)'s stack pointer 0x[0-9a-f]+ is in it\)\$"
+}
+
+@test "protection-key" {
+	fx_require src pkey
+	vma_reason protection-key 0 maps "$SRC" "$(fx_start src pkey)"
+	assert_equal "$MESSAGE" "${SENTENCE[protection-key]} (protection key $(fx_field src pkey pkey))"
+}
+
+@test "hugetlb-unavailable: private hugetlb memory with no free huge page (exit 1)" {
+	fx_require src hugetlb
+	local free
+	free=$(< /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages)
+	(( free == 0 )) || skip "$free huge pages of 2 MiB are still free"
+	vma_reason hugetlb-unavailable 1 copy "$SRC" "$(fx_start src hugetlb)" 2M --to "$DST" --at any -n
+	assert_equal "$MESSAGE" "${SENTENCE[hugetlb-unavailable]} (1 pages of 2048 kB needed, 0 free)"
+}
+
+@test "target-occupied (exit 1)" {
+	vma_reason target-occupied 1 copy "$SRC" "$(fx_start src anon)" 4K --to "$DST" \
+		--at "$(fx_start dst anon)" -n
+	assert_equal "$MESSAGE" "${SENTENCE[target-occupied]} ($(fx_start dst anon)-$(fx_end dst anon) (anonymous) is there)"
+}
+
+@test "target-out-of-range (exit 1)" {
+	vma_reason target-out-of-range 1 copy "$SRC" "$(fx_start src anon)" 8K --to "$DST" \
+		--at 0x7ffffffff000 -n
+	assert_equal "$MESSAGE" "${SENTENCE[target-out-of-range]} (the target can map $(printf '0x%x' "$(< /proc/sys/vm/mmap_min_addr)")-0x7ffffffff000)"
+}
+
+@test "target-map-count: a target with vm.max_map_count mappings (exit 1)" {
+	local max n
+	max=$(< /proc/sys/vm/max_map_count)
+	(( max <= 262144 )) || skip "vm.max_map_count is $max: too many mappings to make in a test"
+	# one reservation split into max_map_count VMAs: every other page readable
+	start_python many <<'PY'
+count = int(open("/proc/sys/vm/max_map_count").read())
+base = raw_mmap(2 * (count + 16) * PAGE, 0, 0x22 | 0x4000)   # PROT_NONE, NORESERVE
+i = 0
+while libc.mprotect(base + 2 * i * PAGE, PAGE, 1) == 0:
+    i += 1
+emit("many", base, base + 2 * (count + 16) * PAGE, split=i)
+ready()
+PY
+	n=$(wc -l < "/proc/$(fx_pid many)/maps")
+	(( n >= max )) || skip "the kernel let the process make only $n of $max mappings"
+	# JSON only: reading 65530 VMAs twice would take long
+	pvrun 1 copy "$SRC" "$(fx_start src anon)" 4K --to "$(fx_pid many)" --at any -n --json
+	assert_equal "$(jqo '.vmas[] | "\(.status)|\(.reason)|\(.message)"')" \
+		"refused|target-map-count|${SENTENCE[target-map-count]} (vm.max_map_count is $max and the target has $n mappings)"
+}
+
+@test "target-memory-limit: RLIMIT_AS (exit 1)" {
+	start_mapper_via small prlimit --as=33554432 -- anon:4K
+	local vm
+	vm=$(awk '/^VmSize:/ { print $2 }' "/proc/$(fx_pid small)/status")
+	(( vm + 65536 > 32768 )) || fail "the target maps $vm kB"
+	vma_reason target-memory-limit 1 copy "$SRC" "$(fx_start src anon-sparse)" 64M \
+		--to "$(fx_pid small)" --at any -n
+	assert_equal "$MESSAGE" "${SENTENCE[target-memory-limit]} (RLIMIT_AS is 32768 kB and the target maps $vm kB)"
+}
+
+@test "target-memlock-limit: RLIMIT_MEMLOCK 0, no CAP_IPC_LOCK (exit 1)" {
+	start_mapper_via locked prlimit --memlock=0:0 setpriv --inh-caps=-all --bounding-set=-all -- anon:4K
+	vma_reason target-memlock-limit 1 copy "$SRC" "$(fx_start src mlock)" 1M --to "$(fx_pid locked)" --at any -n
+	assert_equal "$MESSAGE" "${SENTENCE[target-memlock-limit]} (RLIMIT_MEMLOCK is 0 kB, 0 kB already locked)"
+}
+
+@test "file-unreachable: deleted files and memfds, pvmmap without CAP_SYS_ADMIN" {
+	PVRUN_WRAP=(setpriv --bounding-set=-sys_admin,-checkpoint_restore)
+	vma_reason file-unreachable 0 maps "$SRC" "$(fx_start src file-deleted)"
+	assert_equal "$MESSAGE" "${SENTENCE[file-unreachable]} (neither /proc/PID/map_files nor its path leads to it)"
+	vma_reason file-unreachable 0 maps "$SRC" "$(fx_start src memfd)"
+	# with CAP_SYS_ADMIN, map_files reaches both
+	PVRUN_WRAP=()
+	pvrun 0 maps "$SRC" "$(fx_start src file-deleted)" --json
+	assert_equal "$(jqo '.vmas[0] | "\(.method) \(.reason)"')" 'share null'
+}
+
+@test "unrecognised: MAP_DROPPABLE memory (VmFlags dp)" {
+	fx_require odd droppable
+	vma_reason unrecognised 0 maps "$(fx_pid odd)" "$(fx_start odd droppable)"
+	assert_equal "$MESSAGE" "${SENTENCE[unrecognised]} (VmFlags dp is not supported)"
+}
+
+# ---- per process: exit 3 ------------------------------------------------------
+
+@test "no-such-process" {
+	local gone
+	true &
+	gone=$!
+	wait "$gone"
+	[[ ! -e /proc/$gone ]]
+	process_reason no-such-process maps "$gone"
+	assert_equal "$MESSAGE" "${SENTENCE[no-such-process]} (process $gone)"
+}
+
+@test "not-a-process: a thread id" {
+	local tid
+	tid=$(fx_field src thread tid)
+	process_reason not-a-process maps "$tid"
+	assert_equal "$MESSAGE" "${SENTENCE[not-a-process]} ($tid is a thread of process $SRC)"
+}
+
+@test "zombie" {
+	local z
+	start_bg zparent bash -c 'sleep 0 & echo $! > "$1"; exec sleep 30' zparent "$BATS_TEST_TMPDIR/zpid"
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/zpid"
+	z=$(< "$BATS_TEST_TMPDIR/zpid")
+	wait_until 5 grep -q '^State:[[:space:]]*Z' "/proc/$z/status"
+	process_reason zombie maps "$z"
+	assert_equal "$MESSAGE" "${SENTENCE[zombie]} ($z (sleep) is a zombie)"
+}
+
+@test "already-traced: refuses move/copy (exit 3); maps lists it as a blocker (exit 0)" {
+	local tracer
+	start_bg strace strace -o /dev/null -p "$DST"
+	tracer=$(fx_bgpid strace)
+	wait_until 5 grep -q "^TracerPid:[[:space:]]*$tracer\$" "/proc/$DST/status"
+	process_reason already-traced copy "$SRC" "$(fx_start src anon)" 4K --to "$DST" -n
+	assert_equal "$MESSAGE" "${SENTENCE[already-traced]} (it is traced by process $tracer (strace))"
+	pvrun 0 maps "$DST" --json
+	assert_equal "$(jqo -c '[.error, [.blockers[] | [.code, .pid, .message, .hint]]]')" \
+		"[null,[[\"already-traced\",$DST,\"$MESSAGE\",\"detach the other tracer first\"]]]"
+	pvrun 0 maps "$DST"
+	[[ $output == *"
+Any move would be refused for process $DST:
+  already-traced: "* ]] || fail "no blocker paragraph in: $output"
+}
+
+@test "ptrace-denied: pvmmap as nobody" {
+	PVRUN_WRAP=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	process_reason ptrace-denied maps "$SRC"
+	assert_equal "$MESSAGE" "${SENTENCE[ptrace-denied]} (process $SRC: Permission denied)"
+}
+
+@test "seccomp-blocks: a seccomp'd process, pvmmap without CAP_SYS_ADMIN" {
+	start_mapper_via sec "$FX_PY" "$(fx_seccomp_wrapper)" -- anon:4K
+	PVRUN_WRAP=(setpriv --bounding-set=-sys_admin)
+	process_reason seccomp-blocks move "$(fx_pid sec)" "$(fx_start sec anon)" 4K --to "$DST" -n
+	assert_equal "$MESSAGE" "${SENTENCE[seccomp-blocks]} (it runs in seccomp filter mode and pvmmap lacks CAP_SYS_ADMIN)"
+}
+
+@test "cross-user" {
+	start_mapper_via nobody setpriv --reuid=65534 --regid=65534 --clear-groups -- anon:4K
+	process_reason cross-user copy "$SRC" "$(fx_start src anon)" 4K --to "$(fx_pid nobody)" --at any -n
+	assert_equal "$MESSAGE" "${SENTENCE[cross-user]} (process $SRC runs as uid 0 and process $(fx_pid nobody) as uid 65534)"
+}
+
+@test "arch-mismatch: a 32-bit process" {
+	local elf=$BATS_TEST_TMPDIR/pause32
+	# an i386 ELF of 93 bytes: for (;;) pause();
+	"$FX_PY" - "$elf" <<'PY'
+import os, struct, sys
+code = bytes([0xb8, 29, 0, 0, 0, 0xcd, 0x80, 0xeb, 0xf7])   # mov eax,29; int 0x80; jmp
+base = 0x08048000
+eh = struct.pack("<16sHHIIIIIHHHHHH", b"\x7fELF\x01\x01\x01" + bytes(9), 2, 3, 1,
+                 base + 84, 52, 0, 0, 52, 32, 1, 0, 0, 0)
+ph = struct.pack("<8I", 1, 0, base, base, 84 + len(code), 84 + len(code), 5, 0x1000)
+with open(sys.argv[1], "wb") as f:
+    f.write(eh + ph + code)
+os.chmod(sys.argv[1], 0o755)
+PY
+	start_bg p32 "$elf"
+	P32=$(fx_bgpid p32)
+	# running it, or failing with ENOEXEC (exec format error)
+	p32_settled() { ! fx_alive "$P32" || grep -q pause32 "/proc/$P32/maps" 2>/dev/null; }
+	wait_until 2 p32_settled
+	fx_alive "$P32" || skip "this kernel does not run 32-bit programs (IA32 emulation off)"
+	local p=$P32
+	process_reason arch-mismatch copy "$p" 0x8048000 4K --to "$DST" --at any -n
+	assert_equal "$MESSAGE" "${SENTENCE[arch-mismatch]} (it is a 32-bit process; pvmmap supports 64-bit x86_64 processes)"
+}

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The numbers of the command line: strict, with exact errors.  -EINVAL for
+ * what is not a number of that kind, -ERANGE for a number out of range.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "args.h"
+
+#define KIB UINT64_C(1024)
+#define MIB (KIB << 10)
+#define GIB (KIB << 20)
+#define TIB (KIB << 30)
+
+static const char *errname(int r)
+{
+	return r == 0 ? "0" : r == -EINVAL ? "-EINVAL" : r == -ERANGE ? "-ERANGE" : "other";
+}
+
+/* ---- u64 and len ------------------------------------------------------------------ */
+
+typedef int (*u64_parser)(const char *, uint64_t *);
+
+static void u64_ok(const char *file, int line, const char *fname, u64_parser fn, const char *s,
+		   uint64_t want)
+{
+	uint64_t v = UINT64_C(0xabababababababab);
+	int r = fn(s, &v);
+	if (r == 0 && v == want)
+		return;
+	print_error("%s(\"%s\"): got %s, %" PRIu64 " (0x%" PRIx64 "); want 0, %" PRIu64 " (0x%" PRIx64 ")\n",
+		    fname, s, errname(r), v, v, want, want);
+	_fail(file, line);
+}
+
+static void u64_err(const char *file, int line, const char *fname, u64_parser fn, const char *s, int want)
+{
+	uint64_t v = UINT64_C(0xabababababababab);
+	int r = fn(s, &v);
+	if (r == want)
+		return;
+	print_error("%s(\"%s\"): got %s (value 0x%" PRIx64 "); want %s\n", fname, s, errname(r), v, errname(want));
+	_fail(file, line);
+}
+
+#define U64_OK(s, v)   u64_ok(__FILE__, __LINE__, "parse_u64", parse_u64, s, v)
+#define U64_ERR(s, e)  u64_err(__FILE__, __LINE__, "parse_u64", parse_u64, s, e)
+#define LEN_OK(s, v)   u64_ok(__FILE__, __LINE__, "parse_len", parse_len, s, v)
+#define LEN_ERR(s, e)  u64_err(__FILE__, __LINE__, "parse_len", parse_len, s, e)
+
+/* Not numbers for either parser. */
+static const char *const not_numbers[] = {
+	"", " 1", "1 ", "\t1", "1\n", "-1", "+1", "-0", "12x", "0x", "0X", "0x 1", " 0x1", "0xg", "x1",
+	"1.5", "1,000", "1_000", "0b101", "1e3", "one", "0x-1", "0x+1", "--1",
+};
+
+static void test_u64_accepts(void **state)
+{
+	(void)state;
+	U64_OK("0", 0);
+	U64_OK("1", 1);
+	U64_OK("4096", 4096);
+	U64_OK("0x1000", 4096);
+	U64_OK("0X1F", 31);
+	U64_OK("0x1f", 31);
+	U64_OK("0xaBcD", 0xabcd);
+	U64_OK("0x0", 0);
+	U64_OK("0x00000000000000001", 1); /* leading zeros do not overflow */
+	U64_OK("00000000000000000000000042", 42);
+	U64_OK("010", 10);                /* decimal, never octal */
+	U64_OK("0x7f0000000000", UINT64_C(0x7f0000000000));
+	U64_OK("18446744073709551615", UINT64_MAX);
+	U64_OK("0xffffffffffffffff", UINT64_MAX);
+	U64_OK("0xFFFFFFFFFFFFFFFF", UINT64_MAX);
+	U64_OK("18446744073709551610", UINT64_MAX - 5);
+}
+
+static void test_u64_rejects(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(not_numbers) / sizeof(not_numbers[0]); i++)
+		U64_ERR(not_numbers[i], -EINVAL);
+	/* suffixes are for lengths only */
+	U64_ERR("4K", -EINVAL);
+	U64_ERR("4KiB", -EINVAL);
+	U64_ERR("0x10K", -EINVAL);
+	/* overflow */
+	U64_ERR("18446744073709551616", -ERANGE);
+	U64_ERR("18446744073709551620", -ERANGE);
+	U64_ERR("99999999999999999999", -ERANGE);
+	U64_ERR("0x10000000000000000", -ERANGE);
+	U64_ERR("0x1ffffffffffffffff", -ERANGE);
+	U64_ERR("184467440737095516150", -ERANGE);
+}
+
+static void test_len_accepts(void **state)
+{
+	(void)state;
+	LEN_OK("0", 0); /* a zero length is the caller's usage error, not a bad number */
+	LEN_OK("4096", 4096);
+	LEN_OK("0x1000", 4096);
+	LEN_OK("0X1F", 31);
+	LEN_OK("4K", 4 * KIB);
+	LEN_OK("4KiB", 4 * KIB);
+	LEN_OK("1M", MIB);
+	LEN_OK("1MiB", MIB);
+	LEN_OK("64M", 64 * MIB);
+	LEN_OK("2G", 2 * GIB);
+	LEN_OK("2GiB", 2 * GIB);
+	LEN_OK("1T", TIB);
+	LEN_OK("1TiB", TIB);
+	LEN_OK("0x10K", 16 * KIB);
+	LEN_OK("0x10KiB", 16 * KIB);
+	LEN_OK("0K", 0);
+	LEN_OK("0x4B", 0x4b); /* B is a hex digit, not a suffix */
+	LEN_OK("010M", 10 * MIB);
+	/* the largest of each */
+	LEN_OK("18446744073709551615", UINT64_MAX);
+	LEN_OK("0xffffffffffffffff", UINT64_MAX);
+	LEN_OK("18014398509481983K", UINT64_MAX & ~(KIB - 1));
+	LEN_OK("17592186044415M", UINT64_MAX & ~(MIB - 1));
+	LEN_OK("17179869183G", UINT64_MAX & ~(GIB - 1));
+	LEN_OK("16777215T", UINT64_MAX & ~(TIB - 1));
+	LEN_OK("16777215TiB", UINT64_MAX & ~(TIB - 1));
+	LEN_OK("0xffffffT", UINT64_MAX & ~(TIB - 1));
+}
+
+static void test_len_rejects(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(not_numbers) / sizeof(not_numbers[0]); i++)
+		LEN_ERR(not_numbers[i], -EINVAL);
+	LEN_ERR("K", -EINVAL);
+	LEN_ERR("KiB", -EINVAL);
+	LEN_ERR("0xK", -EINVAL);
+	LEN_ERR("1.5K", -EINVAL);
+	LEN_ERR("1.5M", -EINVAL);
+	LEN_ERR("4 K", -EINVAL);
+	LEN_ERR("4K ", -EINVAL);
+	LEN_ERR("-4K", -EINVAL);
+	LEN_ERR("4KK", -EINVAL);
+	LEN_ERR("4Ki", -EINVAL);
+	LEN_ERR("4iB", -EINVAL);
+	LEN_ERR("4B", -EINVAL);
+	LEN_ERR("4KB", -EINVAL);
+	LEN_ERR("4P", -EINVAL);
+	LEN_ERR("4PiB", -EINVAL);
+	LEN_ERR("4E", -EINVAL);
+	/* only the contract's spellings: K M G T and KiB MiB GiB TiB */
+	LEN_ERR("4k", -EINVAL);
+	LEN_ERR("4m", -EINVAL);
+	LEN_ERR("4g", -EINVAL);
+	LEN_ERR("4t", -EINVAL);
+	LEN_ERR("4kib", -EINVAL);
+	LEN_ERR("4Kib", -EINVAL);
+	LEN_ERR("4KIB", -EINVAL);
+	LEN_ERR("4kiB", -EINVAL);
+	/* overflow, with and without a suffix */
+	LEN_ERR("18446744073709551616", -ERANGE);
+	LEN_ERR("0x10000000000000000", -ERANGE);
+	LEN_ERR("16777216T", -ERANGE);
+	LEN_ERR("16777216TiB", -ERANGE);
+	LEN_ERR("0x1000000T", -ERANGE);
+	LEN_ERR("17179869184G", -ERANGE);
+	LEN_ERR("17592186044416M", -ERANGE);
+	LEN_ERR("18014398509481984K", -ERANGE);
+	LEN_ERR("18446744073709551615K", -ERANGE);
+	LEN_ERR("0xffffffffffffffffT", -ERANGE);
+}
+
+/* ---- pid ---------------------------------------------------------------------------- */
+
+static void pid_ok(const char *file, int line, const char *s, pid_t want)
+{
+	pid_t v = -7;
+	int r = parse_pid(s, &v);
+	if (r == 0 && v == want)
+		return;
+	print_error("parse_pid(\"%s\"): got %s, %d; want 0, %d\n", s, errname(r), (int)v, (int)want);
+	_fail(file, line);
+}
+
+static void pid_err(const char *file, int line, const char *s, int want)
+{
+	pid_t v = -7;
+	int r = parse_pid(s, &v);
+	if (r == want && v == -7)
+		return;
+	print_error("parse_pid(\"%s\"): got %s, %d; want %s and the output untouched\n", s, errname(r),
+		    (int)v, errname(want));
+	_fail(file, line);
+}
+
+#define PID_OK(s, v)  pid_ok(__FILE__, __LINE__, s, v)
+#define PID_ERR(s, e) pid_err(__FILE__, __LINE__, s, e)
+
+static void test_pid(void **state)
+{
+	(void)state;
+	PID_OK("1", 1);
+	PID_OK("4096", 4096);
+	PID_OK("4194304", 4194304); /* PID_MAX_LIMIT */
+	PID_OK("2147483647", INT_MAX);
+	PID_OK("007", 7);           /* decimal, never octal */
+	PID_ERR("0", -ERANGE);
+	PID_ERR("00", -ERANGE);
+	PID_ERR("2147483648", -ERANGE);
+	PID_ERR("4294967295", -ERANGE);
+	PID_ERR("4294967297", -ERANGE); /* not truncated to 1 */
+	PID_ERR("18446744073709551615", -ERANGE);
+	PID_ERR("18446744073709551616", -ERANGE);
+	for (size_t i = 0; i < sizeof(not_numbers) / sizeof(not_numbers[0]); i++)
+		PID_ERR(not_numbers[i], -EINVAL);
+	PID_ERR("1K", -EINVAL);
+	PID_ERR("0x10", -EINVAL);
+	PID_ERR("0x0", -EINVAL);
+}
+
+/*
+ * A PID is decimal (args.h).  src/args.c parse_pid rejects "0x10" but only
+ * checks for a lower-case x, so "0X10" is taken as pid 16.
+ */
+static void test_pid_rejects_upper_case_hex(void **state)
+{
+	(void)state;
+	PID_ERR("0X10", -EINVAL);
+	PID_ERR("0XFF", -EINVAL);
+}
+
+/* ---- seconds -------------------------------------------------------------------------- */
+
+static void sec_ok(const char *file, int line, const char *s, double want)
+{
+	double v = -7;
+	int r = parse_seconds(s, &v);
+	if (r == 0 && v == want)
+		return;
+	print_error("parse_seconds(\"%s\"): got %s, %g; want 0, %g\n", s, errname(r), v, want);
+	_fail(file, line);
+}
+
+static void sec_err(const char *file, int line, const char *s, int want)
+{
+	double v = -7;
+	int r = parse_seconds(s, &v);
+	if (r == want && v == -7)
+		return;
+	print_error("parse_seconds(\"%s\"): got %s, %g; want %s and the output untouched\n", s, errname(r), v,
+		    errname(want));
+	_fail(file, line);
+}
+
+#define SEC_OK(s, v)  sec_ok(__FILE__, __LINE__, s, v)
+#define SEC_ERR(s, e) sec_err(__FILE__, __LINE__, s, e)
+
+static void test_seconds(void **state)
+{
+	(void)state;
+	SEC_OK("10", 10.0);
+	SEC_OK("0.5", 0.5);
+	SEC_OK("1", 1.0);
+	SEC_OK("0.001", 0.001);
+	SEC_OK("2.25", 2.25);
+	SEC_OK("86400", 86400.0); /* at most a day */
+	SEC_OK("010", 10.0);
+	/* not more than 0, more than a day */
+	SEC_ERR("0", -ERANGE);
+	SEC_ERR("0.0", -ERANGE);
+	SEC_ERR("0.000", -ERANGE);
+	SEC_ERR("86400.5", -ERANGE);
+	SEC_ERR("86401", -ERANGE);
+	SEC_ERR("1000000", -ERANGE);
+	/* not numbers, signs, infinities, NaN, overflow */
+	SEC_ERR("", -EINVAL);
+	SEC_ERR("-1", -EINVAL);
+	SEC_ERR("-0.5", -EINVAL);
+	SEC_ERR("+1", -EINVAL);
+	SEC_ERR(" 1", -EINVAL);
+	SEC_ERR("1 ", -EINVAL);
+	SEC_ERR("1s", -EINVAL);
+	SEC_ERR("10x", -EINVAL);
+	SEC_ERR("nan", -EINVAL);
+	SEC_ERR("NaN", -EINVAL);
+	SEC_ERR("inf", -EINVAL);
+	SEC_ERR("infinity", -EINVAL);
+	SEC_ERR("-inf", -EINVAL);
+	SEC_ERR("1e999", -EINVAL);
+	SEC_ERR("1e-400", -EINVAL); /* underflow */
+	SEC_ERR("0.5.5", -EINVAL);
+	SEC_ERR("1,5", -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_u64_accepts),
+		cmocka_unit_test(test_u64_rejects),
+		cmocka_unit_test(test_len_accepts),
+		cmocka_unit_test(test_len_rejects),
+		cmocka_unit_test(test_pid),
+		cmocka_unit_test(test_pid_rejects_upper_case_hex),
+		cmocka_unit_test(test_seconds),
+	};
+	return cmocka_run_group_tests_name("args", tests, NULL, NULL);
+}

@@ -1,0 +1,1213 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * inject.c against live processes: build/fixtures/victim (run `make
+ * fixtures` first) with threads blocked in read, nanosleep, futex,
+ * epoll_wait, poll, rt_sigtimedwait and pause, and optionally one spinning.
+ * Each test freezes it, runs syscalls inside, lets it go, and checks that
+ * the victim saw nothing: no EINTR, no short sleep, no lost wake-up or
+ * signal, the same registers, the same stop state.  No test asserts an
+ * upper bound on time.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <pwd.h>
+
+#include "arch.h"
+#include "inject.h"
+
+#define VICTIM PVMMAP_SRCDIR "/build/fixtures/victim"
+#define TIMEOUT_MS 5000
+#define PAGE 4096
+
+/* ---- the victim ------------------------------------------------------- */
+
+struct victim {
+	pid_t pid;
+	int in, out;
+	char *log;
+	size_t len, cap;
+};
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Take what the victim printed, waiting up to @ms for something. */
+static void pump(struct victim *v, int ms)
+{
+	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
+
+	if (poll(&pfd, 1, ms) <= 0)
+		return;
+	for (;;) {
+		if (v->cap - v->len < 4096) {
+			v->cap = v->cap ? v->cap * 2 : 65536;
+			v->log = realloc(v->log, v->cap);
+			assert_non_null(v->log);
+		}
+		ssize_t n = read(v->out, v->log + v->len, v->cap - v->len - 1);
+		if (n <= 0)
+			break;
+		v->len += (size_t)n;
+		v->log[v->len] = '\0';
+	}
+}
+
+/* Lines (complete ones) starting with @prefix; *last: the last of them. */
+static int count(struct victim *v, const char *prefix, const char **last)
+{
+	size_t k = strlen(prefix);
+	int n = 0;
+
+	pump(v, 0);
+	for (const char *l = v->log; l && l < v->log + v->len; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (!strchr(l, '\n'))
+			break;
+		if (strncmp(l, prefix, k) == 0) {
+			n++;
+			if (last)
+				*last = l;
+		}
+	}
+	return n;
+}
+
+static bool wait_count(struct victim *v, const char *prefix, int n, int ms)
+{
+	long long end = now_ms() + ms;
+
+	while (count(v, prefix, NULL) < n && now_ms() < end)
+		pump(v, 20);
+	return count(v, prefix, NULL) >= n;
+}
+
+static void send_cmd(struct victim *v, const char *cmd)
+{
+	size_t n = strlen(cmd);
+
+	assert_int_equal(write(v->in, cmd, n), (ssize_t)n);
+	assert_int_equal(write(v->in, "\n", 1), 1);
+}
+
+static pid_t tid_of(struct victim *v, const char *name)
+{
+	char prefix[64];
+	const char *l = NULL;
+
+	snprintf(prefix, sizeof prefix, "thread %s tid=", name);
+	assert_int_equal(count(v, prefix, &l), 1);
+	return (pid_t)strtol(l + strlen(prefix), NULL, 10);
+}
+
+static void start_victim(struct victim *v, const char *opt1, const char *opt2)
+{
+	char a0[] = VICTIM, a1[32] = "", a2[32] = "";
+	char *argv[] = { a0, opt1 ? a1 : NULL, opt2 ? a2 : NULL, NULL };
+	int in[2], out[2];
+
+	snprintf(a1, sizeof a1, "%s", opt1 ? opt1 : "");
+	snprintf(a2, sizeof a2, "%s", opt2 ? opt2 : "");
+
+	if (access(VICTIM, X_OK) != 0)
+		fail_msg("%s missing: run `make fixtures` first", VICTIM);
+	*v = (struct victim){ 0 };
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	v->pid = fork();
+	assert_true(v->pid >= 0);
+	if (v->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execv(VICTIM, argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	v->in = in[1];
+	v->out = out[0];
+	fcntl(v->out, F_SETFL, O_NONBLOCK);
+	if (!wait_count(v, "ready ", 1, 10000))
+		fail_msg("victim did not start: %s", v->log ? v->log : "");
+}
+
+static void stop_victim(struct victim *v)
+{
+	int st;
+
+	kill(v->pid, SIGKILL);
+	waitpid(v->pid, &st, 0);
+	close(v->in);
+	close(v->out);
+	free(v->log);
+}
+
+static void assert_no_eintr(struct victim *v)
+{
+	if (count(v, "eintr", NULL) != 0 || count(v, "error", NULL) != 0)
+		fail_msg("victim saw something:\n%s", v->log);
+}
+
+/* ---- /proc ------------------------------------------------------------ */
+
+static bool read_text(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0;
+}
+
+static char state_of(pid_t pid, pid_t tid)
+{
+	char path[64], text[1024], *s;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (!read_text(path, text, sizeof text) || !(s = strrchr(text, ')')))
+		return '?';
+	return s[2];
+}
+
+static unsigned long long start_time_of(pid_t pid)
+{
+	char path[64], text[1024], *s;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	assert_true(read_text(path, text, sizeof text));
+	s = strrchr(text, ')') + 2;
+	for (int f = 3; f < 22; f++)
+		s = strchr(s, ' ') + 1;
+	return strtoull(s, NULL, 10);
+}
+
+static const char *status_field(pid_t pid, pid_t tid, const char *key, char *text, size_t len)
+{
+	char path[64];
+	size_t k = strlen(key);
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	if (!read_text(path, text, len))
+		return NULL;
+	for (char *l = text; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (strncmp(l, key, k) == 0 && l[k] == ':')
+			return l + k + 1 + strspn(l + k + 1, " \t");
+	return NULL;
+}
+
+static long tracer_of(pid_t pid, pid_t tid)
+{
+	char text[4096];
+	const char *v = status_field(pid, tid, "TracerPid", text, sizeof text);
+
+	return v ? strtol(v, NULL, 10) : -1;
+}
+
+static uint64_t sig_ign(pid_t pid)
+{
+	char text[4096];
+	const char *v = status_field(pid, pid, "SigIgn", text, sizeof text);
+
+	assert_non_null(v);
+	return strtoull(v, NULL, 16);
+}
+
+/* /proc/PID/task/TID/syscall: "NR args... SP PC" of a blocked thread. */
+static void syscall_text(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+	assert_true(read_text(path, buf, len));
+}
+
+/* Wait (up to 2 s) until the thread shows @want in /proc/.../syscall. */
+static bool syscall_text_becomes(pid_t pid, pid_t tid, const char *want)
+{
+	char now[256];
+
+	for (int i = 0; i < 200; i++) {
+		syscall_text(pid, tid, now, sizeof now);
+		if (strcmp(now, want) == 0)
+			return true;
+		sleep_ms(10);
+	}
+	print_message("syscall of %d: now %s was %s", (int)tid, now, want);
+	return false;
+}
+
+/* The line of /proc/PID/maps whose range holds @addr, or "" (a new
+ * mapping may have merged with a neighbour of the same kind). */
+static void maps_line(pid_t pid, uint64_t addr, char *line, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (fgets(line, (int)len, f)) {
+		uint64_t s, e;
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64, &s, &e) == 2 && s <= addr && addr < e) {
+			fclose(f);
+			return;
+		}
+	}
+	line[0] = '\0';
+	fclose(f);
+}
+
+/* [addr, addr + len) is mapped with @perms, in one VMA. */
+static void assert_mapped(pid_t pid, uint64_t addr, uint64_t len, const char *perms)
+{
+	char line[512], p[8];
+	uint64_t s, e;
+
+	maps_line(pid, addr, line, sizeof line);
+	assert_int_equal(sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s", &s, &e, p), 3);
+	assert_true(s <= addr && addr + len <= e);
+	assert_string_equal(p, perms);
+}
+
+static bool vdso_range(pid_t pid, uint64_t *start, uint64_t *end)
+{
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof line, f))
+		found = strstr(line, "[vdso]") && sscanf(line, "%" SCNx64 "-%" SCNx64, start, end) == 2;
+	fclose(f);
+	return found;
+}
+
+/* Wait (up to 5 s) until thread @tid is inside syscall @nr. */
+static void wait_in_syscall(pid_t pid, pid_t tid, long nr)
+{
+	char text[256];
+
+	for (int i = 0; i < 500; i++) {
+		syscall_text(pid, tid, text, sizeof text);
+		if (text[0] >= '0' && text[0] <= '9' && strtol(text, NULL, 10) == nr)
+			return;
+		sleep_ms(10);
+	}
+	fail_msg("thread %d not in syscall %ld: %s", (int)tid, nr, text);
+}
+
+/* ---- injection helpers ------------------------------------------------ */
+
+static int64_t sys(struct inject_proc *p, int idx, enum arch_sys s, uint64_t a0, uint64_t a1,
+		   uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
+	int64_t ret = INT64_MIN;
+
+	assert_true(idx >= 0);
+	assert_int_equal(inject_syscall(p, (size_t)idx, arch_sysno(s), args, &ret), 0);
+	return ret;
+}
+
+static int idx_of(struct inject_proc *p, pid_t tid)
+{
+	int i = inject_thread_index(p, tid);
+
+	assert_true(i >= 0);
+	assert_true(p->threads[i].state & INJECT_T_STOPPED);
+	return i;
+}
+
+static struct inject_proc *seize(struct victim *v, unsigned flags)
+{
+	struct inject_proc *p = NULL;
+
+	assert_int_equal(inject_seize(v->pid, start_time_of(v->pid), flags, TIMEOUT_MS, &p), 0);
+	assert_non_null(p);
+	return p;
+}
+
+/* getpid, then a mapping made, written, read back and removed, in thread
+ * @idx; returns where the mapping was. */
+static uint64_t exercise(struct victim *v, struct inject_proc *p, int idx)
+{
+	unsigned char out[2 * PAGE], in[2 * PAGE];
+	char line[512];
+	int64_t addr;
+
+	assert_int_equal(sys(p, idx, ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0), v->pid);
+	addr = sys(p, idx, ARCH_SYS_MMAP, 0, 2 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
+	assert_true(addr > 0 && addr % PAGE == 0);
+	assert_mapped(v->pid, (uint64_t)addr, 2 * PAGE, "rw-p");
+
+	for (size_t i = 0; i < sizeof out; i++)
+		out[i] = (unsigned char)(i * 7 + 3);
+	assert_int_equal(inject_write(p, (uint64_t)addr, out, sizeof out), 0);
+	memset(in, 0, sizeof in);
+	assert_int_equal(inject_read(p, (uint64_t)addr, in, sizeof in), 0);
+	assert_memory_equal(in, out, sizeof out);
+
+	assert_int_equal(sys(p, idx, ARCH_SYS_MUNMAP, (uint64_t)addr, 2 * PAGE, 0, 0, 0, 0), 0);
+	maps_line(v->pid, (uint64_t)addr, line, sizeof line);
+	assert_string_equal(line, "");
+	return (uint64_t)addr;
+}
+
+static void wake_all(struct victim *v)
+{
+	send_cmd(v, "wake read");
+	send_cmd(v, "wake futex");
+	send_cmd(v, "wake epoll");
+	send_cmd(v, "wake poll");
+	send_cmd(v, "wake sigwait");
+	assert_true(wait_count(v, "read-ok 5 bytes", 1, 5000));
+	assert_true(wait_count(v, "futex-ok", 1, 5000));
+	assert_true(wait_count(v, "epoll-ok", 1, 5000));
+	assert_true(wait_count(v, "poll-ok ret=1", 1, 5000));
+	assert_true(wait_count(v, "sigwait-ok sig=12", 1, 5000));
+	/* exactly once each: nothing woke them before */
+	assert_int_equal(count(v, "read-ok", NULL), 1);
+	assert_int_equal(count(v, "futex-ok", NULL), 1);
+	assert_int_equal(count(v, "epoll-ok", NULL), 1);
+	assert_int_equal(count(v, "poll-ok", NULL), 1);
+	assert_int_equal(count(v, "sigwait-ok", NULL), 1);
+}
+
+/* Every nanosleep-ok line says at least @ms. */
+static void assert_full_sleeps(struct victim *v, long ms)
+{
+	size_t k = strlen("nanosleep-ok elapsed_ms=");
+
+	for (const char *l = strstr(v->log, "nanosleep-ok"); l; l = strstr(l + 1, "nanosleep-ok"))
+		if (strtol(l + k, NULL, 10) < ms)
+			fail_msg("short sleep: %.40s (want >= %ld)", l, ms);
+}
+
+static const char *const blocked_names[] = { "read", "futex", "epoll", "poll", "sigwait", "pause" };
+#define NBLOCKED (sizeof blocked_names / sizeof blocked_names[0])
+
+/* ---- tests ------------------------------------------------------------ */
+
+/* Freeze and release: every thread carries on as if nothing happened. */
+static void test_seize_detach(void **state)
+{
+	char before[NBLOCKED][256];
+	struct inject_proc *p;
+	struct victim v;
+	unsigned long n0;
+	const char *l;
+
+	(void)state;
+	start_victim(&v, "-b", "-s1500");
+	for (size_t i = 0; i < NBLOCKED; i++)
+		syscall_text(v.pid, tid_of(&v, blocked_names[i]), before[i], sizeof before[i]);
+	send_cmd(&v, "count");
+	assert_true(wait_count(&v, "count ", 1, 5000));
+	count(&v, "count ", &l);
+	n0 = strtoul(l + 6, NULL, 10);
+
+	p = seize(&v, 0);
+	assert_int_equal(p->nthreads, 9);       /* main + 8 */
+	assert_int_equal(p->group_stop, 0);
+	for (size_t i = 0; i < p->nthreads; i++) {
+		assert_int_equal(p->threads[i].state & (INJECT_T_STOPPED | INJECT_T_GONE),
+				 INJECT_T_STOPPED);
+		assert_int_equal(state_of(v.pid, p->threads[i].tid), 't');
+		assert_int_equal(tracer_of(v.pid, p->threads[i].tid), getpid());
+	}
+	/* the blocked threads are inside their syscalls, to be restarted */
+	assert_true(arch_regs_will_restart(&p->threads[idx_of(p, tid_of(&v, "read"))].regs));
+	assert_true(arch_regs_will_restart(&p->threads[idx_of(p, tid_of(&v, "nanosleep"))].regs));
+	assert_int_equal(arch_regs_syscall_nr(&p->threads[idx_of(p, tid_of(&v, "busy"))].regs), -1);
+	sleep_ms(300);
+	assert_int_equal(inject_detach(p), 0);
+
+	for (size_t i = 0; i < NBLOCKED; i++) {
+		pid_t tid = tid_of(&v, blocked_names[i]);
+		assert_int_equal(tracer_of(v.pid, tid), 0);
+		/* poll with a timeout goes on through restart_block: the
+		 * kernel shows restart_syscall, with the same registers. */
+		if (strcmp(blocked_names[i], "poll") == 0) {
+			char *rest = strchr(before[i], ' ');
+			char want[300];
+			snprintf(want, sizeof want, "%d%s", SYS_restart_syscall, rest);
+			assert_true(syscall_text_becomes(v.pid, tid, want));
+			continue;
+		}
+		assert_true(syscall_text_becomes(v.pid, tid, before[i]));
+	}
+	wake_all(&v);
+	assert_true(wait_count(&v, "nanosleep-ok", 3, 10000));
+	assert_full_sleeps(&v, 1500);
+	send_cmd(&v, "count");
+	assert_true(wait_count(&v, "count ", 2, 5000));
+	count(&v, "count ", &l);
+	assert_true(strtoul(l + 6, NULL, 10) > n0);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* A thread blocked in read: its own syscall instruction serves. */
+static void test_inject_read_thread(void **state)
+{
+	struct inject_proc *p;
+	struct victim v;
+	char before[256];
+	pid_t tid;
+	int idx;
+
+	(void)state;
+	start_victim(&v, "-s2000", NULL);
+	tid = tid_of(&v, "read");
+	syscall_text(v.pid, tid, before, sizeof before);
+	p = seize(&v, 0);
+	idx = idx_of(p, tid);
+	exercise(&v, p, idx);
+	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_SYSCALL);
+	assert_int_equal(p->threads[idx].site, arch_regs_ip(&p->threads[idx].regs) - arch_syscall_insn_len);
+	assert_int_equal(inject_detach(p), 0);
+
+	assert_true(syscall_text_becomes(v.pid, tid, before));
+	send_cmd(&v, "wake read");
+	assert_true(wait_count(&v, "read-ok 5 bytes", 1, 5000));
+	assert_int_equal(count(&v, "read-ok", NULL), 1);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* nanosleep: restarted through restart_block, still sleeps its full time. */
+static void test_inject_nanosleep_thread(void **state)
+{
+	struct inject_proc *p;
+	struct victim v;
+	int idx, done;
+
+	(void)state;
+	start_victim(&v, "-s2000", NULL);
+	p = seize(&v, 0);
+	idx = idx_of(p, tid_of(&v, "nanosleep"));
+	assert_int_equal(arch_regs_syscall_nr(&p->threads[idx].regs), SYS_nanosleep);
+	assert_true(arch_regs_will_restart(&p->threads[idx].regs));
+	exercise(&v, p, idx);
+	exercise(&v, p, idx);
+	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_SYSCALL);
+	sleep_ms(200);
+	done = count(&v, "nanosleep-ok", NULL);
+	assert_int_equal(inject_detach(p), 0);
+
+	assert_true(wait_count(&v, "nanosleep-ok", done + 2, 10000));
+	assert_full_sleeps(&v, 2000);
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* A thread spinning in user space has no syscall instruction: the vdso's. */
+static void test_inject_busy_thread(void **state)
+{
+	uint64_t vstart, vend;
+	struct inject_proc *p;
+	struct victim v;
+	const char *l;
+	unsigned long n0;
+	int idx;
+
+	(void)state;
+	start_victim(&v, "-b", NULL);
+	p = seize(&v, 0);
+	idx = idx_of(p, tid_of(&v, "busy"));
+	assert_int_equal(arch_syscall_site(&p->threads[idx].regs), 0);
+	exercise(&v, p, idx);
+	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_VDSO);
+	assert_true(vdso_range(v.pid, &vstart, &vend));
+	assert_true(p->vdso_site >= vstart && p->vdso_site + arch_syscall_insn_len <= vend);
+	assert_int_equal(inject_detach(p), 0);
+
+	send_cmd(&v, "count");
+	assert_true(wait_count(&v, "count ", 1, 5000));
+	count(&v, "count ", &l);
+	n0 = strtoul(l + 6, NULL, 10);
+	sleep_ms(50);
+	send_cmd(&v, "count");
+	assert_true(wait_count(&v, "count ", 2, 5000));
+	count(&v, "count ", &l);
+	assert_true(strtoul(l + 6, NULL, 10) > n0);
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* No instruction to borrow: one is written at ip and the code restored. */
+static void test_inject_written(void **state)
+{
+	unsigned char code[16], after[16];
+	struct inject_proc *p;
+	struct victim v;
+	const char *l;
+	unsigned long n0;
+	uint64_t ip;
+	int idx, ridx;
+
+	(void)state;
+	start_victim(&v, "-b", NULL);
+	p = seize(&v, INJECT_FORCE_WRITE);
+	idx = idx_of(p, tid_of(&v, "busy"));
+	ip = arch_regs_ip(&p->threads[idx].regs);
+	assert_int_equal(inject_read(p, ip, code, sizeof code), 0);
+	exercise(&v, p, idx);
+	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_WRITTEN);
+	assert_int_equal(p->written_len, 0);
+	assert_int_equal(inject_read(p, ip, after, sizeof after), 0);
+	assert_memory_equal(after, code, sizeof code);
+	/* a thread in a syscall still uses its own instruction */
+	ridx = idx_of(p, tid_of(&v, "read"));
+	assert_int_equal(sys(p, ridx, ARCH_SYS_GETTID, 0, 0, 0, 0, 0, 0), tid_of(&v, "read"));
+	assert_int_equal(p->threads[ridx].last_site, INJECT_SITE_SYSCALL);
+	assert_int_equal(inject_detach(p), 0);
+
+	send_cmd(&v, "count");
+	assert_true(wait_count(&v, "count ", 1, 5000));
+	count(&v, "count ", &l);
+	n0 = strtoul(l + 6, NULL, 10);
+	sleep_ms(50);
+	send_cmd(&v, "count");
+	assert_true(wait_count(&v, "count ", 2, 5000));
+	count(&v, "count ", &l);
+	assert_true(strtoul(l + 6, NULL, 10) > n0);
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* Seized again after syscalls ran in every thread: the very same
+ * registers, word for word, in every thread blocked in a plain syscall. */
+static void test_registers_restored(void **state)
+{
+	const char *names[] = { "read", "futex", "epoll", "sigwait", "pause" };
+	struct arch_regs before[6];
+	pid_t tids[6];
+	struct inject_proc *p;
+	struct victim v;
+
+	(void)state;
+	start_victim(&v, NULL, NULL);
+	for (size_t i = 0; i < 5; i++)
+		tids[i] = tid_of(&v, names[i]);
+	tids[5] = v.pid;                                /* main: read(0) */
+	wait_in_syscall(v.pid, v.pid, SYS_read);
+	p = seize(&v, 0);
+	for (size_t i = 0; i < 6; i++) {
+		int idx = idx_of(p, tids[i]);
+		before[i] = p->threads[idx].regs;
+		exercise(&v, p, idx);
+	}
+	assert_int_equal(inject_detach(p), 0);
+	sleep_ms(200);
+
+	p = seize(&v, 0);
+	for (size_t i = 0; i < 6; i++) {
+		const struct arch_regs *now = &p->threads[idx_of(p, tids[i])].regs;
+		const uint64_t *a = (const uint64_t *)now, *b = (const uint64_t *)&before[i];
+		for (size_t w = 0; w < sizeof *now / 8; w++)
+			if (a[w] != b[w])
+				fail_msg("registers of %s differ: word %zu %#" PRIx64 " was %#" PRIx64,
+					 i < 5 ? names[i] : "main", w, a[w], b[w]);
+	}
+	assert_int_equal(inject_detach(p), 0);
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* A stopped process is still stopped after the detach, then continues. */
+static void test_group_stopped(void **state)
+{
+	struct inject_proc *p;
+	struct victim v;
+	pid_t tids[16];
+	size_t n;
+
+	(void)state;
+	start_victim(&v, "-s1000", NULL);
+	assert_int_equal(kill(v.pid, SIGSTOP), 0);
+	for (int i = 0; i < 100 && state_of(v.pid, v.pid) != 'T'; i++)
+		sleep_ms(10);
+	assert_int_equal(state_of(v.pid, v.pid), 'T');
+
+	p = seize(&v, 0);
+	assert_int_equal(p->group_stop, SIGSTOP);
+	exercise(&v, p, idx_of(p, tid_of(&v, "read")));
+	exercise(&v, p, idx_of(p, tid_of(&v, "nanosleep")));
+	n = p->nthreads;
+	for (size_t i = 0; i < n; i++)
+		tids[i] = p->threads[i].tid;
+	assert_int_equal(inject_detach(p), 0);
+
+	for (size_t i = 0; i < n; i++) {
+		for (int k = 0; k < 100 && state_of(v.pid, tids[i]) != 'T'; k++)
+			sleep_ms(10);
+		assert_int_equal(state_of(v.pid, tids[i]), 'T');
+		assert_int_equal(tracer_of(v.pid, tids[i]), 0);
+	}
+	sleep_ms(300);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(state_of(v.pid, tids[i]), 'T');
+	pump(&v, 0);
+	assert_int_equal(count(&v, "read-ok", NULL), 0);
+
+	assert_int_equal(kill(v.pid, SIGCONT), 0);
+	wake_all(&v);
+	assert_true(wait_count(&v, "nanosleep-ok", 1, 5000));
+	assert_full_sleeps(&v, 1000);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* A signal sent while frozen is delivered after, with its own siginfo. */
+static void test_signal_while_frozen(void **state)
+{
+	struct inject_proc *p;
+	struct victim v;
+	char want[64];
+	unsigned held = 0;
+	int sent = 0;
+
+	(void)state;
+	start_victim(&v, NULL, NULL);
+	p = seize(&v, 0);
+	assert_int_equal(sigqueue(v.pid, SIGUSR1, (union sigval){ .sival_int = 7 }), 0);
+	exercise(&v, p, idx_of(p, v.pid));
+	sleep_ms(100);
+	pump(&v, 0);
+	assert_int_equal(count(&v, "sigusr1", NULL), 0);
+	assert_int_equal(inject_detach(p), 0);
+	snprintf(want, sizeof want, "sigusr1 code=%d pid=%d", SI_QUEUE, (int)getpid());
+	assert_true(wait_count(&v, want, 1, 5000));
+	sent++;
+
+	/* Signals racing the attach: some reach a thread first (a
+	 * signal-delivery-stop, queued again), none may be lost. */
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(kill(v.pid, SIGUSR1), 0);
+		sent++;
+		p = seize(&v, 0);
+		held += p->held_signals;
+		assert_int_equal(sys(p, idx_of(p, v.pid), ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0), v.pid);
+		assert_int_equal(inject_detach(p), 0);
+		assert_true(wait_count(&v, "sigusr1", sent, 5000));
+	}
+	assert_int_equal(count(&v, "sigusr1", NULL), sent);
+	print_message("signals taken in a signal-delivery-stop and queued again: %u of 20\n", held);
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* A SIGSTOP sent while frozen is taken by the thread running a syscall
+ * (it cannot be blocked): held back, sent again at detach. */
+static void test_sigstop_while_injecting(void **state)
+{
+	struct inject_proc *p;
+	struct victim v;
+	pid_t tids[16];
+	size_t n;
+
+	(void)state;
+	start_victim(&v, "-s1000", NULL);
+	p = seize(&v, 0);
+	assert_int_equal(kill(v.pid, SIGSTOP), 0);
+	exercise(&v, p, idx_of(p, tid_of(&v, "read")));
+	assert_int_equal(p->held_signals, 1);
+	assert_true(p->restop);
+	n = p->nthreads;
+	for (size_t i = 0; i < n; i++)
+		tids[i] = p->threads[i].tid;
+	assert_int_equal(inject_detach(p), 0);
+	for (size_t i = 0; i < n; i++) {
+		for (int k = 0; k < 100 && state_of(v.pid, tids[i]) != 'T'; k++)
+			sleep_ms(10);
+		assert_int_equal(state_of(v.pid, tids[i]), 'T');
+	}
+	assert_int_equal(kill(v.pid, SIGCONT), 0);
+	wake_all(&v);
+	assert_true(wait_count(&v, "nanosleep-ok", 1, 5000));
+	assert_full_sleeps(&v, 1000);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* Drop CAP_SYS_ADMIN (and, with @uid, become that user). */
+static bool drop_privileges(uid_t uid)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (uid != 0 && (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0))
+		return false;
+	if (syscall(SYS_capget, &h, d) != 0)
+		return false;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	d[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
+	return syscall(SYS_capset, &h, d) == 0;
+}
+
+/* inject_seize in a child with fewer privileges; its result. */
+static int seize_as(struct victim *v, uid_t uid, unsigned flags)
+{
+	int fds[2], r = 0, st;
+	pid_t child;
+
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct inject_proc *p = NULL;
+		int rc = drop_privileges(uid) ? inject_seize(v->pid, 0, flags, TIMEOUT_MS, &p) : 1;
+		if (rc == 0)
+			rc = inject_detach(p);
+		_exit(write(fds[1], &rc, sizeof rc) == sizeof rc ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &r, sizeof r), (ssize_t)sizeof r);
+	close(fds[0]);
+	assert_int_equal(waitpid(child, &st, 0), child);
+	return r;
+}
+
+/* Denied: another user; suspending seccomp without CAP_SYS_ADMIN. */
+static void test_denied(void **state)
+{
+	struct passwd *nobody = getpwnam("nobody");
+	struct victim v;
+
+	(void)state;
+	start_victim(&v, NULL, NULL);
+	assert_int_equal(seize_as(&v, 0, 0), 0);
+	assert_int_equal(seize_as(&v, 0, INJECT_SUSPEND_SECCOMP), -EACCES);
+	assert_non_null(nobody);
+	assert_int_equal(seize_as(&v, nobody->pw_uid, 0), -EPERM);
+	for (size_t i = 0; i < NBLOCKED; i++)
+		assert_int_equal(tracer_of(v.pid, tid_of(&v, blocked_names[i])), 0);
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* SIGTRAP: one queued for a thread we run syscalls in is not taken by our
+ * stops, and an ignored SIGTRAP stays ignored (a single step would not). */
+static void test_sigtrap(void **state)
+{
+	struct inject_proc *p;
+	struct victim v;
+	char want[80];
+	pid_t tid;
+	int idx;
+
+	(void)state;
+	start_victim(&v, NULL, NULL);
+	tid = tid_of(&v, "read");
+	p = seize(&v, 0);
+	idx = idx_of(p, tid);
+	assert_int_equal(syscall(SYS_tgkill, v.pid, tid, SIGTRAP), 0);
+	exercise(&v, p, idx);
+	assert_int_equal(inject_detach(p), 0);
+	snprintf(want, sizeof want, "sigtrap tid=%d code=%d pid=%d", (int)tid, SI_TKILL, (int)getpid());
+	assert_true(wait_count(&v, want, 1, 5000));
+	assert_int_equal(count(&v, "sigtrap", NULL), 1);
+
+	send_cmd(&v, "trap-ignore");
+	assert_true(wait_count(&v, "trap-ignore-ok", 1, 5000));
+	assert_true(sig_ign(v.pid) & (UINT64_C(1) << (SIGTRAP - 1)));
+	p = seize(&v, 0);
+	exercise(&v, p, idx_of(p, tid));
+	exercise(&v, p, idx_of(p, v.pid));
+	assert_int_equal(inject_detach(p), 0);
+	assert_true(sig_ign(v.pid) & (UINT64_C(1) << (SIGTRAP - 1)));
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* Another tracer holds it: -EBUSY, and nothing changes. */
+static void test_already_traced(void **state)
+{
+	struct inject_proc *p = NULL;
+	struct victim v;
+	pid_t tracer;
+	int st;
+
+	(void)state;
+	start_victim(&v, NULL, NULL);
+	tracer = fork();
+	assert_true(tracer >= 0);
+	if (tracer == 0) {
+		if (ptrace(PTRACE_SEIZE, v.pid, NULL, NULL) < 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	for (int i = 0; i < 500 && tracer_of(v.pid, v.pid) != tracer; i++)
+		sleep_ms(10);
+	assert_int_equal(tracer_of(v.pid, v.pid), tracer);
+	assert_int_equal(inject_seize(v.pid, 0, 0, TIMEOUT_MS, &p), -EBUSY);
+	assert_null(p);
+	kill(tracer, SIGKILL);
+	waitpid(tracer, &st, 0);
+
+	p = seize(&v, 0);
+	assert_int_equal(inject_detach(p), 0);
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* Zombie, gone, reused, not a process. */
+static void test_attach_errors(void **state)
+{
+	struct inject_proc *p = NULL;
+	struct victim v;
+	char text[32];
+	pid_t child;
+	int st;
+
+	(void)state;
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	for (int i = 0; i < 500 && state_of(child, child) != 'Z'; i++)
+		sleep_ms(10);
+	assert_int_equal(state_of(child, child), 'Z');
+	assert_int_equal(inject_seize(child, 0, 0, TIMEOUT_MS, &p), -EOWNERDEAD);
+	assert_null(p);
+	assert_int_equal(waitpid(child, &st, 0), child);
+
+	assert_true(read_text("/proc/sys/kernel/pid_max", text, sizeof text));
+	assert_int_equal(inject_seize((pid_t)strtol(text, NULL, 10) + 1, 0, 0, TIMEOUT_MS, &p), -ESRCH);
+	assert_int_equal(inject_seize(getpid(), 0, 0, TIMEOUT_MS, &p), -EINVAL);
+	assert_int_equal(inject_seize(0, 0, 0, TIMEOUT_MS, &p), -EINVAL);
+
+	start_victim(&v, NULL, NULL);
+	/* the start time pins the pid: another one means another process */
+	assert_int_equal(inject_seize(v.pid, start_time_of(v.pid) + 1, 0, TIMEOUT_MS, &p), -ESRCH);
+	assert_int_equal(inject_seize(tid_of(&v, "read"), 0, 0, TIMEOUT_MS, &p), -EINVAL);
+	assert_null(p);
+	assert_int_equal(tracer_of(v.pid, v.pid), 0);
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* A vfork parent cannot stop: the attach times out, lets the rest go. */
+static void test_timeout(void **state)
+{
+	struct victim v;
+	pid_t helper, vchild, vtid = 0;
+	const char *l;
+	char path[64], comm[32];
+	int fds[2], r = 0, st;
+	struct dirent *e;
+	DIR *d;
+
+	(void)state;
+	start_victim(&v, NULL, NULL);
+	send_cmd(&v, "vfork");
+	assert_true(wait_count(&v, "vfork-child ", 1, 5000));
+	count(&v, "vfork-child ", &l);
+	vchild = (pid_t)strtol(l + 12, NULL, 10);
+	snprintf(path, sizeof path, "/proc/%d/task", (int)v.pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char p2[sizeof path + sizeof e->d_name + 8];
+		snprintf(p2, sizeof p2, "%s/%s/comm", path, e->d_name);
+		if (e->d_name[0] != '.' && read_text(p2, comm, sizeof comm) && strcmp(comm, "v-vfork\n") == 0)
+			vtid = (pid_t)strtol(e->d_name, NULL, 10);
+	}
+	closedir(d);
+	assert_true(vtid > 0);
+	for (int i = 0; i < 100 && state_of(v.pid, vtid) != 'D'; i++)
+		sleep_ms(10);
+	assert_int_equal(state_of(v.pid, vtid), 'D');
+
+	/* In a process of its own: the thread that never stopped stays
+	 * attached to the tracer until the tracer exits. */
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	helper = fork();
+	assert_true(helper >= 0);
+	if (helper == 0) {
+		struct inject_proc *p = NULL;
+		int rc = inject_seize(v.pid, 0, 0, 300, &p);
+		if (write(fds[1], &rc, sizeof rc) != sizeof rc)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &r, sizeof r), (ssize_t)sizeof r);
+	close(fds[0]);
+	assert_int_equal(waitpid(helper, &st, 0), helper);
+	assert_int_equal(r, -ETIMEDOUT);
+
+	assert_int_equal(tracer_of(v.pid, v.pid), 0);
+	assert_int_equal(tracer_of(v.pid, tid_of(&v, "read")), 0);
+	assert_int_equal(tracer_of(v.pid, vtid), 0);
+	wake_all(&v);
+	assert_int_equal(kill(vchild, SIGKILL), 0);
+	assert_true(wait_count(&v, "vfork-ok", 1, 5000));
+	assert_int_equal(state_of(v.pid, v.pid), 'S');
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* Threads come and go during the attach: they are tolerated. */
+static void test_thread_churn(void **state)
+{
+	struct victim v;
+
+	(void)state;
+	start_victim(&v, NULL, NULL);
+	send_cmd(&v, "churn");
+	assert_true(wait_count(&v, "churn-started", 1, 5000));
+	for (int i = 0; i < 20; i++) {
+		struct inject_proc *p = seize(&v, 0);
+		size_t live = 0;
+		for (size_t k = 0; k < p->nthreads; k++)
+			live += (p->threads[k].state & INJECT_T_STOPPED) != 0;
+		assert_true(live >= 9);         /* main, 7 blocked, the churner */
+		assert_int_equal(sys(p, idx_of(p, tid_of(&v, "read")), ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0),
+				 v.pid);
+		assert_int_equal(inject_detach(p), 0);
+	}
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* A seccomp filter that kills on getppid: refused unless suspended. */
+static void test_seccomp(void **state)
+{
+	uint64_t args[6] = { 0 };
+	struct inject_proc *p;
+	struct victim v;
+	int64_t ret = 0;
+	int idx;
+
+	(void)state;
+	start_victim(&v, NULL, NULL);
+	send_cmd(&v, "seccomp");
+	assert_true(wait_count(&v, "seccomp-ok", 1, 5000));
+	p = seize(&v, 0);
+	idx = idx_of(p, tid_of(&v, "read"));
+	assert_true(p->threads[idx].state & INJECT_T_SECCOMP);
+	assert_int_equal(inject_syscall(p, (size_t)idx, arch_sysno(ARCH_SYS_GETPPID), args, &ret), -EACCES);
+	assert_int_equal(inject_detach(p), 0);
+
+	p = seize(&v, INJECT_SUSPEND_SECCOMP);
+	idx = idx_of(p, tid_of(&v, "read"));
+	assert_false(p->threads[idx].state & INJECT_T_SECCOMP);
+	assert_int_equal(sys(p, idx, ARCH_SYS_GETPPID, 0, 0, 0, 0, 0, 0), getpid());
+	exercise(&v, p, idx);
+	assert_int_equal(inject_detach(p), 0);
+	sleep_ms(100);
+	assert_int_equal(state_of(v.pid, v.pid), 'S');
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* Memory the process cannot touch itself: through /proc/PID/mem. */
+static void test_memory_fallback(void **state)
+{
+	unsigned char out[PAGE], in[PAGE];
+	struct inject_proc *p;
+	struct victim v;
+	int64_t addr;
+	int idx;
+
+	(void)state;
+	start_victim(&v, NULL, NULL);
+	p = seize(&v, 0);
+	idx = idx_of(p, tid_of(&v, "read"));
+	addr = sys(p, idx, ARCH_SYS_MMAP, 0, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   (uint64_t)-1, 0);
+	assert_true(addr > 0);
+	{
+		struct iovec l = { in, PAGE }, r = { (void *)(uintptr_t)addr, PAGE };
+		assert_int_equal(process_vm_readv(v.pid, &l, 1, &r, 1, 0), -1);
+		assert_int_equal(errno, EFAULT);
+	}
+	for (size_t i = 0; i < PAGE; i++)
+		out[i] = (unsigned char)(i ^ 0x5a);
+	assert_int_equal(inject_write(p, (uint64_t)addr, out, PAGE), 0);
+	assert_int_equal(inject_read(p, (uint64_t)addr, in, PAGE), 0);
+	assert_memory_equal(in, out, PAGE);
+	assert_int_equal(inject_read(p, 0, in, 16), -EFAULT);
+	assert_int_equal(sys(p, idx, ARCH_SYS_MUNMAP, (uint64_t)addr, PAGE, 0, 0, 0, 0), 0);
+	assert_int_equal(inject_read(p, (uint64_t)addr, in, 16), -EFAULT);
+	assert_int_equal(inject_detach(p), 0);
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* An injected syscall that blocks is interrupted after the timeout; the
+ * thread stays usable. */
+static void test_blocking_injection(void **state)
+{
+	uint64_t args[6] = { 0 };
+	struct inject_proc *p = NULL;
+	struct victim v;
+	int64_t buf, ret = 0;
+	int idx;
+
+	(void)state;
+	start_victim(&v, NULL, NULL);
+	assert_int_equal(inject_seize(v.pid, 0, 0, 300, &p), 0);
+	idx = idx_of(p, tid_of(&v, "futex"));
+	buf = sys(p, idx, ARCH_SYS_MMAP, 0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		  (uint64_t)-1, 0);
+	assert_true(buf > 0);
+	args[0] = 0;                    /* the victim's stdin: nothing comes */
+	args[1] = (uint64_t)buf;
+	args[2] = 1;
+	assert_int_equal(inject_syscall(p, (size_t)idx, arch_sysno(ARCH_SYS_READ), args, &ret), -ETIMEDOUT);
+	assert_int_equal(sys(p, idx, ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0), v.pid);
+	assert_int_equal(sys(p, idx, ARCH_SYS_MUNMAP, (uint64_t)buf, PAGE, 0, 0, 0, 0), 0);
+	assert_int_equal(inject_detach(p), 0);
+	wake_all(&v);
+	send_cmd(&v, "count");          /* stdin still reaches the main thread */
+	assert_true(wait_count(&v, "count 0", 1, 5000));
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* Measured, not asserted: the time of one injected syscall. */
+static void test_timing(void **state)
+{
+	struct inject_proc *p;
+	struct victim v;
+	const int n = 2000;
+	long long t0;
+	int idx;
+
+	(void)state;
+	start_victim(&v, "-b", NULL);
+	t0 = now_ms();
+	p = seize(&v, 0);
+	print_message("attach of %zu threads: %lld ms\n", p->nthreads, now_ms() - t0);
+	idx = idx_of(p, tid_of(&v, "read"));
+	for (int i = 0; i < n; i++)
+		assert_int_equal(sys(p, idx, ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0), v.pid);
+	print_message("injected getpid, own syscall instruction: %.1f us each (%d)\n",
+		      (double)p->syscall_ns / (double)p->nsyscalls / 1000.0, n);
+	p->syscall_ns = p->nsyscalls = 0;
+	idx = idx_of(p, tid_of(&v, "busy"));
+	for (int i = 0; i < n; i++)
+		assert_int_equal(sys(p, idx, ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0), v.pid);
+	print_message("injected getpid, vdso syscall instruction: %.1f us each (%d)\n",
+		      (double)p->syscall_ns / (double)p->nsyscalls / 1000.0, n);
+	t0 = now_ms();
+	assert_int_equal(inject_detach(p), 0);
+	print_message("detach: %lld ms\n", now_ms() - t0);
+	wake_all(&v);
+	assert_no_eintr(&v);
+	stop_victim(&v);
+}
+
+/* ---- fd accounting ------------------------------------------------------ */
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static int fds_before(void **state)
+{
+	static int n;
+
+	n = count_fds();
+	*state = &n;
+	return 0;
+}
+
+static int fds_after(void **state)
+{
+	const int *n = *state;
+
+	assert_int_equal(count_fds(), *n);
+	return 0;
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fds_before, fds_after)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_seize_detach),
+		T(test_inject_read_thread),
+		T(test_inject_nanosleep_thread),
+		T(test_inject_busy_thread),
+		T(test_inject_written),
+		T(test_registers_restored),
+		T(test_group_stopped),
+		T(test_signal_while_frozen),
+		T(test_sigstop_while_injecting),
+		T(test_sigtrap),
+		T(test_already_traced),
+		T(test_attach_errors),
+		T(test_denied),
+		T(test_timeout),
+		T(test_thread_churn),
+		T(test_seccomp),
+		T(test_memory_fallback),
+		T(test_blocking_injection),
+		T(test_timing),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
