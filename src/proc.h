@@ -31,7 +31,7 @@ struct file_fact {
 
 struct proc_facts {
 	pid_t pid;
-	int procfd;              /* O_PATH|O_DIRECTORY fd of /proc/PID, or -1 */
+	int procfd;              /* O_PATH|O_DIRECTORY fd of /proc/PID: -1 or >= 3 */
 
 	/* process-level */
 	pid_t tgid;
@@ -45,7 +45,8 @@ struct proc_facts {
 	char tracer_comm[64];
 	int seccomp_mode;        /* 0 none, 1 strict, 2 filter */
 	uint64_t cap_eff;
-	bool dumpable;           /* best guess: /proc/PID owned by its euid */
+	bool dumpable;           /* best guess: /proc/PID/status owned by its euid (the
+	                          * directory itself always is) */
 	bool compat;             /* 32-bit (or x32) process */
 	bool arch_known;         /* compat/elf_machine could be read */
 	unsigned elf_machine;    /* e_machine of /proc/PID/exe */
