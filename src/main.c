@@ -8,6 +8,7 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "plan.h"
 #include "proc.h"
 #include "report.h"
+#include "transfer.h"
 
 enum exit_status {
 	EXIT_DONE = 0,
@@ -438,6 +440,102 @@ static void emit(const struct report *r)
 		report_text(stdout, stderr, r);
 }
 
+/* An attach error as the contract's per-process reason. */
+static void attach_error(struct report_error *e, const struct proc_facts *pf, int err)
+{
+	enum reason r;
+
+	switch (err) {
+	case -EBUSY: r = R_ALREADY_TRACED; break;
+	case -EPERM: r = R_PTRACE_DENIED; break;
+	case -EACCES: r = pf->seccomp_mode ? R_SECCOMP_BLOCKS : R_PTRACE_DENIED; break;
+	case -ETIMEDOUT: r = R_TIMEOUT; break;
+	case -ESRCH: r = R_NO_SUCH_PROCESS; break;
+	case -EOWNERDEAD: r = R_ZOMBIE; break;
+	case -ENOEXEC: r = R_ARCH_MISMATCH; break;
+	default: r = R_NONE; break;
+	}
+	if (r == R_NONE) {
+		e->code = "error";
+		e->hint = NULL;
+		snprintf(e->message, sizeof(e->message), "cannot attach to process %d: %s",
+			 pf->pid, strerror(-err));
+		return;
+	}
+	const struct reason_info *ri = reason_info(r);
+	e->code = ri->code;
+	e->hint = ri->hint;
+	if (r == R_ALREADY_TRACED) {
+		char comm[64];
+		pid_t tp = pf->tracer_pid;
+		if (tp)
+			proc_comm(tp, comm, sizeof(comm));
+		if (tp)
+			snprintf(e->message, sizeof(e->message), "%s (process %d, traced by %d %s)",
+				 ri->sentence, pf->pid, tp, comm);
+		else
+			snprintf(e->message, sizeof(e->message), "%s (process %d)", ri->sentence, pf->pid);
+	} else {
+		snprintf(e->message, sizeof(e->message), "%s (process %d: %s)", ri->sentence, pf->pid,
+			 strerror(-err));
+	}
+}
+
+/* Carry out the plan; SIGINT/SIGTERM/SIGHUP are held meanwhile and roll it back. */
+static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
+		       const struct request *req, struct plan *plan, struct report *rep,
+		       struct report_error *err)
+{
+	struct transfer_stats st;
+	sigset_t set, old;
+	int r, status;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	r = transfer_run(sf, src, tgt, req, plan, &st);
+	{
+		/* A signal that came during the transfer rolled it back (-EINTR);
+		 * one that came after the last step boundary is too late to undo
+		 * anything.  Either way it is consumed so that the report is
+		 * printed and the exit status tells what happened. */
+		struct timespec zero = { 0, 0 };
+		while (sigtimedwait(&set, NULL, &zero) > 0)
+			;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	rep->paused_s = st.paused_s;
+
+	if (st.attach_err) {
+		attach_error(err, st.attach_pid == src->pid ? src : tgt, st.attach_err);
+		return EXIT_PROCESS;
+	}
+	if (r == -EOPNOTSUPP) {
+		err->code = "unsupported";
+		err->hint = NULL;
+		snprintf(err->message, sizeof(err->message), "%s", st.message);
+		return EXIT_ROLLED_BACK;
+	}
+	if (r == -ENOTRECOVERABLE) {
+		err->code = "left-over";
+		err->hint = NULL;
+		snprintf(err->message, sizeof(err->message), "%s", st.message);
+		return EXIT_LEFT_OVER;
+	}
+	if (r) {
+		err->code = r == -EINTR ? "interrupted" : "rolled-back";
+		err->hint = NULL;
+		snprintf(err->message, sizeof(err->message), "%s; everything was rolled back",
+			 st.message[0] ? st.message : strerror(-r));
+		/* re-read facts failing: no entry changed */
+		return EXIT_ROLLED_BACK;
+	}
+	status = exit_status(req, plan);
+	return status;
+}
+
 static int run(struct cli *c)
 {
 	struct request *req = &c->req;
@@ -483,6 +581,9 @@ static int run(struct cli *c)
 	rep.plan = &plan;
 	status = exit_status(req, &plan);
 	rep.paused_s = 0; /* a listing or a dry run stops nothing */
+	if (req->op != OP_MAPS && !req->dry_run && !plan.error.reason &&
+	    (status == EXIT_DONE || req->partial))
+		status = do_transfer(&sf, &src, &tgt, req, &plan, &rep, &err);
 
 report:
 	if (err.code)
@@ -520,11 +621,5 @@ int main(int argc, char **argv)
 	}
 	if (c.help_done)
 		return EXIT_DONE;
-	if (c.req.op != OP_MAPS && !c.req.dry_run) {
-		/* Transfers arrive with the ptrace engine; until then say so
-		 * plainly rather than pretend. */
-		fprintf(stderr, "pvmmap %s: this version can only plan transfers: add --dry-run\n", c.cmd);
-		return EXIT_USAGE;
-	}
 	return run(&c);
 }

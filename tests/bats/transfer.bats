@@ -1,0 +1,249 @@
+#!/usr/bin/env bats
+# move/copy for real between two mapper processes (private anonymous memory):
+# the bytes arrive, the source keeps or loses the range, attributes follow,
+# refusals change nothing, and every PVMMAP_FAIL_AT point rolls back.
+
+bats_require_minimum_version 1.5.0
+
+FREE=0x100000000000
+
+setup_file() {
+	load helpers
+	load fixture
+	fx_share
+}
+
+setup() {
+	declare -F fx_share >/dev/null || { load helpers; load fixture; }
+	FDS=()
+}
+
+teardown() {
+	local fd
+	for fd in "${FDS[@]}"; do exec {fd}>&-; done
+	kill_fixtures
+}
+
+# start_cmd NAME SPEC...: a mapper that takes commands on stdin (a fifo kept
+# open by this shell in fd ${FD[NAME]}) and answers in $(fx_dir)/cmd.NAME.
+declare -gA FD
+start_cmd() {
+	local name=$1 d fd
+	shift
+	d=$(fx_dir)
+	mkfifo "$d/in.$name"
+	"$BATS_TEST_DIRNAME/../../build/fixtures/mapper" "$@" < "$d/in.$name" > "$d/cmd.$name" 3>&- &
+	fx_register $!
+	exec {fd}> "$d/in.$name"
+	FD[$name]=$fd
+	FDS+=("$fd")
+	wait_until 10 grep -q '^ready ' "$d/cmd.$name"
+}
+cpid() { awk '/^ready /{print $2}' "$(fx_dir)/cmd.$1"; }
+cstart() { awk -v l="$2" '$1 == l {print $2}' "$(fx_dir)/cmd.$1"; }
+cend() { awk -v l="$2" '$1 == l {print $3}' "$(fx_dir)/cmd.$1"; }
+cfield() { awk -v l="$2" -v k="$3=" '$1 == l {for (i = 4; i <= NF; i++) if (index($i, k) == 1) print substr($i, length(k) + 1)}' "$(fx_dir)/cmd.$1"; }
+
+more_lines() { (( $(wc -l < "$1") > $2 )); }
+
+# ask NAME COMMAND: the fixture's one-line reply.
+ask() {
+	local f n
+	f="$(fx_dir)/cmd.$1"
+	n=$(wc -l < "$f")
+	echo "$2" >&"${FD[$1]}"
+	wait_until 10 more_lines "$f" "$n" || { echo "no reply from $1" >&2; return 1; }
+	tail -n 1 "$f"
+}
+
+# sum NAME START END
+sum() { local r; r=$(ask "$1" "sum $2-$3") || return 1; echo "${r##* }"; }
+
+hx() { printf '0x%x' "$1"; }
+
+maps_has() { grep -q "^${2#0x}-" "/proc/$1/maps"; }
+
+@test "copy anon 4M: the target's bytes equal the source's, the source keeps them" {
+	start_cmd src anon:4M:label=a
+	start_cmd dst anon:64K:label=x
+	local s e; s=$(cstart src a); e=$(cend src a)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 copy "$(cpid src)" "$s" 4M --to "$(cpid dst)" --json
+	[[ $(jqo '.vmas[0].status') == done ]]
+	[[ $(jqo '.summary.bytes_copied') == 4194304 ]]
+	assert_equal "$(sum dst "$s" "$e")" "$want"
+	assert_equal "$(sum src "$s" "$e")" "$want"
+	maps_has "$(cpid src)" "$s"
+}
+
+@test "move anon 4M: the target has the bytes, the source no longer maps them, both live" {
+	start_cmd src anon:4M:label=a
+	start_cmd dst anon:64K:label=x
+	local s e; s=$(cstart src a); e=$(cend src a)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 move "$(cpid src)" "$s" 4M --to "$(cpid dst)"
+	assert_equal "$(sum dst "$s" "$e")" "$want"
+	! maps_has "$(cpid src)" "$s"
+	run ask src "sum $s-$e"
+	assert_output --partial unreadable=1024
+	# both still answer
+	ask src "sum x" >/dev/null || true
+	ask dst "sum x" >/dev/null
+}
+
+@test "a range cutting a VMA at both edges copies only the middle" {
+	start_cmd src anon:1M:label=a
+	start_cmd dst anon:64K:label=x
+	local s; s=$(( $(cstart src a) + 65536 ))
+	local ms me; ms=$(hx "$s"); me=$(hx $(( s + 131072 )))
+	local want; want=$(sum src "$ms" "$me")
+	pvrun 0 copy "$(cpid src)" "$ms" 128K --to "$(cpid dst)" --json
+	[[ $(jqo '.summary.bytes_copied') == 131072 ]]
+	grep -q "^${ms#0x}-${me#0x} " "/proc/$(cpid dst)/maps"
+	assert_equal "$(sum dst "$ms" "$me")" "$want"
+}
+
+@test "--at ADDR places the copy there" {
+	start_cmd src anon:1M:label=a
+	start_cmd dst anon:64K:label=x
+	local s e; s=$(cstart src a); e=$(cend src a)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)" --at $FREE
+	assert_equal "$(sum dst $FREE "$(hx $(( FREE + 1048576 )))")" "$want"
+}
+
+@test "--at any: the report gives the chosen destination, which holds the bytes" {
+	start_cmd src anon:1M:label=a
+	start_cmd dst anon:64K:label=x
+	local s e; s=$(cstart src a); e=$(cend src a)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)" --at any --json
+	local d; d=$(jqo '.dest.start')
+	[[ $d == 0x* ]]
+	assert_equal "$(jqo '.vmas[0].dest_start')" "$d"
+	assert_equal "$(sum dst "$d" "$(hx $(( d + 1048576 )))")" "$want"
+}
+
+@test "target occupied: exit 1, nothing changed; --replace then copies" {
+	start_cmd src anon:1M:label=a
+	start_cmd dst anon:1M:label=x
+	local s e; s=$(cstart src a); e=$(cend src a)
+	local d; d=$(cstart dst x)
+	local before; before=$(cat "/proc/$(cpid dst)/maps")
+	local dsum; dsum=$(sum dst "$d" "$(cend dst x)")
+	pvrun 1 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)" --at "$d" --json
+	[[ $(jqo '.vmas[0].reason') == target-occupied ]]
+	assert_equal "$(cat "/proc/$(cpid dst)/maps")" "$before"
+	assert_equal "$(sum dst "$d" "$(cend dst x)")" "$dsum"
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)" --at "$d" --replace
+	assert_equal "$(sum dst "$d" "$(cend dst x)")" "$want"
+}
+
+@test "anon-sparse 64M: only the touched pages are copied, the rest reads zero" {
+	start_cmd src anon-sparse:64M:label=sp
+	start_cmd dst anon:64K:label=x
+	local s e t; s=$(cstart src sp); e=$(cend src sp); t=$(cfield src sp touched)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 copy "$(cpid src)" "$s" 64M --to "$(cpid dst)" --json
+	assert_equal "$(jqo '.summary.bytes_copied')" "$(( t * 4096 ))"
+	assert_equal "$(sum dst "$s" "$e")" "$want"
+}
+
+@test "mlock and PROT_NONE follow into the target" {
+	start_cmd src mlock:1M:label=m prot-none:1M:label=p
+	start_cmd dst anon:64K:label=x
+	local ms pst; ms=$(cstart src m); pst=$(cstart src p)
+	pvrun 0 copy "$(cpid src)" "$ms" 1M --to "$(cpid dst)"
+	pvrun 0 copy "$(cpid src)" "$pst" 1M --to "$(cpid dst)"
+	local dpid; dpid=$(cpid dst)
+	awk -v a="${ms#0x}-" 'index($1, a) == 1 {f = 1} f && /^VmFlags/ {print; exit}' "/proc/$dpid/smaps" | grep -qw lo
+	grep -q "^${pst#0x}-.* ---p " "/proc/$dpid/maps"
+	# the filled half of the PROT_NONE range came along (read through /proc/PID/mem)
+	assert_equal "$(sum dst "$pst" "$(cend src p)")" "$(sum src "$pst" "$(cend src p)")"
+}
+
+@test "each PVMMAP_FAIL_AT point rolls back: exit 4, both processes as before" {
+	start_cmd src anon:2M:label=a
+	start_cmd dst anon:64K:label=x
+	local s e; s=$(cstart src a); e=$(cend src a)
+	local sp dp; sp=$(cpid src); dp=$(cpid dst)
+	local smaps dmaps ssum
+	smaps=$(cat "/proc/$sp/maps"); dmaps=$(cat "/proc/$dp/maps"); ssum=$(sum src "$s" "$e")
+	local at op
+	for op in copy move; do
+		for at in after-create after-copy after-protect; do
+			PVMMAP_FAIL_AT=$at pvrun 4 "$op" "$sp" "$s" 2M --to "$dp" --json
+			[[ $(jqo '.vmas[0].status') == rolled-back ]]
+			[[ $(jqo '.error.message') == *"$at"* ]]
+			assert_equal "$(cat "/proc/$dp/maps")" "$dmaps"
+			assert_equal "$(cat "/proc/$sp/maps")" "$smaps"
+			assert_equal "$(sum src "$s" "$e")" "$ssum"
+		done
+	done
+}
+
+@test "a thread blocked in read in the source keeps working after a move" {
+	start_cmd src anon:1M:label=a thread:label=t
+	start_cmd dst anon:64K:label=x
+	local sp tid; sp=$(cpid src); tid=$(cfield src t tid)
+	local s e; s=$(cstart src a); e=$(cend src a)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 move "$sp" "$s" 1M --to "$(cpid dst)"
+	assert_equal "$(sum dst "$s" "$e")" "$want"
+	[[ -d /proc/$sp/task/$tid ]]
+	grep -q '^State:.*S (sleeping)' "/proc/$sp/task/$tid/status"
+	run ask src "sum $(cstart src t)-$(cend src t)"
+	refute_output --partial error
+}
+
+@test "unsupported kinds are refused before anything is stopped (exit 4, unsupported)" {
+	start_cmd src memfd:1M:label=m
+	start_cmd dst anon:64K:label=x
+	local before; before=$(cat "/proc/$(cpid dst)/maps")
+	pvrun 4 copy "$(cpid src)" "$(cstart src m)" 1M --to "$(cpid dst)" --at $FREE --json
+	[[ $(jqo '.error.code') == unsupported ]]
+	[[ $(jqo '.error.message') == *"not implemented yet"* ]]
+	assert_equal "$(cat "/proc/$(cpid dst)/maps")" "$before"
+}
+
+traced() { [[ $(awk '/^TracerPid:/{print $2}' "/proc/$1/status") != 0 ]]; }
+
+@test "SIGTERM during the transfer rolls it back: exit 4, both processes as before" {
+	start_cmd src anon:512M:label=b
+	start_cmd dst anon:64K:label=x
+	local sp dp s; sp=$(cpid src); dp=$(cpid dst); s=$(cstart src b)
+	local smaps dmaps; smaps=$(cat "/proc/$sp/maps"); dmaps=$(cat "/proc/$dp/maps")
+	"$PVMMAP" move "$sp" "$s" 512M --to "$dp" --json > "$(fx_dir)/sig.json" 3>&- &
+	local pv=$!
+	# signals are blocked from before the seize: once traced, TERM is held
+	wait_until 10 traced "$sp"
+	kill -TERM "$pv"
+	local st=0
+	wait "$pv" || st=$?
+	assert_equal "$st" 4
+	output=$(< "$(fx_dir)/sig.json")
+	assert_equal "$(jqo '.error.code')" interrupted
+	assert_equal "$(jqo '.vmas[0].status')" rolled-back
+	assert_equal "$(cat "/proc/$dp/maps")" "$dmaps"
+	assert_equal "$(cat "/proc/$sp/maps")" "$smaps"
+	ask src "sum x" >/dev/null
+}
+
+@test "guard regions are installed again in the target, not copied" {
+	start_cmd src guard:1M:label=g
+	start_cmd dst anon:64K:label=x
+	[[ $(cstart src g) != 0x0 ]] || skip "no MADV_GUARD_INSTALL here"
+	local s; s=$(cstart src g)
+	pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)" --json
+	assert_equal "$(jqo '.summary.bytes_copied')" $(( 253 * 4096 ))
+	run python3 - "$(cpid dst)" "$s" <<'PY'
+import struct, sys
+pid, a = int(sys.argv[1]), int(sys.argv[2], 16)
+with open(f"/proc/{pid}/pagemap", "rb") as f:
+    f.seek(a // 4096 * 8)
+    e = struct.unpack("256Q", f.read(256 * 8))
+print(" ".join(str(i) for i, v in enumerate(e) if v >> 58 & 1))
+PY
+	assert_output "0 128 255"
+}
