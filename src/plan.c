@@ -121,7 +121,9 @@ static enum reason process_untransferable(const struct sys_facts *sf, const stru
 {
 	enum reason r;
 
-	if (pf->tracer_pid) {
+	/* Under the freeze of a transfer pvmmap itself is the tracer: the
+	 * re-plan then checks the same rules as the first plan did. */
+	if (pf->tracer_pid && pf->tracer_pid != sf->self_pid) {
 		say(detail, dlen, "it is traced by process %d (%s)", pf->tracer_pid, pf->tracer_comm);
 		return R_ALREADY_TRACED;
 	}

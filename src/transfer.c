@@ -413,18 +413,6 @@ static int replan(const struct sys_facts *sf, struct proc_facts *src, struct pro
 		proc_facts_free(&nt);
 		return r;
 	}
-	/* Under the freeze pvmmap itself is their tracer, and their threads
-	 * are in a ptrace stop: facts about the freeze, not about them. */
-	struct proc_facts *pair[2][2] = { { &ns, src }, { &nt, tgt } };
-	for (int k = 0; k < 2; k++) {
-		struct proc_facts *n = pair[k][0], *o = pair[k][1];
-		if (n->tracer_pid == sf->self_pid) {
-			n->tracer_pid = o->tracer_pid;
-			memcpy(n->tracer_comm, o->tracer_comm, sizeof(n->tracer_comm));
-		}
-		if (n->state == 't')
-			n->state = o->state;
-	}
 	for (int i = 0; i < 2; i++) {
 		ns.edges[i] = src->edges[i];
 		if (ns.edges[i].known)
