@@ -176,6 +176,12 @@ static const long sysnos[ARCH_SYS__COUNT] = {
 	[ARCH_SYS_RT_SIGTIMEDWAIT] = __NR_rt_sigtimedwait,
 	[ARCH_SYS_SEMOP] = __NR_semop,
 	[ARCH_SYS_SEMTIMEDOP] = __NR_semtimedop,
+	[ARCH_SYS_SOCKETPAIR] = __NR_socketpair,
+	[ARCH_SYS_OPENAT] = __NR_openat,
+	[ARCH_SYS_FCNTL] = __NR_fcntl,
+	[ARCH_SYS_MBIND] = __NR_mbind,
+	[ARCH_SYS_GET_MEMPOLICY] = __NR_get_mempolicy,
+	[ARCH_SYS_SHMCTL] = __NR_shmctl,
 };
 
 long arch_sysno(enum arch_sys s)
