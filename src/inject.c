@@ -815,6 +815,20 @@ int inject_pick_thread(const struct inject_proc *p)
 	return first;
 }
 
+int inject_call(struct inject_proc *p, enum arch_sys s, uint64_t a0, uint64_t a1, uint64_t a2,
+		uint64_t a3, uint64_t a4, uint64_t a5, int64_t *ret)
+{
+	const uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
+	long nr = arch_sysno(s);
+	int idx = inject_pick_thread(p);
+
+	if (nr < 0)
+		return -ENOSYS;
+	if (idx < 0)
+		return -ESRCH;
+	return inject_syscall(p, (size_t)idx, nr, args, ret);
+}
+
 /* ---------------------------------------------------------------- detach */
 
 static bool eintr_on_stop(long nr)

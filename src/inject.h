@@ -145,6 +145,15 @@ int inject_syscall(struct inject_proc *p, size_t idx, long nr, const uint64_t ar
 		   int64_t *ret);
 
 /*
+ * inject_syscall of @s (an arch_sys) in the thread inject_pick_thread
+ * chooses.  -ENOSYS when this architecture has no such syscall, -ESRCH when
+ * no thread is left; otherwise as inject_syscall.  The syscall's own result
+ * (a value or -errno) is in *ret.
+ */
+int inject_call(struct inject_proc *p, enum arch_sys s, uint64_t a0, uint64_t a1, uint64_t a2,
+		uint64_t a3, uint64_t a4, uint64_t a5, int64_t *ret);
+
+/*
  * Copy @len bytes from or to the process's memory at @addr: all or
  * nothing.  process_vm_readv/writev first; /proc/PID/mem where those fail,
  * which also reaches pages the process itself may not touch (PROT_NONE;

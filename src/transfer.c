@@ -62,14 +62,7 @@ bool transfer_supports(const struct plan_entry *e, const struct request *req)
 static int sys(struct inject_proc *p, enum arch_sys s, uint64_t a0, uint64_t a1, uint64_t a2,
 	       uint64_t a3, uint64_t a4, uint64_t a5, int64_t *ret)
 {
-	uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
-	int idx = inject_pick_thread(p);
-	int r;
-
-	if (idx < 0)
-		return -ESRCH;
-	r = inject_syscall(p, (size_t)idx, arch_sysno(s), args, ret);
-	return r;
+	return inject_call(p, s, a0, a1, a2, a3, a4, a5, ret);
 }
 
 /* A step boundary: the test failure point, or a signal that arrived. */
