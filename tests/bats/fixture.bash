@@ -7,6 +7,9 @@
 #   setup_file() { load helpers; load fixture; fx_share; }
 #   setup() { declare -F fx_share >/dev/null || { load helpers; load fixture; }; }
 #
+#   start_cmd NAME SPEC...               a mapper answering commands (ask,
+#                                        sum, cpid, cstart, cend, cfield)
+#
 # Every process started here is recorded; kill_fixtures (call it from
 # teardown, and from teardown_file when setup_file started some) stops all
 # the ones of the current scope, even when the test failed.  The scope is the
@@ -41,7 +44,7 @@ export FX_PY=/usr/bin/python3
 fx_share() {
 	# shellcheck disable=SC2046
 	export -f $(compgen -A function | grep -E \
-		'^(assert|refute|batslib_|fail$|pvmmap$|fx_|_fx_|start_|kill_fixtures$|wait_until$|hex$|pvrun$|jqo$|keep$|all_valid$)')
+		'^(assert|refute|batslib_|fail$|pvmmap$|fx_|_fx_|start_|kill_fixtures$|wait_until$|hex$|pvrun$|jqo$|keep$|all_valid$|cpid$|cstart$|cend$|cfield$|ask$|sum$|more_lines$)')
 }
 
 fx_dir() { printf '%s\n' "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}"; }
@@ -297,7 +300,12 @@ fx_hugepages() {
 }
 
 kill_fixtures() {
-	local f pid i
+	local f pid i fd
+	f="$(fx_dir)/fx.fds"
+	if [[ -f "$f" ]]; then
+		while read -r fd; do exec {fd}>&-; done < "$f"
+		rm -f "$f"
+	fi
 	f="$(fx_dir)/fx.pids"
 	if [[ -f "$f" ]]; then
 		while read -r pid; do
@@ -322,3 +330,40 @@ kill_fixtures() {
 	fi
 	return 0
 }
+
+# start_cmd NAME SPEC...: a mapper that takes commands on stdin (a fifo kept
+# open by this shell in the fd written in $(fx_dir)/fd.NAME) and answers in
+# $(fx_dir)/cmd.NAME.
+# kill_fixtures closes the fifo.  cpid/cstart/cend/cfield read its listing,
+# ask sends one command and prints the reply, sum hashes a range.
+start_cmd() {
+	local name=$1 d fd
+	shift
+	d=$(fx_dir)
+	mkfifo "$d/in.$name"
+	"$FIXTURES/mapper" "$@" < "$d/in.$name" > "$d/cmd.$name" 3>&- &
+	fx_register $!
+	exec {fd}> "$d/in.$name"
+	echo "$fd" > "$d/fd.$name"
+	echo "$fd" >> "$d/fx.fds"
+	wait_until 10 grep -q '^ready ' "$d/cmd.$name"
+}
+cpid() { awk '/^ready /{print $2}' "$(fx_dir)/cmd.$1"; }
+cstart() { awk -v l="$2" '$1 == l {print $2}' "$(fx_dir)/cmd.$1"; }
+cend() { awk -v l="$2" '$1 == l {print $3}' "$(fx_dir)/cmd.$1"; }
+cfield() { awk -v l="$2" -v k="$3=" '$1 == l {for (i = 4; i <= NF; i++) if (index($i, k) == 1) print substr($i, length(k) + 1)}' "$(fx_dir)/cmd.$1"; }
+
+more_lines() { (( $(wc -l < "$1") > $2 )); }
+
+# ask NAME COMMAND: the fixture's one-line reply.
+ask() {
+	local f n
+	f="$(fx_dir)/cmd.$1"
+	n=$(wc -l < "$f")
+	echo "$2" >&"$(< "$(fx_dir)/fd.$1")"
+	wait_until 10 more_lines "$f" "$n" || { echo "no reply from $1" >&2; return 1; }
+	tail -n 1 "$f"
+}
+
+# sum NAME START END
+sum() { local r; r=$(ask "$1" "sum $2-$3") || return 1; echo "${r##* }"; }

@@ -15,49 +15,11 @@ setup_file() {
 
 setup() {
 	declare -F fx_share >/dev/null || { load helpers; load fixture; }
-	FDS=()
 }
 
 teardown() {
-	local fd
-	for fd in "${FDS[@]}"; do exec {fd}>&-; done
 	kill_fixtures
 }
-
-# start_cmd NAME SPEC...: a mapper that takes commands on stdin (a fifo kept
-# open by this shell in fd ${FD[NAME]}) and answers in $(fx_dir)/cmd.NAME.
-declare -gA FD
-start_cmd() {
-	local name=$1 d fd
-	shift
-	d=$(fx_dir)
-	mkfifo "$d/in.$name"
-	"$BATS_TEST_DIRNAME/../../build/fixtures/mapper" "$@" < "$d/in.$name" > "$d/cmd.$name" 3>&- &
-	fx_register $!
-	exec {fd}> "$d/in.$name"
-	FD[$name]=$fd
-	FDS+=("$fd")
-	wait_until 10 grep -q '^ready ' "$d/cmd.$name"
-}
-cpid() { awk '/^ready /{print $2}' "$(fx_dir)/cmd.$1"; }
-cstart() { awk -v l="$2" '$1 == l {print $2}' "$(fx_dir)/cmd.$1"; }
-cend() { awk -v l="$2" '$1 == l {print $3}' "$(fx_dir)/cmd.$1"; }
-cfield() { awk -v l="$2" -v k="$3=" '$1 == l {for (i = 4; i <= NF; i++) if (index($i, k) == 1) print substr($i, length(k) + 1)}' "$(fx_dir)/cmd.$1"; }
-
-more_lines() { (( $(wc -l < "$1") > $2 )); }
-
-# ask NAME COMMAND: the fixture's one-line reply.
-ask() {
-	local f n
-	f="$(fx_dir)/cmd.$1"
-	n=$(wc -l < "$f")
-	echo "$2" >&"${FD[$1]}"
-	wait_until 10 more_lines "$f" "$n" || { echo "no reply from $1" >&2; return 1; }
-	tail -n 1 "$f"
-}
-
-# sum NAME START END
-sum() { local r; r=$(ask "$1" "sum $2-$3") || return 1; echo "${r##* }"; }
 
 hx() { printf '0x%x' "$1"; }
 
