@@ -24,6 +24,11 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
+/* 5.4: reclaim now (a moved page that was swapped out goes back out) */
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
 /* 5.14 */
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23

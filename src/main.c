@@ -481,12 +481,43 @@ static void attach_error(struct report_error *e, const struct proc_facts *pf, in
 	}
 }
 
+/* --progress: one line on stderr, rewritten in place at most ten times a
+ * second; auto (-1) shows it on a terminal for transfers of 64 MiB or more. */
+struct progress {
+	int mode;
+	bool shown;
+	double last;
+};
+
+static void progress_line(uint64_t done, uint64_t total, void *arg)
+{
+	struct progress *p = arg;
+	char d[32], t[32];
+	double now = now_s();
+
+	if (p->mode == 0 || (p->mode < 0 && (!isatty(STDERR_FILENO) || total < (UINT64_C(64) << 20))))
+		return;
+	if (p->shown && now - p->last < 0.1 && done < total)
+		return;
+	p->last = now;
+	p->shown = true;
+	if (done > total)
+		total = done;   /* the plan's count was an estimate */
+	format_size(d, sizeof(d), done);
+	format_size(t, sizeof(t), total);
+	fprintf(stderr, "\rpvmmap: %s of %s copied (%3u%%)", d, t,
+		total ? (unsigned)(done * 100 / total) : 100u);
+	fflush(stderr);
+}
+
 /* Carry out the plan; SIGINT/SIGTERM/SIGHUP are held meanwhile and roll it back. */
 static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
 		       const struct request *req, struct plan *plan, struct report *rep,
 		       struct report_error *err)
 {
 	struct transfer_stats st;
+	struct progress prog = { .mode = req->progress };
+	struct transfer_hooks hooks = { .progress = progress_line, .arg = &prog };
 	sigset_t set, old;
 	int r, status;
 
@@ -495,7 +526,9 @@ static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struc
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	r = transfer_run(sf, src, tgt, req, plan, &st);
+	r = transfer_run(sf, src, tgt, req, plan, &hooks, &st);
+	if (prog.shown)
+		fputc('\n', stderr);
 	{
 		/* A signal that came during the transfer rolled it back (-EINTR);
 		 * one that came after the last step boundary is too late to undo
@@ -583,7 +616,7 @@ static int run(struct cli *c)
 	rep.paused_s = 0; /* a listing or a dry run stops nothing */
 	if (req->op != OP_MAPS && !req->dry_run && !plan.error.reason &&
 	    (status == EXIT_DONE || req->partial))
-		status = do_transfer(&sf, &src, &tgt, req, &plan, &rep, &err);
+		status = do_transfer(&sf, &src, rep.tgt == &src ? &src : &tgt, req, &plan, &rep, &err);
 
 report:
 	if (err.code)

@@ -339,6 +339,10 @@ static bool in_use(const struct proc_facts *src, const struct vma *v, uint64_t s
 			say(detail, dlen, "thread %d is executing code at 0x%" PRIx64 " in it", t->tid, t->ip);
 			return true;
 		}
+		if (t->tls && t->tls >= start && t->tls < end) {
+			say(detail, dlen, "thread %d's thread-local storage 0x%" PRIx64 " is in it", t->tid, t->tls);
+			return true;
+		}
 	}
 	return false;
 }
@@ -394,6 +398,11 @@ static enum reason check_target(const struct sys_facts *sf, const struct proc_fa
 	bool same = src->pid == tgt->pid;
 	enum op op = req->op == OP_MAPS ? req->for_op : req->op;
 
+	if (e->kind == KIND_SYSV && src->ipc_ns && tgt->ipc_ns && src->ipc_ns != tgt->ipc_ns) {
+		say(e->detail, sizeof(e->detail), "the target is in another IPC namespace, where SysV segment %" PRIu64 " does not exist",
+		    e->vma->inode);
+		return R_FILE_UNREACHABLE;
+	}
 	if (e->dest_start != ADDR_NONE) {
 		uint64_t dend = e->dest_start + size;
 		if (e->dest_start < sf->mmap_min_addr || dend > b->task_size || dend < e->dest_start) {

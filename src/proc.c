@@ -917,6 +917,53 @@ static bool path_try(int procfd, const char *path, const struct vma *v, struct f
  * Without that, the path as the process sees it (through /proc/PID/root),
  * accepted only when it is still the same inode.
  */
+int proc_vma_open(int procfd, const struct vma *v, int flags)
+{
+	static const char deleted[] = " (deleted)";
+	const size_t dl = sizeof deleted - 1;
+	char mf[64], *path;
+	int fd, err;
+	size_t nl;
+
+	flags |= O_CLOEXEC | O_NOCTTY;
+	snprintf(mf, sizeof mf, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	fd = openat(procfd, mf, flags);
+	if (fd >= 0)
+		return fd;
+	err = -errno;
+	if (!v->name || v->name[0] != '/')
+		return err;
+	nl = strlen(v->name);
+	path = malloc(nl + 5);
+	if (!path)
+		return -ENOMEM;
+	memcpy(path, "root", 4);
+	memcpy(path + 4, v->name, nl + 1);
+	for (int i = 0; i < 2; i++) {
+		struct stat st;
+
+		if (i == 1) {
+			if (nl <= dl || strcmp(v->name + nl - dl, deleted) != 0)
+				break;
+			path[4 + nl - dl] = '\0';
+		}
+		fd = openat(procfd, path, flags);
+		if (fd < 0) {
+			err = -errno;
+			continue;
+		}
+		/* a path names whatever is there now: only the VMA's own inode */
+		if (fstat(fd, &st) == 0 && (uint64_t)st.st_ino == v->inode) {
+			free(path);
+			return fd;
+		}
+		close(fd);
+		err = -ESTALE;
+	}
+	free(path);
+	return err;
+}
+
 static void file_read(int procfd, const struct vma *v, struct file_fact *f)
 {
 	static const char deleted[] = " (deleted)";
@@ -1069,6 +1116,11 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 	pf->kernel_thread = (lp.flags & PF_KTHREAD) != 0;
 	if (!comm_at(pf->procfd, "comm", pf->comm, sizeof pf->comm))
 		memcpy(pf->comm, lp.comm, sizeof pf->comm);
+	{
+		/* a SysV shmid means a segment only in its IPC namespace */
+		struct stat ns;
+		pf->ipc_ns = fstatat(pf->procfd, "ns/ipc", &ns, 0) == 0 ? (uint64_t)ns.st_ino : 0;
+	}
 
 	r = status_read(pf);
 	if (r == 0 && pf->tgid != lp.tgid)

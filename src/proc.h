@@ -17,8 +17,11 @@
 
 struct thread_fact {
 	pid_t tid;
-	bool blocked;            /* /proc/.../syscall gave sp and pc */
+	bool blocked;            /* /proc/.../syscall gave sp and pc, or the
+				    registers of the frozen thread did */
 	uint64_t sp, ip;
+	uint64_t tls;            /* thread pointer, 0 when not known: only
+				    the registers of a frozen thread give it */
 };
 
 /* What the kernel knows of a file behind a VMA (stat of map_files or path). */
@@ -48,6 +51,7 @@ struct proc_facts {
 	bool dumpable;           /* best guess: /proc/PID/status owned by its euid (the
 	                          * directory itself always is) */
 	bool compat;             /* 32-bit (or x32) process */
+	uint64_t ipc_ns;         /* inode of its IPC namespace, 0 unknown */
 	bool arch_known;         /* compat/elf_machine could be read */
 	unsigned elf_machine;    /* e_machine of /proc/PID/exe */
 
@@ -102,5 +106,13 @@ void proc_comm(pid_t pid, char *buf, size_t len);
  */
 int proc_range_residency(const struct proc_facts *pf, uint64_t start, uint64_t end,
 			 uint64_t *rss, uint64_t *swap);
+
+/*
+ * Open the file behind VMA @v of the process (@procfd: its /proc/PID) with
+ * open(2) @flags: through map_files (needs CAP_CHECKPOINT_RESTORE or
+ * CAP_SYS_ADMIN), else through its path as the process sees it, only while
+ * that is still the VMA's inode.  An fd (close-on-exec), or -errno.
+ */
+int proc_vma_open(int procfd, const struct vma *v, int flags);
 
 #endif

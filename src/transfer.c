@@ -2,11 +2,20 @@
 /*
  * The transfer (see transfer.h).  Order of work, each step a boundary where
  * a failure or a pending SIGINT/SIGTERM/SIGHUP rolls everything back:
- *   seize both -> re-read facts, re-plan -> create the destination VMAs in
- *   the target -> copy the populated pages -> protections and attributes ->
+ *   seize both -> re-read facts, re-plan with the frozen registers ->
+ *   create the destination VMAs in the target (remap: mremap them there) ->
+ *   attributes that shape the pages (THP advice, fork and dump flags) ->
+ *   copy the populated pages -> protections and mlock ->
  *   commit (move: munmap in the source) -> detach.
- * Before the commit, the source is never changed; the rollback unmaps only
- * what was created in the target.
+ * Before the commit, the source is never changed (a remap is undone by
+ * remapping back); the rollback removes only what was made in the target.
+ *
+ * Pages are copied once where the kernel lets the target read the source:
+ * process_vm_readv run inside the target, with the iovecs in a scratch page
+ * of its own.  Otherwise (another pid namespace, Yama, an LSM) they go
+ * through a bounded buffer of pvmmap's.  Destination runs are populated in
+ * one MADV_POPULATE_WRITE each, not one fault per page, except in THP
+ * regions, where the faults of the copy allocate huge pages directly.
  */
 #include "transfer.h"
 
@@ -17,33 +26,61 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arch.h"
 #include "compat.h"
 #include "inject.h"
+#include "fdpass.h"
+#include "pagescan.h"
 
 #define CAP_BIT_ADMIN 21
-#define COPY_BUF      (8u << 20)   /* bounded: pvmmap's memory does not grow */
-#define PM_CHUNK      4096u        /* pagemap entries read at once */
-#define PM_PRESENT    (UINT64_C(1) << 63)
-#define PM_SWAPPED    (UINT64_C(1) << 62)
-#define PM_GUARD      (UINT64_C(1) << 58)
+#define COPY_BUF      (8u << 20)   /* bounce buffer: pvmmap's memory stays bounded */
+#define BATCH_BYTES   (UINT64_C(64) << 20) /* per process_vm_readv: a signal
+					      or progress is seen this often */
+#define IOV_BATCH     128          /* iovec pairs per call: one 4 KiB page */
+#define SCRATCH_LEN   8192         /* in the target: iovecs, then fdpass's */
+#define SCRATCH_FD    4096         /* fdpass's part of the scratch */
+#define POPULATE_MIN  (UINT64_C(128) << 10) /* smaller runs fault in cheaper
+					       than one injected syscall */
 
-struct region { uint64_t start, len; };
+enum region_kind {
+	RG_MAPPED,     /* created by mmap: munmap to undo */
+	RG_MOVED,      /* mremapped from orig: mremap back to undo */
+};
+
+struct region { uint64_t start, len, orig; enum region_kind kind; };
+
+struct batch {
+	struct iovec loc[IOV_BATCH], rem[IOV_BATCH];
+	bool swapped[IOV_BATCH];
+	size_t n;
+	uint64_t bytes;
+	struct plan_entry *e;
+};
 
 struct xfer {
 	const struct sys_facts *sf;
 	const struct request *req;
 	struct plan *plan;
 	struct transfer_stats *st;
-	struct inject_proc *sp, *tp;
-	struct region *made;        /* created in the target */
+	const struct transfer_hooks *hooks;
+	struct inject_proc *sp, *tp;    /* the same when the pids are */
+	struct region *made;            /* done in the target, in order */
 	size_t nmade, capmade;
 	const char *fail_at;
-	unsigned char *buf;
+	unsigned char *buf;             /* bounce path only */
 	uint64_t page;
+	uint64_t scratch;               /* in the target, 0 if none */
+	bool single;                    /* process_vm_readv inside the target */
+	pid_t src_vpid;                 /* the source's pid as the target sees it */
+	struct pagescan ps;             /* of the source */
+	uint64_t total;                 /* for progress: the plan's estimate */
+	struct batch b;
 };
 
 static double now_s(void)
@@ -55,14 +92,33 @@ static double now_s(void)
 
 bool transfer_supports(const struct plan_entry *e, const struct request *req)
 {
-	return e->method == METHOD_COPY && (e->kind == KIND_ANON || e->kind == KIND_HEAP) &&
-	       req->pid != req->pid2;
+	bool anon = e->kind == KIND_ANON || e->kind == KIND_HEAP || e->kind == KIND_STACK;
+
+	if (e->method == METHOD_REMAP)
+		return req->pid == req->pid2;
+	return e->method == METHOD_COPY && anon;
 }
 
 static int sys(struct inject_proc *p, enum arch_sys s, uint64_t a0, uint64_t a1, uint64_t a2,
 	       uint64_t a3, uint64_t a4, uint64_t a5, int64_t *ret)
 {
 	return inject_call(p, s, a0, a1, a2, a3, a4, a5, ret);
+}
+
+/* A syscall whose failure fails the step: st->message says which. */
+static int call_ok(struct xfer *x, struct inject_proc *p, const char *what, uint64_t addr,
+		   enum arch_sys s, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	int64_t ret;
+	int r = sys(p, s, a0, a1, a2, a3, 0, 0, &ret);
+
+	if (!r && ret < 0)
+		r = (int)ret;
+	if (r)
+		snprintf(x->st->message, sizeof(x->st->message), "%s at 0x%llx in the %s failed: %s",
+			 what, (unsigned long long)addr, p == x->tp ? "target" : "source",
+			 strerror(-r));
+	return r;
 }
 
 /* A step boundary: the test failure point, or a signal that arrived. */
@@ -83,32 +139,50 @@ static int boundary(struct xfer *x, const char *name)
 	return 0;
 }
 
-static int remember(struct xfer *x, uint64_t start, uint64_t len)
+static int remember(struct xfer *x, uint64_t start, uint64_t len, uint64_t orig,
+		    enum region_kind kind)
 {
 	if (x->nmade == x->capmade) {
 		size_t cap = x->capmade ? x->capmade * 2 : 8;
-		struct region *m = realloc(x->made, cap * sizeof(*m));
+		struct region *m = reallocarray(x->made, cap, sizeof(*m));
 		if (!m)
 			return -ENOMEM;
 		x->made = m;
 		x->capmade = cap;
 	}
-	x->made[x->nmade++] = (struct region){ start, len };
+	x->made[x->nmade++] = (struct region){ start, len, orig, kind };
 	return 0;
 }
 
+/* ---- create ------------------------------------------------------------ */
+
+/* The protection the VMA has (and the destination gets in the end). */
+static int vma_prot(const struct vma *v)
+{
+	return (v->perms[0] == 'r' ? PROT_READ : 0) | (v->perms[1] == 'w' ? PROT_WRITE : 0) |
+	       (v->perms[2] == 'x' ? PROT_EXEC : 0);
+}
+
+struct mapping {
+	int prot;
+	uint64_t flags;          /* MAP_PRIVATE/SHARED, ANONYMOUS, HUGETLB... */
+	int fd;                  /* in the target, or -1 */
+	uint64_t off;
+};
+
 /* fixed: 0 the kernel chooses, 1 at dest (MAP_FIXED_NOREPLACE, or MAP_FIXED
  * with --replace), 2 at dest inside a reservation of ours (MAP_FIXED). */
-static int mmap_at(struct xfer *x, uint64_t dest, uint64_t len, bool noreserve, int fixed)
+static int mmap_at(struct xfer *x, uint64_t dest, uint64_t len, const struct mapping *m,
+		   int fixed, uint64_t *got)
 {
+	uint64_t flags = m->flags;
 	int64_t ret;
-	uint64_t flags = MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0);
 	int r;
 
 	if (fixed)
 		flags |= x->req->replace || fixed == 2 ? MAP_FIXED : MAP_FIXED_NOREPLACE;
-	r = sys(x->tp, ARCH_SYS_MMAP, fixed ? dest : 0, len, PROT_READ | PROT_WRITE, flags,
-		(uint64_t)-1, 0, &ret);
+	r = sys(x->tp, ARCH_SYS_MMAP, fixed ? dest : 0, len, (uint64_t)m->prot, flags,
+		(uint64_t)(int64_t)m->fd, m->off, &ret);
 	if (r)
 		return r;
 	if (ret < 0 && ret > -4096) {
@@ -118,22 +192,229 @@ static int mmap_at(struct xfer *x, uint64_t dest, uint64_t len, bool noreserve, 
 		return (int)ret;
 	}
 	if (fixed && (uint64_t)ret != dest) {
-		/* An old kernel ignored MAP_FIXED_NOREPLACE: undo its choice. */
+		/* 4.17: an older kernel ignored MAP_FIXED_NOREPLACE; undo its choice. */
 		int64_t ign;
 		sys(x->tp, ARCH_SYS_MUNMAP, (uint64_t)ret, len, 0, 0, 0, 0, &ign);
 		snprintf(x->st->message, sizeof(x->st->message),
 			 "the target's 0x%llx is occupied", (unsigned long long)dest);
 		return -EEXIST;
 	}
+	if (got)
+		*got = (uint64_t)ret;
 	if (fixed == 2)
 		return 0;       /* inside a region already remembered */
-	r = remember(x, (uint64_t)ret, len);
+	r = remember(x, (uint64_t)ret, len, 0, RG_MAPPED);
 	if (r) {
 		int64_t ign;
 		sys(x->tp, ARCH_SYS_MUNMAP, (uint64_t)ret, len, 0, 0, 0, 0, &ign);
 		return r;
 	}
 	return 0;
+}
+
+/* Whether [a, a+len) meets a destination of the plan. */
+static bool meets_dest(const struct plan *p, uint64_t a, uint64_t len)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_entry *e = &p->e[i];
+		if (e->status == STATUS_OK && e->dest_start != ADDR_NONE &&
+		    a < e->dest_start + (e->end - e->start) && e->dest_start < a + len)
+			return true;
+	}
+	return false;
+}
+
+/* A scratch page pair in the target for iovecs and fd hand-offs, made once.
+ * The kernel places it, so it may land where a destination has still to
+ * go: then another is asked for just past the destinations. */
+static int scratch_get(struct xfer *x)
+{
+	uint64_t hint = 0;
+	int64_t ret;
+	int r;
+
+	if (x->scratch)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		r = sys(x->tp, ARCH_SYS_MMAP, hint, SCRATCH_LEN, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0, &ret);
+		if (!r && ret < 0 && ret > -4096)
+			r = (int)ret;
+		if (r)
+			return r;
+		if (!meets_dest(x->plan, (uint64_t)ret, SCRATCH_LEN)) {
+			x->scratch = (uint64_t)ret;
+			return 0;
+		}
+		sys(x->tp, ARCH_SYS_MUNMAP, (uint64_t)ret, SCRATCH_LEN, 0, 0, 0, 0, &ret);
+		for (size_t k = 0; k < x->plan->n; k++) {
+			const struct plan_entry *e = &x->plan->e[k];
+			if (e->status == STATUS_OK && e->dest_start != ADDR_NONE &&
+			    e->dest_start + (e->end - e->start) > hint)
+				hint = e->dest_start + (e->end - e->start);
+		}
+	}
+	snprintf(x->st->message, sizeof(x->st->message),
+		 "no room for a scratch page in the target outside the destination");
+	return -ENOMEM;
+}
+
+/* log2 of a huge page size, for MAP_HUGE_SHIFT. */
+static uint64_t huge_flags(uint64_t page_size)
+{
+	uint64_t shift = 0;
+
+	while (page_size > 1) {
+		page_size >>= 1;
+		shift++;
+	}
+	return MAP_HUGETLB | (shift << MAP_HUGE_SHIFT);
+}
+
+/*
+ * Map the VMA's own object (a file, memfd, shmem, SysV or hugetlbfs
+ * segment) at the destination: MAP_SHARED for share, MAP_PRIVATE for
+ * file-cow.  The file reaches the target as an fd over a socket pair made
+ * there (fdpass), so mount, network and user namespaces do not matter; the
+ * fd is closed again once mapped, leaving the target's fd table as it was.
+ */
+static int map_object(struct xfer *x, struct plan_entry *e, int fixed)
+{
+	const struct vma *v = e->vma;
+	bool shared = e->method == METHOD_SHARE;
+	/* VM_MAYWRITE: the source could make it writable, so may the target */
+	int oflags = shared && (v->vmflags & VMF(MW)) ? O_RDWR : O_RDONLY;
+	struct mapping m = {
+		.prot = shared ? vma_prot(v) : PROT_READ | PROT_WRITE,
+		.flags = (shared ? MAP_SHARED : MAP_PRIVATE) | ((v->vmflags & VMF(NR)) ? MAP_NORESERVE : 0),
+		.off = v->offset + (e->start - v->start),
+	};
+	int fd, r;
+
+	fd = proc_vma_open(x->sp->procfd, v, oflags);
+	if (fd < 0) {
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "cannot open the object behind 0x%llx: %s", (unsigned long long)e->start,
+			 strerror(-fd));
+		return fd;
+	}
+	r = scratch_get(x);
+	if (!r) {
+		r = fdpass_send(x->tp, fd, x->scratch + SCRATCH_FD, &m.fd);
+		if (r)
+			snprintf(x->st->message, sizeof(x->st->message),
+				 "cannot hand the object behind 0x%llx to the target: %s",
+				 (unsigned long long)e->start, strerror(-r));
+	}
+	close(fd);
+	if (r)
+		return r;
+	r = mmap_at(x, e->dest_start, e->end - e->start, &m, fixed, NULL);
+	fdpass_close(x->tp, m.fd);
+	return r;
+}
+
+/* SysV shm: attach the segment itself in the target, as shmat in the source
+ * did (it counts in shm_nattch; a segment already marked for removal can
+ * still be attached on Linux).  Only a whole attach is reproduced so; a
+ * piece of one is mapped as the object (map_object). */
+static int attach_sysv(struct xfer *x, struct plan_entry *e, int fixed, bool *done)
+{
+	const struct vma *v = e->vma;
+	uint64_t len = e->end - e->start;
+	uint64_t flags = (v->perms[1] == 'w' ? 0 : SHM_RDONLY) | (v->perms[2] == 'x' ? SHM_EXEC : 0);
+	struct stat st;
+	int64_t ret;
+	int fd, r;
+
+	*done = false;
+	if (e->start != v->start || e->end != v->end || v->offset != 0)
+		return 0;
+	fd = proc_vma_open(x->sp->procfd, v, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	r = fstat(fd, &st);
+	close(fd);
+	if (r < 0 || (((uint64_t)st.st_size + x->page - 1) & ~(x->page - 1)) != len)
+		return 0;       /* attached in part: map the object instead */
+	if (fixed == 2 || x->req->replace)
+		flags |= SHM_REMAP;
+	r = sys(x->tp, ARCH_SYS_SHMAT, v->inode, e->dest_start, flags, 0, 0, 0, &ret);
+	if (!r && ret < 0 && ret > -4096)
+		r = (int)ret;
+	if (r) {
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "shmat of SysV segment %llu in the target failed: %s",
+			 (unsigned long long)v->inode, strerror(-r));
+		return r;
+	}
+	if ((uint64_t)ret != e->dest_start) {
+		sys(x->tp, ARCH_SYS_SHMDT, (uint64_t)ret, 0, 0, 0, 0, 0, &ret);
+		snprintf(x->st->message, sizeof(x->st->message), "shmat chose another address");
+		return -EIO;
+	}
+	*done = true;
+	return fixed == 2 ? 0 : remember(x, e->dest_start, len, 0, RG_MAPPED);
+}
+
+/* A move within one process: the pages go with the VMA, nothing copied. */
+static int remap_piece(struct xfer *x, struct plan_entry *e)
+{
+	uint64_t len = e->end - e->start;
+	int64_t ret;
+	int r = sys(x->sp, ARCH_SYS_MREMAP, e->start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+		    e->dest_start, 0, &ret);
+
+	if (!r && ret < 0 && ret > -4096)
+		r = (int)ret;
+	if (r) {
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "mremap of 0x%llx-0x%llx to 0x%llx failed: %s", (unsigned long long)e->start,
+			 (unsigned long long)e->end, (unsigned long long)e->dest_start, strerror(-r));
+		return r;
+	}
+	if ((uint64_t)ret != e->dest_start) {
+		/* MREMAP_FIXED never chooses another place; be sure anyway. */
+		sys(x->sp, ARCH_SYS_MREMAP, (uint64_t)ret, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+		    e->start, 0, &ret);
+		snprintf(x->st->message, sizeof(x->st->message), "mremap chose 0x%llx, not 0x%llx",
+			 (unsigned long long)ret, (unsigned long long)e->dest_start);
+		return -EIO;
+	}
+	return remember(x, e->dest_start, len, e->start, RG_MOVED);
+}
+
+static int create_piece(struct xfer *x, struct plan_entry *e, int fixed)
+{
+	const struct vma *v = e->vma;
+	struct mapping anon = {
+		.prot = PROT_READ | PROT_WRITE,
+		.flags = MAP_PRIVATE | MAP_ANONYMOUS | ((v->vmflags & VMF(NR)) ? MAP_NORESERVE : 0),
+		.fd = -1,
+	};
+	bool done;
+	int r;
+
+	switch (e->method) {
+	case METHOD_REMAP:
+		return remap_piece(x, e);
+	case METHOD_SHARE:
+		if (e->kind == KIND_SYSV) {
+			r = attach_sysv(x, e, fixed, &done);
+			if (r || done)
+				return r;
+		}
+		return map_object(x, e, fixed);
+	case METHOD_FILE_COW:
+		return map_object(x, e, fixed);
+	case METHOD_COPY:
+		if (e->kind == KIND_HUGETLB)
+			anon.flags |= huge_flags(v->kernel_page_size);
+		return mmap_at(x, e->dest_start, e->end - e->start, &anon, fixed, NULL);
+	case METHOD_NONE:
+		break;
+	}
+	return -EINVAL;
 }
 
 static int create_all(struct xfer *x)
@@ -143,14 +424,17 @@ static int create_all(struct xfer *x)
 	int r;
 
 	if (req->at_any) {
-		/* One mapping for the whole range, placed by the kernel; the
-		 * pieces then live inside it, and holes (with --partial) are
-		 * given back. */
+		/* One reservation for the whole range, placed by the kernel;
+		 * the pieces then take their places inside it, and holes
+		 * (with --partial) are given back. */
 		uint64_t len = req->range_end - req->addr, base;
-		r = mmap_at(x, 0, len, true, 0);
+		const struct mapping rsv = {
+			.prot = PROT_NONE, .fd = -1,
+			.flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		};
+		r = mmap_at(x, 0, len, &rsv, 0, &base);
 		if (r)
 			return r;
-		base = x->made[x->nmade - 1].start;
 		p->dest_start = base;
 		p->dest_end = base + len;
 		for (size_t i = 0; i < p->n; i++) {
@@ -160,15 +444,14 @@ static int create_all(struct xfer *x)
 				int64_t ret;
 				r = sys(x->tp, ARCH_SYS_MUNMAP, e->dest_start, e->end - e->start,
 					0, 0, 0, 0, &ret);
+				if (!r && ret)
+					r = (int)ret;
 				if (r)
 					return r;
-				if (ret)
-					return (int)ret;
 				e->dest_start = ADDR_NONE;
 				continue;
 			}
-			r = mmap_at(x, e->dest_start, e->end - e->start,
-				    e->vma && (e->vma->vmflags & VMF(NR)), 2);
+			r = create_piece(x, e, 2);
 			if (r)
 				return r;
 		}
@@ -178,141 +461,75 @@ static int create_all(struct xfer *x)
 		struct plan_entry *e = &p->e[i];
 		if (e->status != STATUS_OK)
 			continue;
-		r = mmap_at(x, e->dest_start, e->end - e->start,
-			    e->vma && (e->vma->vmflags & VMF(NR)), 1);
+		r = create_piece(x, e, 1);
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
-static int call_ok(struct xfer *x, const char *what, uint64_t addr, enum arch_sys s,
-		   uint64_t a0, uint64_t a1, uint64_t a2)
+/* ---- attributes ---------------------------------------------------------- */
+
+static const struct { int flag; int advice; const char *name; } advice[] = {
+	{ VMF_DC, MADV_DONTFORK, "madvise(MADV_DONTFORK)" },
+	{ VMF_WF, MADV_WIPEONFORK, "madvise(MADV_WIPEONFORK)" },
+	{ VMF_DD, MADV_DONTDUMP, "madvise(MADV_DONTDUMP)" },
+	{ VMF_MG, MADV_MERGEABLE, "madvise(MADV_MERGEABLE)" },
+	{ VMF_SR, MADV_SEQUENTIAL, "madvise(MADV_SEQUENTIAL)" },
+	{ VMF_RR, MADV_RANDOM, "madvise(MADV_RANDOM)" },
+	/* before the copy: the copy's faults then allocate huge pages (or not) */
+	{ VMF_HG, MADV_HUGEPAGE, "madvise(MADV_HUGEPAGE)" },
+	{ VMF_NH, MADV_NOHUGEPAGE, "madvise(MADV_NOHUGEPAGE)" },
+};
+
+/* VMA flags that madvise sets, replayed on each created piece. */
+static int advise_all(struct xfer *x)
 {
-	int64_t ret;
-	int r = sys(x->tp, s, a0, a1, a2, 0, 0, 0, &ret);
+	for (size_t i = 0; i < x->plan->n; i++) {
+		struct plan_entry *e = &x->plan->e[i];
+		const struct vma *v = e->vma;
+		uint64_t d = e->dest_start, len = e->end - e->start;
 
-	if (!r && ret < 0)
-		r = (int)ret;
-	if (r)
-		snprintf(x->st->message, sizeof(x->st->message), "%s at 0x%llx in the target failed: %s",
-			 what, (unsigned long long)addr, strerror(-r));
-	return r;
-}
-
-/* Copy [start, end) of the source to dest, populated pages only. */
-static int copy_piece(struct xfer *x, int pmfd, struct plan_entry *e)
-{
-	static uint64_t pm[PM_CHUNK];
-	uint64_t pg = x->page;
-	uint64_t a = e->start;
-
-	while (a < e->end) {
-		uint64_t n = (e->end - a) / pg, run = 0, run_start = 0;
-		if (n > PM_CHUNK)
-			n = PM_CHUNK;
-		ssize_t got = pread(pmfd, pm, n * 8, (off_t)(a / pg * 8));
-		if (got < 0)
-			return -errno;
-		if ((uint64_t)got != n * 8)
-			return -EIO;
-		for (uint64_t i = 0; i <= n; i++) {
-			bool take = i < n && (pm[i] & (PM_PRESENT | PM_SWAPPED)) && !(pm[i] & PM_GUARD);
-			uint64_t at = a + i * pg;
-			if (i < n && (pm[i] & PM_GUARD)) {
-				/* A guard region (6.13+): installed again, never read. */
-				uint64_t dg = e->dest_start + (at - e->start);
-				int r = call_ok(x, "madvise(MADV_GUARD_INSTALL)", dg, ARCH_SYS_MADVISE,
-						dg, pg, MADV_GUARD_INSTALL);
-				if (r)
-					return r;
-			}
-			if (take && !run)
-				run_start = at;
-			if (take)
-				run += pg;
-			/* flush at the end of a run or when the buffer is full */
-			if (run && (!take || run == COPY_BUF)) {
-				uint64_t dst = e->dest_start + (run_start - e->start);
-				int r = inject_read(x->sp, run_start, x->buf, run);
-				if (!r)
-					r = inject_write(x->tp, dst, x->buf, run);
-				if (r) {
-					snprintf(x->st->message, sizeof(x->st->message),
-						 "copying 0x%llx bytes from 0x%llx failed: %s",
-						 (unsigned long long)run,
-						 (unsigned long long)run_start, strerror(-r));
-					return r;
-				}
-				e->bytes_copied += run;
-				x->st->bytes_copied += run;
-				run = 0;
-				r = boundary(x, "copy");
-				if (r)
-					return r;
-			}
+		/* a remapped VMA keeps its flags */
+		if (e->status != STATUS_OK || !v || e->method == METHOD_REMAP)
+			continue;
+		for (size_t k = 0; k < sizeof(advice) / sizeof(advice[0]); k++) {
+			if (!(v->vmflags & (UINT64_C(1) << advice[k].flag)))
+				continue;
+			int r = call_ok(x, x->tp, advice[k].name, d, ARCH_SYS_MADVISE, d, len,
+					(uint64_t)advice[k].advice, 0);
+			if (r)
+				return r;
 		}
-		a += n * pg;
 	}
 	return 0;
 }
 
-static int copy_all(struct xfer *x)
-{
-	int pmfd = openat(x->sp->procfd, "pagemap", O_RDONLY | O_CLOEXEC);
-	int r = 0;
-
-	if (pmfd < 0)
-		return -errno;
-	for (size_t i = 0; i < x->plan->n && !r; i++) {
-		struct plan_entry *e = &x->plan->e[i];
-		if (e->status == STATUS_OK)
-			r = copy_piece(x, pmfd, e);
-		if (!r)
-			r = boundary(x, "copy");
-	}
-	close(pmfd);
-	return r;
-}
-
+/* Protections and mlock, last: they may forbid the writes of the copy or
+ * fault in every page. */
 static int protect_all(struct xfer *x)
 {
-	static const struct { int flag; int advice; const char *name; } adv[] = {
-		{ VMF_DC, MADV_DONTFORK, "madvise(MADV_DONTFORK)" },
-		{ VMF_WF, MADV_WIPEONFORK, "madvise(MADV_WIPEONFORK)" },
-		{ VMF_DD, MADV_DONTDUMP, "madvise(MADV_DONTDUMP)" },
-		{ VMF_HG, MADV_HUGEPAGE, "madvise(MADV_HUGEPAGE)" },
-		{ VMF_NH, MADV_NOHUGEPAGE, "madvise(MADV_NOHUGEPAGE)" },
-	};
-
 	for (size_t i = 0; i < x->plan->n; i++) {
 		struct plan_entry *e = &x->plan->e[i];
 		const struct vma *v = e->vma;
 		uint64_t d = e->dest_start, len = e->end - e->start;
 		int prot = 0, r;
 
-		if (e->status != STATUS_OK || !v)
+		if (e->status != STATUS_OK || !v || e->method == METHOD_REMAP)
 			continue;
 		prot |= v->perms[0] == 'r' ? PROT_READ : 0;
 		prot |= v->perms[1] == 'w' ? PROT_WRITE : 0;
 		prot |= v->perms[2] == 'x' ? PROT_EXEC : 0;
-		for (size_t k = 0; k < sizeof(adv) / sizeof(adv[0]); k++) {
-			if (!(v->vmflags & (UINT64_C(1) << adv[k].flag)))
-				continue;
-			r = call_ok(x, adv[k].name, d, ARCH_SYS_MADVISE, d, len, (uint64_t)adv[k].advice);
-			if (r)
-				return r;
-		}
 		if (prot != (PROT_READ | PROT_WRITE)) {
-			r = call_ok(x, "mprotect", d, ARCH_SYS_MPROTECT, d, len, (uint64_t)prot);
+			r = call_ok(x, x->tp, "mprotect", d, ARCH_SYS_MPROTECT, d, len, (uint64_t)prot, 0);
 			if (r)
 				return r;
 		}
 		if (v->vmflags & VMF(LO)) {
 			if (v->vmflags & VMF(LF))
-				r = call_ok(x, "mlock2", d, ARCH_SYS_MLOCK2, d, len, MLOCK_ONFAULT);
+				r = call_ok(x, x->tp, "mlock2", d, ARCH_SYS_MLOCK2, d, len, MLOCK_ONFAULT, 0);
 			else
-				r = call_ok(x, "mlock", d, ARCH_SYS_MLOCK, d, len, 0);
+				r = call_ok(x, x->tp, "mlock", d, ARCH_SYS_MLOCK, d, len, 0, 0);
 			if (r)
 				return r;
 		}
@@ -323,24 +540,276 @@ static int protect_all(struct xfer *x)
 	return 0;
 }
 
-/* Unmap what was created in the target.  0, or -ENOTRECOVERABLE when some
- * of it could not be removed (st->message then says what is left where). */
+/* ---- copy ---------------------------------------------------------------- */
+
+/* Whether process_vm_readv run in the target can name the source: both in
+ * pvmmap's pid namespace (then the pid is the same number there). */
+static bool same_pidns(const struct xfer *x)
+{
+	struct stat self, s, t;
+
+	if (stat("/proc/self/ns/pid", &self) < 0 ||
+	    fstatat(x->sp->procfd, "ns/pid", &s, 0) < 0 ||
+	    fstatat(x->tp->procfd, "ns/pid", &t, 0) < 0)
+		return false;
+	return self.st_ino == s.st_ino && self.st_dev == s.st_dev &&
+	       self.st_ino == t.st_ino && self.st_dev == t.st_dev;
+}
+
+static int bounce(struct xfer *x, const struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		uint64_t src = (uint64_t)(uintptr_t)b->rem[i].iov_base;
+		uint64_t dst = (uint64_t)(uintptr_t)b->loc[i].iov_base;
+		uint64_t left = b->loc[i].iov_len;
+
+		while (left) {
+			uint64_t len = left < COPY_BUF ? left : COPY_BUF;
+			int r = inject_read(x->sp, src, x->buf, len);
+			if (!r)
+				r = inject_write(x->tp, dst, x->buf, len);
+			if (r) {
+				snprintf(x->st->message, sizeof(x->st->message),
+					 "copying 0x%llx bytes from 0x%llx failed: %s",
+					 (unsigned long long)len, (unsigned long long)src, strerror(-r));
+				return r;
+			}
+			src += len;
+			dst += len;
+			left -= len;
+		}
+	}
+	return 0;
+}
+
+/* process_vm_readv inside the target: 1 done, 0 not permitted here (fall
+ * back for good), or -errno. */
+static int single(struct xfer *x, const struct batch *b)
+{
+	unsigned char iov[SCRATCH_LEN];
+	size_t half = b->n * sizeof(struct iovec);
+	int64_t ret;
+	int r;
+
+	memcpy(iov, b->loc, half);
+	memcpy(iov + half, b->rem, half);
+	r = inject_write(x->tp, x->scratch, iov, 2 * half);
+	if (!r)
+		r = sys(x->tp, ARCH_SYS_PROCESS_VM_READV, (uint64_t)x->src_vpid, x->scratch, b->n,
+			x->scratch + half, b->n, 0, &ret);
+	if (r)
+		return r;
+	/* Yama (1: only ancestors), an LSM, or a kernel without the call:
+	 * the target may not read the source.  pvmmap does not widen that
+	 * with PR_SET_PTRACER: the source's own exception cannot be read
+	 * back, so it could not be restored exactly. */
+	if (ret == -EPERM || ret == -EACCES || ret == -ENOSYS)
+		return 0;
+	if (ret < 0) {
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "process_vm_readv in the target failed: %s", strerror((int)-ret));
+		return (int)ret;
+	}
+	if ((uint64_t)ret != b->bytes) {
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "process_vm_readv in the target copied %lld of %llu bytes", (long long)ret,
+			 (unsigned long long)b->bytes);
+		return -EIO;
+	}
+	return 1;
+}
+
+static int flush(struct xfer *x)
+{
+	struct batch *b = &x->b;
+	bool thp = b->e && b->e->vma && (b->e->vma->vmflags & (VMF(HG) | VMF(HT)));
+	int r;
+
+	if (!b->n)
+		return 0;
+	/* One fault per 4 KiB page costs more than the copy: populate the
+	 * larger runs at once.  Not for THP, where the copy's own faults
+	 * allocate whole huge pages and populating first costs a pass. */
+	for (size_t i = 0; i < b->n && !thp; i++) {
+		uint64_t d = (uint64_t)(uintptr_t)b->loc[i].iov_base;
+		if (b->loc[i].iov_len < POPULATE_MIN)
+			continue;
+		r = call_ok(x, x->tp, "madvise(MADV_POPULATE_WRITE)", d, ARCH_SYS_MADVISE, d,
+			    b->loc[i].iov_len, MADV_POPULATE_WRITE, 0);
+		if (r == -EINVAL) {
+			x->st->message[0] = '\0';   /* before 5.14: fault in as it comes */
+			break;
+		}
+		if (r)
+			return r;
+	}
+	r = 0;
+	/* process_vm_readv honours the source's protections: a PROT_NONE or
+	 * write-only piece goes through /proc/PID/mem, which does not. */
+	if (x->single && b->e->vma && b->e->vma->perms[0] == 'r') {
+		r = single(x, b);
+		if (r == 0)
+			x->single = false;
+	}
+	if (r == 0 && !x->buf) {
+		x->buf = malloc(COPY_BUF);
+		if (!x->buf)
+			return -ENOMEM;
+	}
+	if (r == 0)
+		r = bounce(x, b);
+	if (r < 0)
+		return r;
+	/* Pages the source had swapped out go out again, so that moving cold
+	 * memory does not make it hot (no effect without swap). */
+	for (size_t i = 0; i < b->n; i++) {
+		int64_t ign;
+		if (b->swapped[i])
+			sys(x->tp, ARCH_SYS_MADVISE, (uint64_t)(uintptr_t)b->loc[i].iov_base,
+			    b->loc[i].iov_len, MADV_PAGEOUT, 0, 0, 0, &ign);
+	}
+	b->e->bytes_copied += b->bytes;
+	x->st->bytes_copied += b->bytes;
+	b->n = 0;
+	b->bytes = 0;
+	if (x->hooks && x->hooks->progress)
+		x->hooks->progress(x->st->bytes_copied, x->total, x->hooks->arg);
+	return boundary(x, "copy");
+}
+
+/* Queue [src, src+len) of the source for its destination; flush when full. */
+static int queue(struct xfer *x, struct plan_entry *e, uint64_t src, uint64_t len, bool swapped)
+{
+	struct batch *b = &x->b;
+
+	while (len) {
+		uint64_t n = len < BATCH_BYTES - b->bytes ? len : BATCH_BYTES - b->bytes;
+		b->e = e;
+		b->loc[b->n] = (struct iovec){ (void *)(uintptr_t)(e->dest_start + (src - e->start)), n };
+		b->rem[b->n] = (struct iovec){ (void *)(uintptr_t)src, n };
+		b->swapped[b->n] = swapped;
+		b->n++;
+		b->bytes += n;
+		src += n;
+		len -= n;
+		if (b->n == IOV_BATCH || b->bytes == BATCH_BYTES) {
+			int r = flush(x);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Copy [start, end) of the source to dest: the pages that hold data only. */
+static int copy_piece(struct xfer *x, struct plan_entry *e)
+{
+	uint64_t cursor = e->start;
+	struct ps_run run;
+	int r;
+
+	while ((r = pagescan_next(&x->ps, &cursor, e->end, &run)) == 1) {
+		if (run.what & PS_GUARD) {
+			/* A guard region (6.13+): installed again, never read. */
+			uint64_t dg = e->dest_start + (run.start - e->start);
+			r = flush(x);
+			if (!r)
+				r = call_ok(x, x->tp, "madvise(MADV_GUARD_INSTALL)", dg, ARCH_SYS_MADVISE,
+					    dg, run.end - run.start, MADV_GUARD_INSTALL, 0);
+		} else {
+			r = queue(x, e, run.start, run.end - run.start, run.what & PS_SWAPPED);
+		}
+		if (r)
+			return r;
+	}
+	if (r < 0) {
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "reading the source's page map failed: %s", strerror(-r));
+		return r;
+	}
+	return flush(x);
+}
+
+static int copy_all(struct xfer *x)
+{
+	const char *how = getenv("PVMMAP_COPY");
+	int r;
+
+	x->total = 0;
+	for (size_t i = 0; i < x->plan->n; i++) {
+		const struct plan_entry *e = &x->plan->e[i];
+		if (e->status == STATUS_OK && e->method == METHOD_COPY)
+			x->total += e->rss + e->swap;
+	}
+	if (!x->total)
+		return 0;
+	x->single = !(how && strcmp(how, "bounce") == 0) && same_pidns(x);
+	x->src_vpid = x->sp->pid;
+	/* the bounce path needs no scratch */
+	if (x->single && scratch_get(x))
+		x->single = false;
+	r = pagescan_open(x->sp->procfd, x->page, &x->ps);
+	if (r) {
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "cannot open the source's page map: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < x->plan->n && !r; i++) {
+		struct plan_entry *e = &x->plan->e[i];
+		if (e->status == STATUS_OK && e->method == METHOD_COPY)
+			r = copy_piece(x, e);
+	}
+	pagescan_close(&x->ps);
+	x->st->single_copy = x->single && x->st->bytes_copied;
+	return r;
+}
+
+static void scratch_free(struct xfer *x)
+{
+	int64_t ign;
+
+	if (x->scratch)
+		sys(x->tp, ARCH_SYS_MUNMAP, x->scratch, SCRATCH_LEN, 0, 0, 0, 0, &ign);
+	x->scratch = 0;
+}
+
+/* ---- finish -------------------------------------------------------------- */
+
+/* Undo what was done in the target, last first.  0, or -ENOTRECOVERABLE
+ * when some of it could not be undone (st->message says what is where). */
 static int rollback(struct xfer *x)
 {
 	int err = 0;
 
+	/* The scratch page first: in one process it may sit where a remapped
+	 * piece must go back. */
+	scratch_free(x);
 	for (size_t i = x->nmade; i-- > 0;) {
+		const struct region *m = &x->made[i];
 		int64_t ret = 0;
-		int r = sys(x->tp, ARCH_SYS_MUNMAP, x->made[i].start, x->made[i].len, 0, 0, 0, 0, &ret);
-		if (!r && ret < 0)
+		int r;
+
+		if (m->kind == RG_MOVED)
+			r = sys(x->tp, ARCH_SYS_MREMAP, m->start, m->len, m->len,
+				MREMAP_MAYMOVE | MREMAP_FIXED, m->orig, 0, &ret);
+		else
+			r = sys(x->tp, ARCH_SYS_MUNMAP, m->start, m->len, 0, 0, 0, 0, &ret);
+		if (!r && ret < 0 && ret > -4096)
 			r = (int)ret;
 		if (r && !err) {
 			err = -ENOTRECOVERABLE;
-			snprintf(x->st->message, sizeof(x->st->message),
-				 "rolling back failed: the target %d still maps 0x%llx-0x%llx (%s); "
-				 "the source is unchanged", x->tp->pid,
-				 (unsigned long long)x->made[i].start,
-				 (unsigned long long)(x->made[i].start + x->made[i].len), strerror(-r));
+			if (m->kind == RG_MOVED)
+				snprintf(x->st->message, sizeof(x->st->message),
+					 "rolling back failed: process %d's 0x%llx-0x%llx is now at 0x%llx (%s)",
+					 x->tp->pid, (unsigned long long)m->orig,
+					 (unsigned long long)(m->orig + m->len),
+					 (unsigned long long)m->start, strerror(-r));
+			else
+				snprintf(x->st->message, sizeof(x->st->message),
+					 "rolling back failed: the target %d still maps 0x%llx-0x%llx (%s); "
+					 "the source is unchanged", x->tp->pid,
+					 (unsigned long long)m->start,
+					 (unsigned long long)(m->start + m->len), strerror(-r));
 		}
 	}
 	x->nmade = 0;
@@ -361,11 +830,13 @@ static int commit(struct xfer *x)
 {
 	int err = 0;
 
+	scratch_free(x);
 	for (size_t i = 0; i < x->plan->n; i++) {
 		struct plan_entry *e = &x->plan->e[i];
 		if (e->status != STATUS_OK)
 			continue;
-		if (x->req->op == OP_MOVE) {
+		/* a remap has already left the source */
+		if (x->req->op == OP_MOVE && e->method != METHOD_REMAP) {
 			int64_t ret;
 			int r = sys(x->sp, ARCH_SYS_MUNMAP, e->start, e->end - e->start, 0, 0, 0, 0, &ret);
 			if (!r && ret < 0)
@@ -390,29 +861,50 @@ static int commit(struct xfer *x)
 	return err ? -ENOTRECOVERABLE : 0;
 }
 
-/* Re-read both processes under the freeze and plan again. */
+/* ---- plan again, under the freeze ------------------------------------------ */
+
+/* The frozen threads' registers are better facts than /proc's: they exist
+ * for running threads too, and they carry the thread pointer. */
+static void frozen_threads(struct proc_facts *pf, const struct inject_proc *p)
+{
+	for (size_t i = 0; i < pf->nthreads; i++) {
+		struct thread_fact *t = &pf->threads[i];
+		int k = inject_thread_index(p, t->tid);
+		if (k < 0 || !(p->threads[k].state & INJECT_T_STOPPED))
+			continue;
+		t->blocked = true;
+		t->sp = arch_regs_sp(&p->threads[k].regs);
+		t->ip = arch_regs_ip(&p->threads[k].regs);
+		t->tls = arch_regs_tls(&p->threads[k].regs);
+	}
+}
+
+/* Re-read both processes under the freeze and plan again.  @src and @tgt
+ * are the same facts for a transfer within one process. */
 static int replan(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
-		  const struct request *req, struct plan *plan)
+		  const struct request *req, struct plan *plan, const struct inject_proc *sp)
 {
 	struct proc_facts ns = { .procfd = -1 }, nt = { .procfd = -1 };
+	bool same = src == tgt;
 	struct plan np;
 	int r;
 
 	r = proc_facts_read(src->pid, true, &ns);
-	if (!r)
+	if (!r && !same)
 		r = proc_facts_read(tgt->pid, true, &nt);
 	if (r) {
 		proc_facts_free(&ns);
 		proc_facts_free(&nt);
 		return r;
 	}
+	frozen_threads(&ns, sp);
 	for (int i = 0; i < 2; i++) {
 		ns.edges[i] = src->edges[i];
 		if (ns.edges[i].known)
 			ns.edges[i].known = proc_range_residency(&ns, ns.edges[i].start, ns.edges[i].end,
 								 &ns.edges[i].rss, &ns.edges[i].swap) == 0;
 	}
-	r = plan_make(sf, &ns, &nt, req, &np);
+	r = plan_make(sf, &ns, same ? &ns : &nt, req, &np);
 	if (r) {
 		proc_facts_free(&ns);
 		proc_facts_free(&nt);
@@ -420,9 +912,11 @@ static int replan(const struct sys_facts *sf, struct proc_facts *src, struct pro
 	}
 	plan_free(plan);
 	proc_facts_free(src);
-	proc_facts_free(tgt);
 	*src = ns;
-	*tgt = nt;
+	if (!same) {
+		proc_facts_free(tgt);
+		*tgt = nt;
+	}
 	*plan = np;
 	return 0;
 }
@@ -437,33 +931,11 @@ static bool plan_refuses(const struct plan *p)
 	return false;
 }
 
-int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
-		 const struct request *req, struct plan *plan, struct transfer_stats *st)
+/* -EOPNOTSUPP, with the reason in st->message, when an OK entry is one this
+ * version cannot carry out. */
+static int check_supported(const struct plan *plan, const struct request *req,
+			   struct transfer_stats *st)
 {
-	struct xfer x = { .sf = sf, .req = req, .plan = plan, .st = st };
-	unsigned flags = (sf->self_cap_eff >> CAP_BIT_ADMIN) & 1 ? INJECT_SUSPEND_SECCOMP : 0;
-	int timeout_ms = (int)(req->timeout_s * 1000);
-	double t0;
-	int r, rd;
-
-	memset(st, 0, sizeof(*st));
-	x.page = sf->page_size ? sf->page_size : 4096;
-	x.fail_at = getenv("PVMMAP_FAIL_AT");
-	if (x.fail_at && !*x.fail_at)
-		x.fail_at = NULL;
-
-	/* Refuse what this version cannot do before stopping anything. */
-	bool any = false;
-	for (size_t i = 0; i < plan->n; i++)
-		any |= plan->e[i].status == STATUS_OK;
-	if (!any)
-		return 0;       /* nothing to do (--partial, all refused) */
-	if (req->pid == req->pid2) {
-		snprintf(st->message, sizeof(st->message),
-			 "this version moves only private anonymous memory between two processes; "
-			 "a transfer within one process is planned but not implemented yet");
-		return -EOPNOTSUPP;
-	}
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct plan_entry *e = &plan->e[i];
 		if (e->status == STATUS_OK && !transfer_supports(e, req)) {
@@ -474,6 +946,55 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 			return -EOPNOTSUPP;
 		}
 	}
+	return 0;
+}
+
+static int steps(struct xfer *x)
+{
+	int r = boundary(x, "start");
+
+	if (!r)
+		r = create_all(x);
+	if (!r)
+		r = boundary(x, "after-create");
+	if (!r)
+		r = advise_all(x);
+	if (!r)
+		r = copy_all(x);
+	if (!r)
+		r = boundary(x, "after-copy");
+	if (!r)
+		r = protect_all(x);
+	if (!r)
+		r = boundary(x, "after-protect");
+	return r;
+}
+
+int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
+		 const struct request *req, struct plan *plan, const struct transfer_hooks *hooks,
+		 struct transfer_stats *st)
+{
+	struct xfer x = { .sf = sf, .req = req, .plan = plan, .st = st, .hooks = hooks };
+	unsigned flags = (sf->self_cap_eff >> CAP_BIT_ADMIN) & 1 ? INJECT_SUSPEND_SECCOMP : 0;
+	int timeout_ms = (int)(req->timeout_s * 1000);
+	bool any = false;
+	double t0;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	x.page = sf->page_size ? sf->page_size : 4096;
+	x.fail_at = getenv("PVMMAP_FAIL_AT");
+	if (x.fail_at && !*x.fail_at)
+		x.fail_at = NULL;
+
+	/* Refuse what this version cannot do before stopping anything. */
+	for (size_t i = 0; i < plan->n; i++)
+		any |= plan->e[i].status == STATUS_OK;
+	if (!any)
+		return 0;       /* nothing to do (--partial, all refused) */
+	r = check_supported(plan, req, st);
+	if (r)
+		return r;
 
 	t0 = now_s();
 	r = inject_seize(src->pid, src->start_time, flags, timeout_ms, &x.sp);
@@ -482,53 +1003,33 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		st->attach_pid = src->pid;
 		return r;
 	}
-	r = inject_seize(tgt->pid, tgt->start_time, flags, timeout_ms, &x.tp);
-	if (r) {
-		st->attach_err = r;
-		st->attach_pid = tgt->pid;
-		inject_detach(x.sp);
-		st->paused_s = now_s() - t0;
-		return r;
-	}
-
-	/* What was checked is what is done. */
-	r = replan(sf, src, tgt, req, plan);
-	if (r) {
-		snprintf(st->message, sizeof(st->message), "cannot re-read the processes: %s",
-			 strerror(-r));
-		goto out_plain;
-	}
-	if (plan->error.reason || (plan_refuses(plan) && !req->partial))
-		goto out_plain;  /* nothing changed; the plan says why */
-	for (size_t i = 0; i < plan->n; i++) {
-		const struct plan_entry *e = &plan->e[i];
-		if (e->status == STATUS_OK && !transfer_supports(e, req)) {
-			snprintf(st->message, sizeof(st->message),
-				 "this version moves only private anonymous memory; %s of %s is planned but not implemented yet",
-				 method_name(e->method), kind_name(e->kind));
-			r = -EOPNOTSUPP;
-			goto out_plain;
+	if (tgt == src) {
+		x.tp = x.sp;
+	} else {
+		r = inject_seize(tgt->pid, tgt->start_time, flags, timeout_ms, &x.tp);
+		if (r) {
+			st->attach_err = r;
+			st->attach_pid = tgt->pid;
+			inject_detach(x.sp);
+			st->paused_s = now_s() - t0;
+			return r;
 		}
 	}
 
-	x.buf = malloc(COPY_BUF);
-	if (!x.buf) {
-		r = -ENOMEM;
-		goto out_plain;
+	/* What was checked is what is done. */
+	r = replan(sf, src, tgt, req, plan, x.sp);
+	if (r) {
+		snprintf(st->message, sizeof(st->message), "cannot re-read the processes: %s",
+			 strerror(-r));
+		goto out;
 	}
-	r = boundary(&x, "start");
-	if (!r)
-		r = create_all(&x);
-	if (!r)
-		r = boundary(&x, "after-create");
-	if (!r)
-		r = copy_all(&x);
-	if (!r)
-		r = boundary(&x, "after-copy");
-	if (!r)
-		r = protect_all(&x);
-	if (!r)
-		r = boundary(&x, "after-protect");
+	if (plan->error.reason || (plan_refuses(plan) && !req->partial))
+		goto out;       /* nothing changed; the plan says why */
+	r = check_supported(plan, req, st);
+	if (r)
+		goto out;
+
+	r = steps(&x);
 	if (r) {
 		if (!st->message[0])
 			snprintf(st->message, sizeof(st->message), "the transfer failed: %s",
@@ -541,10 +1042,10 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	}
 	free(x.buf);
 	free(x.made);
-out_plain:
-	rd = inject_detach(x.tp);
-	rd = inject_detach(x.sp) ?: rd;
+out:
+	if (x.tp != x.sp)
+		inject_detach(x.tp);
+	inject_detach(x.sp);
 	st->paused_s = now_s() - t0;
-	(void)rd;
 	return r;
 }

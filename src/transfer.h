@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The transfer: carry out a plan between two live processes, all or nothing.
- * Shaped like the proposed process_vm_mmap() syscall.  It decides no policy:
- * it carries out the entries whose status is STATUS_OK, and leaves every
- * other entry as the plan said.
+ * Shaped like the proposed process_vm_mmap() syscall: source pid, range,
+ * target pid, destination (fixed, noreplace or anywhere), move or copy,
+ * partial; per-VMA results in the plan.  It decides no policy: it carries
+ * out the entries whose status is STATUS_OK, and leaves every other entry
+ * as the plan said.
  *
  * This version carries out METHOD_COPY of private anonymous memory (kinds
- * anon and heap) between two different processes.  A plan with any other OK
- * entry is refused before anything is stopped (-EOPNOTSUPP).
+ * anon, heap and stack) and METHOD_REMAP (a move within one process).  A
+ * plan with any other OK entry is refused before anything is stopped
+ * (-EOPNOTSUPP).
  */
 #ifndef PVMMAP_TRANSFER_H
 #define PVMMAP_TRANSFER_H
@@ -20,15 +23,25 @@ struct transfer_stats {
 	uint64_t bytes_copied;
 	int attach_err;             /* -errno of inject_seize, or 0 */
 	pid_t attach_pid;           /* which process it was about */
-	int commit_err;             /* move: munmap in the source failed */
+	bool single_copy;           /* pages went straight from source to
+				       target (process_vm_readv run in the
+				       target), not through pvmmap */
 	char message[256];          /* what failed, for the report */
+};
+
+/* Called after each batch of pages: @done of about @total bytes so far
+ * (@total is the plan's estimate; done may pass it). */
+struct transfer_hooks {
+	void (*progress)(uint64_t done, uint64_t total, void *arg);
+	void *arg;
 };
 
 /* Whether this version carries out @e (an entry with STATUS_OK). */
 bool transfer_supports(const struct plan_entry *e, const struct request *req);
 
 /*
- * Freeze @src and @tgt, re-read their facts and re-plan (replacing *src,
+ * Freeze @src and @tgt (one process when they are the same), re-read their
+ * facts and re-plan with the frozen threads' registers (replacing *src,
  * *tgt and *plan: what was checked is what is done), then create, fill,
  * protect and (move) unmap in the source.  Entry statuses become
  * STATUS_DONE, or STATUS_ROLLED_BACK on a failure before the commit.
@@ -37,14 +50,18 @@ bool transfer_supports(const struct plan_entry *e, const struct request *req);
  * (st->attach_err, st->attach_pid; nothing changed), -EINTR (a signal:
  * rolled back), another -errno (rolled back), or -ENOTRECOVERABLE (the
  * commit failed: the target has everything, the source kept some pieces;
- * or the rollback could not unmap all it had created in the target):
- * st->message says what is left where.  Same-process transfers are
- * -EOPNOTSUPP in this version.
+ * or the rollback could not undo all it had done): st->message says what
+ * is left where.  @hooks may be NULL.  For a transfer within one process,
+ * @tgt is @src (the same facts).
  *
- * PVMMAP_FAIL_AT=after-create|after-copy|after-protect (tests) makes it fail
- * at that point with -EIO, so the rollback is exercised.
+ * Test-only environment:
+ *   PVMMAP_FAIL_AT=after-create|after-copy|after-protect fails at that
+ *     point with -EIO, so each rollback path is exercised;
+ *   PVMMAP_COPY=bounce copies through pvmmap even where the single copy
+ *     would work, so the fallback is exercised.
  */
 int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
-		 const struct request *req, struct plan *plan, struct transfer_stats *st);
+		 const struct request *req, struct plan *plan, const struct transfer_hooks *hooks,
+		 struct transfer_stats *st);
 
 #endif

@@ -49,6 +49,10 @@ int arch_regs_set(pid_t tid, const struct arch_regs *regs);
 
 uint64_t arch_regs_ip(const struct arch_regs *regs);
 uint64_t arch_regs_sp(const struct arch_regs *regs);
+/* The thread pointer (x86_64: fs_base; aarch64 will use tpidr_el0).  glibc
+ * keeps a thread's control block and TLS at the top of its stack mapping, so
+ * a mapping holding it is in use even while the thread runs elsewhere. */
+uint64_t arch_regs_tls(const struct arch_regs *regs);
 
 /* The syscall the thread entered last (x86_64: orig_rax), or -1 (none). */
 long arch_regs_syscall_nr(const struct arch_regs *regs);

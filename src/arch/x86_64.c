@@ -74,6 +74,11 @@ uint64_t arch_regs_sp(const struct arch_regs *regs)
 	return regs->r.rsp;
 }
 
+uint64_t arch_regs_tls(const struct arch_regs *regs)
+{
+	return regs->r.fs_base;
+}
+
 long arch_regs_syscall_nr(const struct arch_regs *regs)
 {
 	return (long)regs->r.orig_rax < 0 ? -1 : (long)regs->r.orig_rax;

@@ -209,3 +209,152 @@ print(" ".join(str(i) for i, v in enumerate(e) if v >> 58 & 1))
 PY
 	assert_output "0 128 255"
 }
+
+@test "move within one process is a remap: nothing copied, the bytes at the new place" {
+	start_cmd src anon:4M:label=a
+	local sp s e; sp=$(cpid src); s=$(cstart src a); e=$(cend src a)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 move "$sp" "$s" 4M --to "$sp" --at $FREE --json
+	assert_equal "$(jqo '.vmas[0].method')" remap
+	assert_equal "$(jqo '.vmas[0].status')" done
+	assert_equal "$(jqo '.summary.bytes_copied')" 0
+	assert_equal "$(sum src $FREE "$(hx $(( FREE + 4194304 )))")" "$want"
+	! maps_has "$sp" "$s"
+}
+
+@test "remap --at any: the kernel's place is reported and holds the bytes" {
+	start_cmd src anon:1M:label=a
+	local sp s e; sp=$(cpid src); s=$(cstart src a); e=$(cend src a)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 move "$sp" "$s" 1M --to "$sp" --at any --json
+	local d; d=$(jqo '.dest.start')
+	[[ $d != "$s" && $d != null ]]
+	assert_equal "$(sum src "$d" "$(hx $(( d + 1048576 )))")" "$want"
+}
+
+@test "a failed remap is undone: the range is back where it was" {
+	start_cmd src anon:1M:label=a anon:1M:label=b
+	local sp s e; sp=$(cpid src); s=$(cstart src a); e=$(cend src a)
+	local maps ssum; maps=$(cat "/proc/$sp/maps"); ssum=$(sum src "$s" "$e")
+	local at
+	for at in after-create after-copy after-protect; do
+		PVMMAP_FAIL_AT=$at pvrun 4 move "$sp" "$s" 1M --to "$sp" --at $FREE --json
+		assert_equal "$(jqo '.vmas[0].status')" rolled-back
+		assert_equal "$(cat "/proc/$sp/maps")" "$maps"
+		assert_equal "$(sum src "$s" "$e")" "$ssum"
+	done
+}
+
+@test "copy within one process: both places hold the bytes" {
+	start_cmd src anon:2M:label=a
+	local sp s e; sp=$(cpid src); s=$(cstart src a); e=$(cend src a)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 copy "$sp" "$s" 2M --to "$sp" --at $FREE --json
+	assert_equal "$(jqo '.vmas[0].method')" copy
+	assert_equal "$(sum src $FREE "$(hx $(( FREE + 2097152 )))")" "$want"
+	assert_equal "$(sum src "$s" "$e")" "$want"
+}
+
+# anon_huge PID START: AnonHugePages (kB) of the VMA at START
+anon_huge() { awk -v a="${2#0x}-" 'index($1, a) == 1 {f = 1} f && /^AnonHugePages:/ {print $2; exit}' "/proc/$1/smaps"; }
+
+@test "THP: a huge-page region arrives as huge pages, with the same bytes" {
+	start_cmd src thp:8M:label=t
+	start_cmd dst anon:64K:label=x
+	local s e; s=$(cstart src t); e=$(cend src t)
+	(( $(cfield src t anon_huge) > 0 )) || skip "the source got no transparent huge pages"
+	local want; want=$(sum src "$s" "$e")
+	local how back=$FREE
+	for how in single bounce; do
+		PVMMAP_COPY=$how pvrun 0 copy "$(cpid src)" "$s" 8M --to "$(cpid dst)"
+		assert_equal "$(sum dst "$s" "$e")" "$want"
+		(( $(anon_huge "$(cpid dst)" "$s") > 0 ))
+		awk -v a="${s#0x}-" 'index($1, a) == 1 {f = 1} f && /^VmFlags/ {print; exit}' \
+			"/proc/$(cpid dst)/smaps" | grep -qw hg
+		# clear the place for the next round
+		"$PVMMAP" move "$(cpid dst)" "$s" 8M --to "$(cpid src)" --at "$back" -q
+		back=$(hx $(( back + 16777216 )))
+		"$PVMMAP" maps "$(cpid dst)" "$s" 8M --json | jq -e '.vmas[0].kind == null' >/dev/null
+	done
+}
+
+@test "the copy through pvmmap (PVMMAP_COPY=bounce) gives the same bytes" {
+	start_cmd src anon:16M:label=a anon-sparse:64M:label=sp several:label=v
+	start_cmd dst anon:64K:label=x
+	local l s e
+	for l in a sp v; do
+		s=$(cstart src $l); e=$(cend src $l)
+		PVMMAP_COPY=bounce pvrun 0 copy "$(cpid src)" "$s" $(( e - s )) --to "$(cpid dst)"
+		assert_equal "$(sum dst "$s" "$e")" "$(sum src "$s" "$e")"
+	done
+}
+
+@test "a range of several VMAs arrives with each one's protection" {
+	start_cmd src several:label=v
+	start_cmd dst anon:64K:label=x
+	local s e; s=$(cstart src v); e=$(cend src v)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 move "$(cpid src)" "$s" 3M --to "$(cpid dst)" --json
+	assert_equal "$(jqo '[.vmas[].status] | join(",")')" done,done,done
+	assert_equal "$(sum dst "$s" "$e")" "$want"
+	local i
+	for i in 1 2 3; do
+		grep -q "^$(printf '%x' "$(cstart src "v-$i")")-.* $(cfield src "v-$i" prot)p " \
+			"/proc/$(cpid dst)/maps"
+	done
+}
+
+@test "--partial moves what can be moved: exit 1, the refused piece reported" {
+	start_cmd src anon:1M:label=a
+	start_cmd dst anon:64K:label=x
+	local sp s e; sp=$(cpid src); s=$(cstart src a); e=$(cend src a)
+	local want; want=$(sum src "$s" "$e")
+	# the range runs a page past the mapping, into the gap mapper leaves
+	pvrun 1 move "$sp" "$s" $(( 1048576 + 4096 )) --to "$(cpid dst)" --partial --json
+	assert_equal "$(jqo '.vmas[0].status')" done
+	assert_equal "$(jqo '.vmas[1].reason')" not-mapped
+	assert_equal "$(sum dst "$s" "$e")" "$want"
+	! maps_has "$sp" "$s"
+	# without --partial nothing moves
+	start_cmd src2 anon:1M:label=a
+	local s2; s2=$(cstart src2 a)
+	local before; before=$(cat "/proc/$(cpid src2)/maps")
+	pvrun 1 move "$(cpid src2)" "$s2" $(( 1048576 + 4096 )) --to "$(cpid dst)" --json
+	assert_equal "$(jqo '.vmas[1].reason')" not-mapped
+	[[ $(jqo '.vmas[0].status') != done ]]
+	assert_equal "$(cat "/proc/$(cpid src2)/maps")" "$before"
+}
+
+@test "--progress shows a progress line on stderr; without a terminal it is off" {
+	start_cmd src anon:128M:label=a
+	start_cmd dst anon:64K:label=x
+	local s; s=$(cstart src a)
+	run --separate-stderr "$PVMMAP" copy "$(cpid src)" "$s" 128M --to "$(cpid dst)" --at $FREE --progress -q
+	assert_success
+	[[ $stderr == *"128M of 128M copied (100%)"* ]]
+	assert_output ""
+	run --separate-stderr "$PVMMAP" copy "$(cpid src)" "$s" 128M --to "$(cpid dst)" --at $(hx $(( FREE * 2 ))) -q
+	assert_success
+	assert_equal "$stderr" ""
+}
+
+@test "a running thread's stack: the plan cannot see it, the move refuses it when frozen" {
+	start_cmd src spinner:label=t
+	local sp s; sp=$(cpid src); s=$(cstart src t)
+	pvrun 0 move "$sp" "$s" 1M --to "$sp" --at $FREE --dry-run
+	pvrun 1 move "$sp" "$s" 1M --to "$sp" --at $FREE --json
+	assert_equal "$(jqo '.vmas[0].reason')" in-use
+	[[ $(jqo '.vmas[0].message') == *"stack pointer"* ]]
+	maps_has "$sp" "$s"
+	grep -q '^State:.*R (running)' "/proc/$sp/task/$(cfield src t tid)/status"
+}
+
+@test "copy and move of [heap] to another process" {
+	start_cmd src heap:1M:label=h
+	start_cmd dst anon:64K:label=x
+	local s e; s=$(cstart src h); e=$(cend src h)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 copy "$(cpid src)" "$s" $(( e - s )) --to "$(cpid dst)" --at $FREE --json
+	assert_equal "$(jqo '.vmas[0].kind')" heap
+	assert_equal "$(sum dst $FREE "$(hx $(( FREE + e - s )))")" "$want"
+}
