@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -45,6 +46,7 @@
 #define IOV_BATCH     128          /* iovec pairs per call: one 4 KiB page */
 #define SCRATCH_LEN   8192         /* in the target: iovecs, then fdpass's */
 #define SCRATCH_FD    4096         /* fdpass's part of the scratch */
+#define SCRATCH_NAME  6144         /* a VMA name's part (at most 80 bytes) */
 #define POPULATE_MIN  (UINT64_C(128) << 10) /* smaller runs fault in cheaper
 					       than one injected syscall */
 
@@ -92,11 +94,28 @@ static double now_s(void)
 
 bool transfer_supports(const struct plan_entry *e, const struct request *req)
 {
-	bool anon = e->kind == KIND_ANON || e->kind == KIND_HEAP || e->kind == KIND_STACK;
-
-	if (e->method == METHOD_REMAP)
+	switch (e->method) {
+	case METHOD_REMAP:
 		return req->pid == req->pid2;
-	return e->method == METHOD_COPY && anon;
+	case METHOD_COPY:
+		return e->kind == KIND_ANON || e->kind == KIND_HEAP || e->kind == KIND_STACK ||
+		       e->kind == KIND_HUGETLB;
+	case METHOD_SHARE:
+		return e->kind == KIND_FILE || e->kind == KIND_SHMEM || e->kind == KIND_SYSV ||
+		       e->kind == KIND_HUGETLB;
+	case METHOD_FILE_COW:
+		return e->kind == KIND_FILE || e->kind == KIND_SHMEM;
+	case METHOD_NONE:
+		break;
+	}
+	return false;
+}
+
+/* Whether the entry's pages are copied: all of them, or (file-cow) only
+ * the ones the source changed. */
+static bool copies(const struct plan_entry *e)
+{
+	return e->status == STATUS_OK && (e->method == METHOD_COPY || e->method == METHOD_FILE_COW);
 }
 
 static int sys(struct inject_proc *p, enum arch_sys s, uint64_t a0, uint64_t a1, uint64_t a2,
@@ -482,6 +501,39 @@ static const struct { int flag; int advice; const char *name; } advice[] = {
 	{ VMF_NH, MADV_NOHUGEPAGE, "madvise(MADV_NOHUGEPAGE)" },
 };
 
+/* [anon:NAME] (PR_SET_VMA_ANON_NAME, 5.17 with CONFIG_ANON_VMA_NAME): the
+ * name is passed by address, so it goes into the scratch page first. */
+static int name_piece(struct xfer *x, const struct plan_entry *e)
+{
+	const char *n = e->vma->name;
+	size_t len;
+	char name[96];
+	int r;
+
+	if (e->kind != KIND_ANON || strncmp(n, "[anon:", 6) != 0)
+		return 0;
+	len = strlen(n + 6);
+	if (len == 0 || len > 80 || n[6 + len - 1] != ']')
+		return 0;
+	memcpy(name, n + 6, len - 1);
+	name[len - 1] = '\0';
+	r = scratch_get(x);
+	if (!r)
+		r = inject_write(x->tp, x->scratch + SCRATCH_NAME, name, len);
+	if (!r) {
+		int64_t ret;
+		r = sys(x->tp, ARCH_SYS_PRCTL, PR_SET_VMA, PR_SET_VMA_ANON_NAME, e->dest_start,
+			e->end - e->start, x->scratch + SCRATCH_NAME, 0, &ret);
+		if (!r && ret < 0)
+			r = (int)ret;
+		if (r)
+			snprintf(x->st->message, sizeof(x->st->message),
+				 "naming 0x%llx [anon:%s] in the target failed: %s",
+				 (unsigned long long)e->dest_start, name, strerror(-r));
+	}
+	return r;
+}
+
 /* VMA flags that madvise sets, replayed on each created piece. */
 static int advise_all(struct xfer *x)
 {
@@ -493,11 +545,14 @@ static int advise_all(struct xfer *x)
 		/* a remapped VMA keeps its flags */
 		if (e->status != STATUS_OK || !v || e->method == METHOD_REMAP)
 			continue;
+		int r = name_piece(x, e);
+		if (r)
+			return r;
 		for (size_t k = 0; k < sizeof(advice) / sizeof(advice[0]); k++) {
 			if (!(v->vmflags & (UINT64_C(1) << advice[k].flag)))
 				continue;
-			int r = call_ok(x, x->tp, advice[k].name, d, ARCH_SYS_MADVISE, d, len,
-					(uint64_t)advice[k].advice, 0);
+			r = call_ok(x, x->tp, advice[k].name, d, ARCH_SYS_MADVISE, d, len,
+				    (uint64_t)advice[k].advice, 0);
 			if (r)
 				return r;
 		}
@@ -515,12 +570,11 @@ static int protect_all(struct xfer *x)
 		uint64_t d = e->dest_start, len = e->end - e->start;
 		int prot = 0, r;
 
+		/* a remap keeps its VMA; a share was mapped with its protection */
 		if (e->status != STATUS_OK || !v || e->method == METHOD_REMAP)
 			continue;
-		prot |= v->perms[0] == 'r' ? PROT_READ : 0;
-		prot |= v->perms[1] == 'w' ? PROT_WRITE : 0;
-		prot |= v->perms[2] == 'x' ? PROT_EXEC : 0;
-		if (prot != (PROT_READ | PROT_WRITE)) {
+		prot = vma_prot(v);
+		if (e->method != METHOD_SHARE && prot != (PROT_READ | PROT_WRITE)) {
 			r = call_ok(x, x->tp, "mprotect", d, ARCH_SYS_MPROTECT, d, len, (uint64_t)prot, 0);
 			if (r)
 				return r;
@@ -738,8 +792,8 @@ static int copy_all(struct xfer *x)
 	x->total = 0;
 	for (size_t i = 0; i < x->plan->n; i++) {
 		const struct plan_entry *e = &x->plan->e[i];
-		if (e->status == STATUS_OK && e->method == METHOD_COPY)
-			x->total += e->rss + e->swap;
+		if (copies(e))
+			x->total += e->method == METHOD_FILE_COW ? e->changed : e->rss + e->swap;
 	}
 	if (!x->total)
 		return 0;
@@ -756,8 +810,13 @@ static int copy_all(struct xfer *x)
 	}
 	for (size_t i = 0; i < x->plan->n && !r; i++) {
 		struct plan_entry *e = &x->plan->e[i];
-		if (e->status == STATUS_OK && e->method == METHOD_COPY)
+		if (copies(e)) {
+			/* file-cow: the pages the source changed are its private
+			 * anonymous ones; the rest is the file's page cache,
+			 * which the target's mapping already sees */
+			pagescan_set_anon_only(&x->ps, e->method == METHOD_FILE_COW);
 			r = copy_piece(x, e);
+		}
 	}
 	pagescan_close(&x->ps);
 	x->st->single_copy = x->single && x->st->bytes_copied;

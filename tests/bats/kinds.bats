@@ -1,0 +1,181 @@
+#!/usr/bin/env bats
+# Every mapping kind between two mapper processes: shared memory is shared
+# (no page copied, writes seen both ways), private file mappings carry only
+# their changed pages, and the VMA attributes hold in the target's smaps.
+
+bats_require_minimum_version 1.5.0
+
+FREE=0x100000000000
+
+setup_file() {
+	load helpers
+	load fixture
+	fx_share
+}
+
+setup() {
+	declare -F fx_share >/dev/null || { load helpers; load fixture; }
+}
+
+teardown() {
+	kill_fixtures
+}
+
+hx() { printf '0x%x' "$1"; }
+maps_has() { grep -q "^${2#0x}-" "/proc/$1/maps"; }
+fds() { ls "/proc/$1/fd" | sort -n | tr '\n' ' '; }
+# smaps_field PID START FIELD: the value of FIELD (VmFlags: the flags) of the VMA at START
+smaps_field() {
+	awk -v a="${2#0x}-" -v k="$3:" 'index($1, a) == 1 {f = 1; next}
+		f && /^[0-9a-f]+-[0-9a-f]+ / {exit}
+		f && $1 == k {$1 = ""; sub(/^ /, ""); print; exit}' "/proc/$1/smaps"
+}
+# byte NAME ADDR: the byte at ADDR as the fixture reads it
+byte() { local r; r=$(ask "$1" "read $2-$(hx $(( $2 + 4096 ))) 0") || return 1; echo "${r##* }"; }
+poke() { ask "$1" "write $2-$(hx $(( $2 + 4096 ))) 0 $3" >/dev/null; }
+
+# share_both_ways SRC DST ADDR: a write by either is seen by the other
+share_both_ways() {
+	poke "$2" "$3" 0x5a
+	assert_equal "$(byte "$1" "$3")" 0x5a
+	poke "$1" "$3" 0xa5
+	assert_equal "$(byte "$2" "$3")" 0xa5
+}
+
+@test "copy of shared memory shares it: method share, 0 bytes copied, writes seen both ways, no fd left" {
+	start_cmd src memfd:1M:label=m shmem:1M:label=s devzero:1M:label=z file-shared:1M:label=f \
+		file-deleted:1M:label=d sysv:1M:label=v
+	start_cmd dst anon:64K:label=x
+	local dp; dp=$(cpid dst)
+	local fdt; fdt=$(fds "$dp")
+	local l s e want
+	for l in m s z f d v; do
+		s=$(cstart src $l); e=$(cend src $l)
+		want=$(sum src "$s" "$e")
+		pvrun 0 copy "$(cpid src)" "$s" $(( e - s )) --to "$dp" --json
+		assert_equal "$(jqo '.vmas[0].method')" share
+		assert_equal "$(jqo '.vmas[0].status')" done
+		assert_equal "$(jqo '.summary.bytes_copied')" 0
+		assert_equal "$(jqo '.summary.bytes_shared')" $(( e - s ))
+		assert_equal "$(sum dst "$s" "$e")" "$want"
+		share_both_ways src dst "$s"
+		assert_equal "$(fds "$dp")" "$fdt"
+	done
+}
+
+@test "move of shared memory: the target alone keeps the object, the source no longer maps it" {
+	start_cmd src memfd:1M:label=m file-deleted:1M:label=d sysv:1M:label=v
+	start_cmd dst anon:64K:label=x
+	local l s e want
+	for l in m d v; do
+		s=$(cstart src $l); e=$(cend src $l)
+		want=$(sum src "$s" "$e")
+		pvrun 0 move "$(cpid src)" "$s" $(( e - s )) --to "$(cpid dst)" --json
+		assert_equal "$(jqo '.vmas[0].method')" share
+		assert_equal "$(sum dst "$s" "$e")" "$want"
+		! maps_has "$(cpid src)" "$s"
+		poke dst "$s" 0x77
+		assert_equal "$(byte dst "$s")" 0x77
+	done
+}
+
+@test "SysV: the target attaches the same segment (shm_nattch grows), even one marked for removal" {
+	start_cmd src sysv:1M:label=v
+	start_cmd dst anon:64K:label=x
+	local id; id=$(cfield src v shmid)
+	local n0; n0=$(awk -v id="$id" '$2 == id {print $7}' /proc/sysvipc/shm)
+	pvrun 0 copy "$(cpid src)" "$(cstart src v)" 1M --to "$(cpid dst)"
+	assert_equal "$(awk -v id="$id" '$2 == id {print $7}' /proc/sysvipc/shm)" $(( n0 + 1 ))
+	maps_has "$(cpid dst)" "$(cstart src v)"
+	share_both_ways src dst "$(cstart src v)"
+}
+
+@test "a private file mapping copies only its changed pages (file-cow); the rest stays page cache" {
+	start_cmd src file-private:1M:label=p
+	start_cmd dst anon:64K:label=x
+	local s e cow; s=$(cstart src p); e=$(cend src p); cow=$(cfield src p cow)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)" --json
+	assert_equal "$(jqo '.vmas[0].method')" file-cow
+	assert_equal "$(jqo '.summary.bytes_copied')" $(( cow * 4096 ))
+	assert_equal "$(sum dst "$s" "$e")" "$want"
+	# the changed pages are the target's own; the others are the file's
+	assert_equal "$(smaps_field "$(cpid dst)" "$s" Anonymous)" "$(( cow * 4 )) kB"
+	pvrun 0 move "$(cpid src)" "$s" 1M --to "$(cpid dst)" --at $FREE
+	assert_equal "$(sum dst $FREE "$(hx $(( FREE + 1048576 )))")" "$want"
+	! maps_has "$(cpid src)" "$s"
+}
+
+@test "the attributes hold in the target's smaps" {
+	local specs=(dontfork wipeonfork dontdump nohugepage sequential random mlock mlock-onfault
+		readonly exec mergeable)
+	local flags=(dc wf dd nh sr rr lo lf "" ex mg)
+	local i sp=() l
+	for i in "${!specs[@]}"; do sp+=("${specs[$i]}:label=a$i"); done
+	start_cmd src "${sp[@]}"
+	start_cmd dst anon:64K:label=x
+	for i in "${!specs[@]}"; do
+		l=a$i
+		[[ $(cstart src $l) != 0x0 ]] || continue  # this machine cannot (mergeable without KSM)
+		local s; s=$(cstart src $l)
+		pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)"
+		local want have
+		want=$(smaps_field "$(cpid src)" "$s" VmFlags)
+		have=$(smaps_field "$(cpid dst)" "$s" VmFlags)
+		assert_equal "${specs[$i]}: $have" "${specs[$i]}: $want"
+		assert_equal "$(awk -v a="${s#0x}-" 'index($1, a) == 1 {print $2}' "/proc/$(cpid dst)/maps")" \
+			"$(awk -v a="${s#0x}-" 'index($1, a) == 1 {print $2}' "/proc/$(cpid src)/maps")"
+		[[ -z ${flags[$i]} ]] || [[ " $have " == *" ${flags[$i]} "* ]]
+	done
+}
+
+@test "a target in another mount namespace receives a shared file mapping" {
+	start_cmd src file-shared:1M:label=f
+	local path; path=$(cfield src f path)
+	# the target's /tmp is a fresh tmpfs: the file's path does not exist there
+	local d; d=$(fx_dir)
+	mkfifo "$d/in.ns"
+	unshare -m --propagation private sh -c 'mount -t tmpfs none /tmp && exec "$0" anon:64K:label=x' \
+		"$FIXTURES/mapper" < "$d/in.ns" > "$d/cmd.ns" 3>&- &
+	fx_register $!
+	local fd; exec {fd}> "$d/in.ns"
+	echo "$fd" > "$d/fd.ns"; echo "$fd" >> "$d/fx.fds"
+	wait_until 10 grep -q '^ready ' "$d/cmd.ns"
+	local tp; tp=$(cpid ns)
+	[[ ! -e /proc/$tp/root$path ]]
+	local s e; s=$(cstart src f); e=$(cend src f)
+	pvrun 0 copy "$(cpid src)" "$s" 1M --to "$tp" --json
+	assert_equal "$(jqo '.vmas[0].method')" share
+	assert_equal "$(sum ns "$s" "$e")" "$(sum src "$s" "$e")"
+	share_both_ways src ns "$s"
+}
+
+@test "a 2 GiB memfd moves with 0 bytes copied" {
+	start_cmd src memfd:2G:label=m
+	start_cmd dst anon:64K:label=x
+	local s e; s=$(cstart src m); e=$(cend src m)
+	local want; want=$(sum src "$s" "$(hx $(( s + 1048576 )))")
+	pvrun 0 move "$(cpid src)" "$s" 2G --to "$(cpid dst)" --json
+	assert_equal "$(jqo '.summary.bytes_copied')" 0
+	assert_equal "$(jqo '.summary.bytes_shared')" 2147483648
+	assert_equal "$(sum dst "$s" "$(hx $(( s + 1048576 )))")" "$want"
+	! maps_has "$(cpid src)" "$s"
+}
+
+@test "hugetlb: private is copied into huge pages, shared is shared" {
+	fx_hugepages 4
+	start_cmd src hugetlb:2M:label=p hugetlb-shared:2M:label=s
+	start_cmd dst anon:64K:label=x
+	[[ $(cstart src p) != 0x0 && $(cstart src s) != 0x0 ]] || skip "no huge pages could be reserved"
+	local s e
+	s=$(cstart src p); e=$(cend src p)
+	pvrun 0 copy "$(cpid src)" "$s" 2M --to "$(cpid dst)" --json
+	assert_equal "$(jqo '.vmas[0].method')" copy
+	assert_equal "$(sum dst "$s" "$e")" "$(sum src "$s" "$e")"
+	assert_equal "$(smaps_field "$(cpid dst)" "$s" KernelPageSize)" "2048 kB"
+	s=$(cstart src s); e=$(cend src s)
+	pvrun 0 copy "$(cpid src)" "$s" 2M --to "$(cpid dst)" --json
+	assert_equal "$(jqo '.vmas[0].method')" share
+	assert_equal "$(jqo '.summary.bytes_copied')" 0
+	share_both_ways src dst "$s"
+}
