@@ -789,13 +789,23 @@ static int copy_all(struct xfer *x)
 	const char *how = getenv("PVMMAP_COPY");
 	int r;
 
+	bool any = false;
+
+	/* progress: what the plan counted (hugetlb pages are not in Rss) */
 	x->total = 0;
 	for (size_t i = 0; i < x->plan->n; i++) {
 		const struct plan_entry *e = &x->plan->e[i];
-		if (copies(e))
-			x->total += e->method == METHOD_FILE_COW ? e->changed : e->rss + e->swap;
+		if (!copies(e))
+			continue;
+		any = true;
+		if (e->method == METHOD_FILE_COW)
+			x->total += e->changed;
+		else if (e->kind == KIND_HUGETLB)
+			x->total += e->end - e->start;
+		else
+			x->total += e->rss + e->swap;
 	}
-	if (!x->total)
+	if (!any)
 		return 0;
 	x->single = !(how && strcmp(how, "bounce") == 0) && same_pidns(x);
 	x->src_vpid = x->sp->pid;

@@ -7,10 +7,12 @@
  * out the entries whose status is STATUS_OK, and leaves every other entry
  * as the plan said.
  *
- * This version carries out METHOD_COPY of private anonymous memory (kinds
- * anon, heap and stack) and METHOD_REMAP (a move within one process).  A
- * plan with any other OK entry is refused before anything is stopped
- * (-EOPNOTSUPP).
+ * Methods: copy (private anonymous memory, [heap], stacks, private
+ * hugetlb), share (the same object mapped in the target: files, memfd,
+ * shmem, SysV shm, shared hugetlb), file-cow (the file mapped privately,
+ * then the source's changed pages copied over it) and remap (mremap within
+ * one process).  An OK entry of another kind or method is refused before
+ * anything is stopped (-EOPNOTSUPP): the planner and this file disagree.
  */
 #ifndef PVMMAP_TRANSFER_H
 #define PVMMAP_TRANSFER_H

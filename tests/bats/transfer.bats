@@ -159,16 +159,6 @@ maps_has() { grep -q "^${2#0x}-" "/proc/$1/maps"; }
 	refute_output --partial error
 }
 
-@test "unsupported kinds are refused before anything is stopped (exit 4, unsupported)" {
-	start_cmd src memfd:1M:label=m
-	start_cmd dst anon:64K:label=x
-	local before; before=$(cat "/proc/$(cpid dst)/maps")
-	pvrun 4 copy "$(cpid src)" "$(cstart src m)" 1M --to "$(cpid dst)" --at $FREE --json
-	[[ $(jqo '.error.code') == unsupported ]]
-	[[ $(jqo '.error.message') == *"not implemented yet"* ]]
-	assert_equal "$(cat "/proc/$(cpid dst)/maps")" "$before"
-}
-
 traced() { [[ $(awk '/^TracerPid:/{print $2}' "/proc/$1/status") != 0 ]]; }
 
 @test "SIGTERM during the transfer rolls it back: exit 4, both processes as before" {
