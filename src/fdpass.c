@@ -3,7 +3,8 @@
  * Passing a descriptor into a frozen process (see fdpass.h for the steps).
  *
  * Kernel behaviour this file relies on, checked on 6.18 (x86_64) by
- * tests/unit/test_fdpass.c:
+ * tests/unit/test_fdpass.c, the last two also by a probe of their own (a
+ * descriptor table full at the recvmsg cannot be arranged from a test):
  *  - socketpair() writes sv[] only once both descriptors are installed, so
  *    sv[] still holding the -1 we put there means no descriptor was made.
  *  - pidfd_getfd() always gives the new descriptor close-on-exec.
@@ -39,10 +40,9 @@ struct area {
 	int sv[2];                      /* written by socketpair */
 	struct msghdr msg;              /* recvmsg's; flags and controllen come back */
 	struct iovec iov;
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;                          /* the cmsg with the descriptor */
+	/* the cmsg with the descriptor (no struct cmsghdr member: its
+	 * flexible array would have to end the struct) */
+	_Alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
 	char data[8];                   /* the data byte lands here */
 };
 _Static_assert(sizeof(struct area) <= FDPASS_SCRATCH, "FDPASS_SCRATCH is too small");
@@ -102,13 +102,14 @@ static int send_fd(int sock, int fd)
  * The buffer was zeroed before, so a recvmsg that never ran shows none. */
 static int received_fd(const struct area *a)
 {
-	const struct cmsghdr *c = &a->ctl.align;
+	struct cmsghdr c;
 	int fd;
 
-	if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+	memcpy(&c, a->ctl, sizeof c);
+	if (c.cmsg_level != SOL_SOCKET || c.cmsg_type != SCM_RIGHTS ||
+	    c.cmsg_len != CMSG_LEN(sizeof(int)))
 		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	memcpy(&fd, a->ctl + CMSG_LEN(0), sizeof fd);
 	return fd;
 }
 
@@ -192,11 +193,12 @@ int fdpass_send(struct inject_proc *p, int fd, uint64_t scratch, int *remote)
 		goto fail_got;
 	}
 	if (got < 0) {
-		/* The datagram came (ret is its length) but its descriptor
-		 * did not: the kernel could not install it.  Below the rlimit
-		 * it had a free slot (the one sv[1] left), so the table is
-		 * full; an LSM refusing the file (security_file_receive) looks
-		 * the same, and is far less likely. */
+		/* The datagram came but its descriptor did not: the kernel
+		 * could not install it (MSG_CTRUNC).  The slot sv[1] left
+		 * was free a moment ago, so the table filled meanwhile (a
+		 * process sharing it, or RLIMIT_NOFILE lowered from outside);
+		 * an LSM refusing the file (security_file_receive) looks the
+		 * same. */
 		rc = (back.msg.msg_flags & MSG_CTRUNC) ? -EMFILE : -EPROTO;
 		goto fail_got;
 	}

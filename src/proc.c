@@ -487,6 +487,119 @@ static int limits_read(struct proc_facts *pf)
 	return r;
 }
 
+/* ---- NUMA policy ------------------------------------------------------ */
+
+/* Mode names of mm/mempolicy.c's policy_modes[], longest first where one is
+ * the start of another. */
+static const struct { const char *name; int mode; bool nodes; } policy_names[] = {
+	{ "weighted interleave", 6 /* MPOL_WEIGHTED_INTERLEAVE, 6.9 */, true },
+	{ "prefer (many)", 5 /* MPOL_PREFERRED_MANY, 5.15 */, true },
+	{ "interleave", 3 /* MPOL_INTERLEAVE */, true },
+	{ "default", 0 /* MPOL_DEFAULT */, false },
+	{ "prefer", 1 /* MPOL_PREFERRED */, true },
+	{ "bind", 2 /* MPOL_BIND */, true },
+	{ "local", 4 /* MPOL_LOCAL, 3.8 */, false },
+};
+
+int proc_policy_parse(const char *text, struct policy_fact *out)
+{
+	const char *p = text;
+	size_t i, n = sizeof(policy_names) / sizeof(policy_names[0]);
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(policy_names[i].name);
+		if (strncmp(p, policy_names[i].name, l) == 0 &&
+		    (p[l] == '\0' || p[l] == ' ' || p[l] == '=' || p[l] == ':' || p[l] == '\n'))
+			break;
+	}
+	if (i == n)
+		return -EINVAL;
+	out->mode = policy_names[i].mode;
+	p += strlen(policy_names[i].name);
+	/* mpol_to_str: "=static" or "=relative", then "|balancing" */
+	if (*p == '=') {
+		p++;
+		for (;;) {
+			if (strncmp(p, "static", 6) == 0) {
+				out->flags |= 1u << 15;          /* MPOL_F_STATIC_NODES */
+				p += 6;
+			} else if (strncmp(p, "relative", 8) == 0) {
+				out->flags |= 1u << 14;          /* MPOL_F_RELATIVE_NODES */
+				p += 8;
+			} else if (strncmp(p, "balancing", 9) == 0) {
+				out->flags |= 1u << 13;          /* MPOL_F_NUMA_BALANCING, 5.12 */
+				p += 9;
+			} else {
+				return -EINVAL;
+			}
+			if (*p != '|')
+				break;
+			p++;
+		}
+	}
+	if (*p == ':') {
+		/* a node list: 0-3,5 */
+		p++;
+		do {
+			char *end;
+			unsigned long a = strtoul(p, &end, 10), b = a;
+			if (end == p || *p < '0' || *p > '9')
+				return -EINVAL;
+			p = end;
+			if (*p == '-') {
+				p++;
+				if (*p < '0' || *p > '9')
+					return -EINVAL;
+				b = strtoul(p, &end, 10);
+				p = end;
+			}
+			if (b < a || b > 63)
+				return -EINVAL;
+			for (unsigned long k = a; k <= b; k++)
+				out->nodes |= UINT64_C(1) << k;
+		} while (*p == ',' && p++);
+	} else if (policy_names[i].nodes) {
+		return -EINVAL;
+	}
+	if (*p != '\0' && *p != ' ' && *p != '\n')
+		return -EINVAL;
+	out->known = true;
+	return 0;
+}
+
+/* numa_maps: one line per VMA, "START POLICY key=value...".  Absent on a
+ * kernel without CONFIG_NUMA: then no policy is known, which is no error. */
+static int policies_read(struct proc_facts *pf)
+{
+	char *text, *line, *save = NULL;
+	size_t k = 0;
+	int r = read_at(pf->procfd, "numa_maps", &text, NULL);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	pf->policies = calloc(pf->vmas.n ? pf->vmas.n : 1, sizeof(*pf->policies));
+	if (!pf->policies) {
+		free(text);
+		return -ENOMEM;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *end;
+		uint64_t start = strtoull(line, &end, 16);
+		if (end == line || *end != ' ')
+			continue;
+		/* both lists are in address order */
+		while (k < pf->vmas.n && pf->vmas.v[k].start < start)
+			k++;
+		if (k < pf->vmas.n && pf->vmas.v[k].start == start)
+			proc_policy_parse(end + 1, &pf->policies[k]);
+	}
+	free(text);
+	return 0;
+}
+
 /* ---- memory cgroup ---------------------------------------------------- */
 
 /* mountinfo escapes blank, tab, newline and backslash as \ooo. */
@@ -1018,6 +1131,8 @@ static void maps_drop(struct proc_facts *pf)
 	pf->nthreads = 0;
 	free(pf->files);
 	pf->files = NULL;
+	free(pf->policies);
+	pf->policies = NULL;
 }
 
 static bool is_dead_state(char s)
@@ -1156,6 +1271,8 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 			r = threads_read(pf);
 		if (r == 0)
 			r = files_read(pf);
+		if (r == 0)
+			r = policies_read(pf);
 		if (r < 0) {
 			maps_drop(pf);
 			/* a zombie has no mm: smaps fails as if it were gone */

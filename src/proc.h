@@ -24,6 +24,24 @@ struct thread_fact {
 				    the registers of a frozen thread give it */
 };
 
+/*
+ * The NUMA memory policy of a VMA as /proc/PID/numa_maps tells it (the
+ * process's own policy when the VMA has none).  mode and flags are the
+ * mbind(2) values (MPOL_*, MPOL_F_STATIC_NODES...); known is false where
+ * the text was not understood or names a node above 63: pvmmap then leaves
+ * the target's policy alone.
+ */
+struct policy_fact {
+	bool known;
+	int mode;                /* MPOL_DEFAULT when nothing is set */
+	unsigned flags;
+	uint64_t nodes;          /* bit N: node N */
+};
+
+/* Parse the policy that starts @text (what follows the address on a
+ * numa_maps line).  0, or -EINVAL (then out->known is false). */
+int proc_policy_parse(const char *text, struct policy_fact *out);
+
 /* What the kernel knows of a file behind a VMA (stat of map_files or path). */
 struct file_fact {
 	bool known;              /* stat succeeded */
@@ -65,6 +83,7 @@ struct proc_facts {
 
 	struct vma_list vmas;
 	struct file_fact *files;         /* parallel to vmas.v */
+	struct policy_fact *policies;    /* parallel to vmas.v; NULL without NUMA */
 
 	/* Residency of VMAs cut at the edges of the requested range, measured
 	 * with proc_range_residency by the caller that knows the range. */

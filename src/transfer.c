@@ -47,6 +47,10 @@
 #define SCRATCH_LEN   8192         /* in the target: iovecs, then fdpass's */
 #define SCRATCH_FD    4096         /* fdpass's part of the scratch */
 #define SCRATCH_NAME  6144         /* a VMA name's part (at most 80 bytes) */
+#define SCRATCH_NODES 6400         /* a NUMA node mask's part (8 bytes) */
+_Static_assert(2 * 128 * 16 <= SCRATCH_FD && SCRATCH_FD + FDPASS_SCRATCH <= SCRATCH_NAME &&
+	       SCRATCH_NAME + 96 <= SCRATCH_NODES && SCRATCH_NODES + 8 <= SCRATCH_LEN,
+	       "the parts of the scratch page overlap");
 #define POPULATE_MIN  (UINT64_C(128) << 10) /* smaller runs fault in cheaper
 					       than one injected syscall */
 
@@ -72,6 +76,7 @@ struct xfer {
 	struct transfer_stats *st;
 	const struct transfer_hooks *hooks;
 	struct inject_proc *sp, *tp;    /* the same when the pids are */
+	const struct proc_facts *src;   /* as re-read under the freeze */
 	struct region *made;            /* done in the target, in order */
 	size_t nmade, capmade;
 	const char *fail_at;
@@ -534,6 +539,37 @@ static int name_piece(struct xfer *x, const struct plan_entry *e)
 	return r;
 }
 
+/* The source's NUMA policy, set before the copy so the pages are allocated
+ * where it says (mbind: Linux 2.6.7; the node mask passes by address). */
+static int policy_piece(struct xfer *x, const struct plan_entry *e)
+{
+	const struct policy_fact *pol = x->src->policies ? &x->src->policies[e->vma_index] : NULL;
+	uint64_t mask = 0, maxnode = 0;
+	int64_t ret;
+	int r;
+
+	if (!pol || !pol->known || pol->mode == 0 /* MPOL_DEFAULT */)
+		return 0;
+	if (pol->nodes) {
+		r = scratch_get(x);
+		if (!r)
+			r = inject_write(x->tp, x->scratch + SCRATCH_NODES, &pol->nodes, sizeof(pol->nodes));
+		if (r)
+			return r;
+		mask = x->scratch + SCRATCH_NODES;
+		maxnode = 65;   /* the kernel reads maxnode - 1 bits */
+	}
+	r = sys(x->tp, ARCH_SYS_MBIND, e->dest_start, e->end - e->start,
+		(uint64_t)pol->mode | pol->flags, mask, maxnode, 0, &ret);
+	if (!r && ret < 0)
+		r = (int)ret;
+	if (r)
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "mbind (the source's NUMA policy) at 0x%llx in the target failed: %s",
+			 (unsigned long long)e->dest_start, strerror(-r));
+	return r;
+}
+
 /* VMA flags that madvise sets, replayed on each created piece. */
 static int advise_all(struct xfer *x)
 {
@@ -546,6 +582,8 @@ static int advise_all(struct xfer *x)
 		if (e->status != STATUS_OK || !v || e->method == METHOD_REMAP)
 			continue;
 		int r = name_piece(x, e);
+		if (!r)
+			r = policy_piece(x, e);
 		if (r)
 			return r;
 		for (size_t k = 0; k < sizeof(advice) / sizeof(advice[0]); k++) {
@@ -1098,6 +1136,7 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	if (r)
 		goto out;
 
+	x.src = src;
 	r = steps(&x);
 	if (r) {
 		if (!st->message[0])

@@ -179,3 +179,60 @@ share_both_ways() {
 	assert_equal "$(jqo '.summary.bytes_copied')" 0
 	share_both_ways src dst "$s"
 }
+
+# refused_for_real CODE OP SRCPID ADDR LEN DSTPID: the real (not dry) run
+# refuses with CODE, exit 1, and neither process changed
+refused_for_real() {
+	local code=$1 op=$2 sp=$3 a=$4 len=$5 dp=$6
+	local sm dm; sm=$(cat "/proc/$sp/maps"); dm=$(cat "/proc/$dp/maps")
+	pvrun 1 "$op" "$sp" "$a" "$len" --to "$dp" --at any --json
+	assert_equal "$(jqo '[.vmas[] | select(.reason != null) | .reason] | first')" "$code"
+	assert_equal "$(jqo '.summary.done')" 0
+	assert_equal "$(cat "/proc/$sp/maps")" "$sm"
+	assert_equal "$(cat "/proc/$dp/maps")" "$dm"
+	assert_equal "$(awk '/^TracerPid:/{print $2}' "/proc/$sp/status")" 0
+}
+
+@test "refusals hold when the transfer is attempted, and change nothing" {
+	start_cmd src aio:label=r uffd:1M:label=u mseal:1M:label=s thread:label=t
+	start_cmd dst anon:64K:label=x
+	local sp dp; sp=$(cpid src); dp=$(cpid dst)
+	local vdso vvar
+	vdso=0x$(awk '$NF == "[vdso]" { split($1, r, "-"); print r[1] }' "/proc/$sp/maps")
+	vvar=0x$(awk '$NF == "[vvar]" { split($1, r, "-"); print r[1] }' "/proc/$sp/maps")
+	local op
+	for op in move copy; do
+		refused_for_real special-mapping $op "$sp" "$vdso" 4K "$dp"
+		refused_for_real special-mapping $op "$sp" "$vvar" 4K "$dp"
+		refused_for_real aio-ring $op "$sp" "$(cstart src r)" 4K "$dp"
+		refused_for_real uffd-registered $op "$sp" "$(cstart src u)" 1M "$dp"
+	done
+	# sealed and in-use refuse a move only: a copy goes through
+	refused_for_real sealed move "$sp" "$(cstart src s)" 1M "$dp"
+	refused_for_real in-use move "$sp" "$(cstart src t)" 1M "$dp"
+	local l
+	for l in s t; do
+		pvrun 0 copy "$sp" "$(cstart src $l)" 1M --to "$dp" --json
+		assert_equal "$(jqo '.vmas[0].status')" done
+		assert_equal "$(sum dst "$(cstart src $l)" "$(cend src $l)")" \
+			"$(sum src "$(cstart src $l)" "$(cend src $l)")"
+	done
+	# the thread still sleeps in read, the sealed mapping is still there
+	grep -q '^State:.*S (sleeping)' "/proc/$sp/task/$(cfield src t tid)/status"
+	maps_has "$sp" "$(cstart src s)"
+}
+
+@test "a NUMA policy of the source's holds in the target (numa_maps)" {
+	[[ -e /proc/self/numa_maps ]] || skip "this kernel has no NUMA support (no numa_maps)"
+	start_cmd src numa-bind:1M:label=b numa-interleave:1M:label=i anon:1M:label=a
+	start_cmd dst anon:64K:label=x
+	local l s pol
+	for l in b i a; do
+		s=$(cstart src $l)
+		pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)"
+		pol=$(awk -v a="${s#0x}" '$1 == a {print $2}' "/proc/$(cpid src)/numa_maps")
+		assert_equal "$(awk -v a="${s#0x}" '$1 == a {print $2}' "/proc/$(cpid dst)/numa_maps")" "$pol"
+		assert_equal "$(sum dst "$s" "$(cend src $l)")" "$(sum src "$s" "$(cend src $l)")"
+	done
+	[[ $(awk -v a="$(cstart src b | sed 's/^0x//')" '$1 == a {print $2}' "/proc/$(cpid dst)/numa_maps") == bind:0 ]]
+}

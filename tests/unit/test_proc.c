@@ -1233,11 +1233,54 @@ static int fds_after(void **state)
 	return 0;
 }
 
+/* numa_maps policy texts as mm/mempolicy.c's mpol_to_str writes them */
+static void test_policy_parse(void **state)
+{
+	static const struct {
+		const char *text;
+		int r, mode;
+		unsigned flags;
+		uint64_t nodes;
+	} cases[] = {
+		{ "default anon=3 dirty=3 N0=3 kernelpagesize_kB=4", 0, 0, 0, 0 },
+		{ "bind:0 anon=256", 0, 2, 0, 1 },
+		{ "bind=static:0-2,5 heap", 0, 2, 1u << 15, 0x27 },
+		{ "interleave=relative:1,3", 0, 3, 1u << 14, 0xa },
+		{ "prefer:1 file=/x", 0, 1, 0, 2 },
+		{ "prefer (many):0-1", 0, 5, 0, 3 },
+		{ "weighted interleave:0", 0, 6, 0, 1 },
+		{ "local stack", 0, 4, 0, 0 },
+		{ "bind=static|balancing:0", 0, 2, (1u << 15) | (1u << 13), 1 },
+		{ "bind:64", -EINVAL, 0, 0, 0 },       /* above 63: not known */
+		{ "bind", -EINVAL, 0, 0, 0 },          /* a list is required */
+		{ "bind:3-1", -EINVAL, 0, 0, 0 },
+		{ "bind:x", -EINVAL, 0, 0, 0 },
+		{ "bindery:0", -EINVAL, 0, 0, 0 },
+		{ "interleave=sticky:0", -EINVAL, 0, 0, 0 },
+		{ "", -EINVAL, 0, 0, 0 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy_fact p;
+		int r = proc_policy_parse(cases[i].text, &p);
+		if (r != cases[i].r)
+			print_error("'%s': %d, not %d\n", cases[i].text, r, cases[i].r);
+		assert_int_equal(r, cases[i].r);
+		assert_int_equal(p.known, r == 0);
+		if (r)
+			continue;
+		assert_int_equal(p.mode, cases[i].mode);
+		assert_int_equal(p.flags, cases[i].flags);
+		assert_int_equal(p.nodes, cases[i].nodes);
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fds_before, fds_after)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy_parse),
 		T(test_self),
 		T(test_thread_id),
 		T(test_paused_child),
