@@ -145,6 +145,10 @@ static void start_victim(struct victim *v, enum how how)
 	*v = (struct victim){ 0 };
 	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	/* opened before the child's own /tmp hides it (the tree may be
+	 * under /tmp, as in a fresh clone there) */
+	int exe = open(VICTIM, O_RDONLY | O_CLOEXEC);
+	assert_true(exe >= 0);
 	v->pid = fork();
 	assert_true(v->pid >= 0);
 	if (v->pid == 0) {
@@ -152,9 +156,10 @@ static void start_victim(struct victim *v, enum how how)
 		dup2(out[1], 1);
 		if (!prepare_child(how))
 			_exit(126);
-		execv(VICTIM, argv);
+		fexecve(exe, argv, environ);
 		_exit(127);
 	}
+	close(exe);
 	close(in[0]);
 	close(out[1]);
 	v->in = in[1];
