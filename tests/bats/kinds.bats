@@ -135,8 +135,10 @@ share_both_ways() {
 	# the target's /tmp is a fresh tmpfs: the file's path does not exist there
 	local d; d=$(fx_dir)
 	mkfifo "$d/in.ns"
-	unshare -m --propagation private sh -c 'mount -t tmpfs none /tmp && exec "$0" anon:64K:label=x' \
-		"$FIXTURES/mapper" < "$d/in.ns" > "$d/cmd.ns" 3>&- &
+	# mapper runs from fd 9: the new /tmp may hide the tree (a clone in /tmp)
+	unshare -m --propagation private sh -c \
+		'mount -t tmpfs none /tmp && exec /proc/self/fd/9 anon:64K:label=x' \
+		9< "$FIXTURES/mapper" < "$d/in.ns" > "$d/cmd.ns" 3>&- &
 	fx_register $!
 	local fd; exec {fd}> "$d/in.ns"
 	echo "$fd" > "$d/fd.ns"; echo "$fd" >> "$d/fx.fds"
@@ -197,6 +199,12 @@ refused_for_real() {
 	start_cmd src aio:label=r uffd:1M:label=u mseal:1M:label=s thread:label=t
 	start_cmd dst anon:64K:label=x
 	local sp dp; sp=$(cpid src); dp=$(cpid dst)
+	# The thread's TLS, at the top of its stack, holds its rseq area, where
+	# the kernel writes the CPU it runs on whenever that changes (even on
+	# the way back into a restarted read).  On one CPU, after one freeze to
+	# settle, the bytes stay put and the copy can be compared.
+	taskset -a -p -c 0 "$sp" >/dev/null
+	pvrun 0 copy "$sp" "$(cstart src s)" 4K --to "$sp" --at $FREE
 	local vdso vvar
 	vdso=0x$(awk '$NF == "[vdso]" { split($1, r, "-"); print r[1] }' "/proc/$sp/maps")
 	vvar=0x$(awk '$NF == "[vvar]" { split($1, r, "-"); print r[1] }' "/proc/$sp/maps")
