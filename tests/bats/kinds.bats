@@ -19,6 +19,10 @@ setup() {
 
 teardown() {
 	kill_fixtures
+	if [[ -f $BATS_TEST_TMPDIR/swapfile ]]; then
+		swapoff "$BATS_TEST_TMPDIR/swapfile" 2>/dev/null
+		rm -f "$BATS_TEST_TMPDIR/swapfile"
+	fi
 }
 
 hx() { printf '0x%x' "$1"; }
@@ -243,4 +247,23 @@ refused_for_real() {
 		assert_equal "$(sum dst "$s" "$(cend src $l)")" "$(sum src "$s" "$(cend src $l)")"
 	done
 	[[ $(awk -v a="$(cstart src b | sed 's/^0x//')" '$1 == a {print $2}' "/proc/$(cpid dst)/numa_maps") == bind:0 ]]
+}
+
+@test "pages the source had swapped out are paged out again in the target" {
+	local sw=$BATS_TEST_TMPDIR/swapfile
+	{ fallocate -l 64M "$sw" && chmod 600 "$sw" && mkswap "$sw" >/dev/null && swapon "$sw"; } ||
+		skip "no swap file can be switched on here"
+	start_cmd src swapped:8M:label=w
+	start_cmd dst anon:64K:label=x
+	(( $(cfield src w swapped) > 0 )) || skip "MADV_PAGEOUT sent nothing to swap"
+	local s e; s=$(cstart src w); e=$(cend src w)
+	# reading the source would bring its pages back in: the same fill made
+	# by another mapper (the pattern depends on the label and page only)
+	start_cmd ref anon:8M:label=w
+	local want; want=$(sum ref "$(cstart ref w)" "$(cend ref w)")
+	pvrun 0 move "$(cpid src)" "$s" 8M --to "$(cpid dst)" --json
+	assert_equal "$(jqo '.summary.bytes_copied')" 8388608
+	local kb; kb=$(smaps_field "$(cpid dst)" "$s" Swap)
+	(( ${kb% kB} > 0 )) || fail "nothing of the target's copy is swapped out: Swap $kb"
+	assert_equal "$(sum dst "$s" "$e")" "$want"
 }
