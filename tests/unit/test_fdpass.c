@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fdcount.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -743,37 +745,6 @@ static void test_many(void **state)
 	assert_int_equal(inject_detach(p), 0);
 	assert_victim_fine(&v);
 	stop_victim(&v);
-}
-
-/* ---- fd accounting (ours) --------------------------------------------- */
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
-static int fds_before(void **state)
-{
-	static int n;
-
-	n = count_fds();
-	*state = &n;
-	return 0;
-}
-
-static int fds_after(void **state)
-{
-	const int *n = *state;
-
-	assert_int_equal(count_fds(), *n);
-	return 0;
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, fds_before, fds_after)

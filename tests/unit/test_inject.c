@@ -14,6 +14,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fdcount.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1149,37 +1151,6 @@ static void test_timing(void **state)
 	wake_all(&v);
 	assert_no_eintr(&v);
 	stop_victim(&v);
-}
-
-/* ---- fd accounting ------------------------------------------------------ */
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
-static int fds_before(void **state)
-{
-	static int n;
-
-	n = count_fds();
-	*state = &n;
-	return 0;
-}
-
-static int fds_after(void **state)
-{
-	const int *n = *state;
-
-	assert_int_equal(count_fds(), *n);
-	return 0;
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, fds_before, fds_after)

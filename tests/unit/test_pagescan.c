@@ -15,6 +15,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fdcount.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -963,38 +965,6 @@ static void test_child_both_ways_agree(void **state)
 }
 
 /* ---- runner --------------------------------------------------------------- */
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
-static int fds_before(void **state)
-{
-	static int n;
-
-	n = count_fds();
-	*state = &n;
-	return 0;
-}
-
-/* Every test leaves as many fds as it found, and the probe as the environment says. */
-static int fds_after(void **state)
-{
-	const int *n = *state;
-
-	assert_int_equal(count_fds(), *n);
-	unsetenv("PVMMAP_NO_PAGEMAP_SCAN");
-	pagescan_reset_probe();
-	return 0;
-}
 
 #define T(f) cmocka_unit_test_setup_teardown(f, fds_before, fds_after)
 

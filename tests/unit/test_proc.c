@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fdcount.h"
+
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
@@ -1204,35 +1206,6 @@ static void test_sys_facts(void **state)
 }
 
 /* Every test must leave as many fds open as it found: none may leak. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
-static int fds_before(void **state)
-{
-	static int n;
-
-	n = count_fds();
-	*state = &n;
-	return 0;
-}
-
-static int fds_after(void **state)
-{
-	const int *n = *state;
-
-	assert_int_equal(count_fds(), *n);
-	return 0;
-}
-
 /* numa_maps policy texts as mm/mempolicy.c's mpol_to_str writes them */
 static void test_policy_parse(void **state)
 {
