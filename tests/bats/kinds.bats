@@ -229,6 +229,19 @@ refused_for_real() {
 		assert_equal "$(sum dst "$(cstart src $l)" "$(cend src $l)")" \
 			"$(sum src "$(cstart src $l)" "$(cend src $l)")"
 	done
+	# code in use: the main thread waits in read, its ip in libc's text
+	local ip text
+	ip=$(awk '{print $NF}' "/proc/$sp/syscall")
+	text=$("$FX_PY" -c '
+import sys
+ip = int(sys.argv[1], 16)
+for l in open(f"/proc/{sys.argv[2]}/maps"):
+    a, b = (int(x, 16) for x in l.split()[0].split("-"))
+    if a <= ip < b:
+        print(f"{a:#x} {b - a}")' "$ip" "$sp")
+	refused_for_real in-use move "$sp" ${text% *} ${text#* } "$dp"
+	pvrun 0 copy "$sp" ${text% *} ${text#* } --to "$dp" --at any --json
+	assert_equal "$(jqo '.vmas[0].method')" file-cow
 	# the thread still sleeps in read, the sealed mapping is still there
 	grep -q '^State:.*S (sleeping)' "/proc/$sp/task/$(cfield src t tid)/status"
 	maps_has "$sp" "$(cstart src s)"
