@@ -367,3 +367,99 @@ ask() {
 
 # sum NAME START END
 sum() { local r; r=$(ask "$1" "sum $2-$3") || return 1; echo "${r##* }"; }
+
+# ---- blockers, peers and process states (invisible, peers, attach, scale)
+#
+#   start_blocker NAME ARGS...           build/fixtures/blocker ARGS taking
+#                                        commands like start_cmd's mapper
+#                                        (cpid, cstart, cend, cfield work)
+#   start_cmd_prog NAME PROG ARGS...     the same for any program that prints
+#                                        a listing ending in "ready PID"
+#   fx_bgpid NAME                        its shell job (for `wait`)
+#   fx_reply NAME COMMAND                send COMMAND, print the first new
+#                                        line starting with COMMAND's first
+#                                        word or "error" (a blocker's reports
+#                                        share its stdout with the replies)
+#   fx_wait_line NAME ERE [SECS [AFTER]] the first line after line AFTER of
+#                                        NAME's output matching ERE, waiting
+#                                        up to SECS (default 10)
+#   fx_nlines NAME                       how many lines NAME printed so far
+#   fx_count NAME ERE                    how many of them match ERE
+#   fx_state PID                         the state letter (R S D T t Z...)
+#   fx_tracer PID                        TracerPid (0: not traced)
+#   fx_traced PID                        true while someone traces PID
+#   fx_in_syscall PID TID NR...          true when the thread is in one of
+#                                        the syscalls NR (/proc/.../syscall)
+#   fx_memsha PID START LEN              sha256 of bytes read via
+#                                        /proc/PID/mem (LEN in bytes)
+#   fx_free_pid                          a pid no process has
+
+start_cmd_prog() {
+	local name=$1 prog=$2 d fd
+	shift 2
+	d=$(fx_dir)
+	mkfifo "$d/in.$name"
+	"$prog" "$@" < "$d/in.$name" > "$d/cmd.$name" 2> "$d/cmd.$name.err" 3>&- &
+	fx_register $!
+	echo $! > "$d/fx.$name.bgpid"
+	exec {fd}> "$d/in.$name"
+	echo "$fd" > "$d/fd.$name"
+	echo "$fd" >> "$d/fx.fds"
+	wait_until 10 grep -q '^ready ' "$d/cmd.$name" || {
+		echo "$prog did not get ready:" >&2
+		cat "$d/cmd.$name" "$d/cmd.$name.err" >&2
+		return 1
+	}
+}
+
+start_blocker() { start_cmd_prog "$1" "$FIXTURES/blocker" "${@:2}"; }
+
+fx_nlines() { wc -l < "$(fx_dir)/cmd.$1"; }
+
+_fx_has_line() { tail -n +"$(( $2 + 1 ))" "$1" | grep -Eq -- "$3"; }
+
+fx_wait_line() {
+	local f re=$2 secs=${3:-10} after=${4:-0}
+	f="$(fx_dir)/cmd.$1"
+	if ! wait_until "$secs" _fx_has_line "$f" "$after" "$re"; then
+		echo "no line /$re/ from $1 within ${secs} s; it printed:" >&2
+		tail -n +"$(( after + 1 ))" "$f" >&2
+		return 1
+	fi
+	tail -n +"$(( after + 1 ))" "$f" | grep -E -m1 -- "$re"
+}
+
+fx_reply() {
+	local n
+	n=$(fx_nlines "$1")
+	echo "$2" >&"$(< "$(fx_dir)/fd.$1")"
+	fx_wait_line "$1" "^(${2%% *}( |\$)|error )" 10 "$n"
+}
+
+fx_count() { grep -Ec -- "$2" "$(fx_dir)/cmd.$1"; }
+
+fx_state() { local s; s=$(< "/proc/$1/stat") || return 1; s=${s##*) }; echo "${s%% *}"; }
+fx_tracer() { awk '/^TracerPid:/ {print $2}' "/proc/$1/status"; }
+fx_traced() { local t; t=$(fx_tracer "$1") && [[ -n $t && $t != 0 ]]; }
+
+fx_in_syscall() {
+	local nr want
+	read -r nr _ < "/proc/$1/task/$2/syscall" 2>/dev/null || return 1
+	shift 2
+	for want; do [[ $nr == "$want" ]] && return 0; done
+	return 1
+}
+
+fx_memsha() {
+	dd if="/proc/$1/mem" bs=1M iflag=skip_bytes,count_bytes skip=$(( $2 )) count=$(( $3 )) \
+		status=none | sha256sum | cut -d' ' -f1
+}
+
+fx_free_pid() {
+	local p max
+	max=$(< /proc/sys/kernel/pid_max)
+	for (( p = max - 1; p > 300; p-- )); do
+		[[ -e /proc/$p ]] || { echo "$p"; return 0; }
+	done
+	return 1
+}

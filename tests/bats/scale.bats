@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# Scale (guarantee 5) and rollback on a signal (guarantees 4 and 6) with
+# large ranges: a 16 GiB MAP_NORESERVE reservation with 16 MiB touched moves
+# by copying those 16 MiB only, and they arrive where they were; a SIGTERM in
+# the middle of a 2 GiB move leaves both processes exactly as they were.
+
+bats_require_minimum_version 1.5.0
+
+FREE=0x100000000000
+MiB=1048576
+GiB=1073741824
+
+setup_file() {
+	load helpers
+	load fixture
+	fx_share
+}
+
+setup() {
+	declare -F fx_share >/dev/null || { load helpers; load fixture; }
+}
+
+teardown() {
+	kill_fixtures
+}
+
+hx() { printf '0x%x' "$1"; }
+
+# bigsum NAME START END: a mapper's (or blocker's) sum of a range, which may
+# take a while: "START-END HASH"
+bigsum() { bigsum_of "$1" "$2-$3"; }
+bigsum_of() { # NAME TARGET
+	local n r
+	n=$(fx_nlines "$1")
+	echo "sum $2" >&"$(< "$(fx_dir)/fd.$1")"
+	r=$(fx_wait_line "$1" '^(sum|error) ' 120 "$n") || return 1
+	echo "${r#sum }"
+}
+
+# rss_kb PID START: Rss of the VMA that starts at START
+rss_kb() {
+	awk -v a="${2#0x}-" 'index($1, a) == 1 { f = 1 } f && /^Rss:/ { print $2; exit }' "/proc/$1/smaps"
+}
+
+traced() { fx_traced "$1"; }
+
+@test "16 GiB MAP_NORESERVE with 16 MiB touched moves: bytes_copied 16 MiB, the touched bytes arrive in place, the rest reads zero" {
+	start_cmd src anon-sparse:16G:label=sp
+	start_cmd dst anon:64K:label=x
+	[[ $(cstart src sp) != 0x0 ]] || skip "this machine cannot reserve 16 GiB: $(cfield src sp unsupported)"
+	local sp dp s e
+	sp=$(cpid src)
+	dp=$(cpid dst)
+	s=$(cstart src sp)
+	e=$(cend src sp)
+	assert_equal $(( e - s )) $(( 16 * GiB ))
+	# 16 chunks of 1 MiB of random bytes, one at each GiB, the last at the
+	# very end; they cover the 3 pages mapper touched (first, middle, last)
+	local offs=() i
+	for (( i = 0; i < 15; i++ )); do offs+=($(( i * GiB ))); done
+	offs+=($(( 16 * GiB - MiB )))
+	head -c $(( 16 * MiB )) /dev/urandom > "$(fx_dir)/chunks"
+	for i in "${!offs[@]}"; do
+		dd if="$(fx_dir)/chunks" of="/proc/$sp/mem" bs=1M count=1 skip="$i" \
+			seek=$(( s + offs[i] )) oflag=seek_bytes conv=notrunc status=none
+	done
+	local rss; rss=$(rss_kb "$sp" "$s")
+	[[ $rss == 16384 ]] || skip "the kernel populated $rss kB for 16 MiB written (transparent huge pages?)"
+	# each chunk with 1 MiB of never-touched memory next to it
+	local wins=() want=()
+	for i in "${!offs[@]}"; do
+		if (( i < 15 )); then
+			wins+=("$(( offs[i] ))")
+		else
+			wins+=("$(( offs[i] - MiB ))")
+		fi
+		want+=("$(bigsum src "$(hx $(( s + wins[i] )))" "$(hx $(( s + wins[i] + 2 * MiB )))")")
+	done
+	# the gap windows really are untouched zeros in the source
+	local z; z=$(bigsum src "$(hx $(( s + 512 * MiB )))" "$(hx $(( s + 513 * MiB )))")
+	pvrun 0 move "$sp" "$s" 16G --to "$dp" --at $FREE --json
+	assert_equal "$(jqo '.vmas | length')" 1
+	assert_equal "$(jqo '.vmas[0].status')" "done"
+	assert_equal "$(jqo '.vmas[0].size')" $(( 16 * GiB ))
+	assert_equal "$(jqo '.summary.bytes_copied')" $(( 16 * MiB ))
+	# in the target: the same reservation, 16 MiB resident, each chunk in place
+	grep -q "^${FREE#0x}-$(printf '%x' $(( FREE + 16 * GiB ))) rw-p " "/proc/$dp/maps"
+	assert_equal "$(rss_kb "$dp" $FREE)" 16384
+	for i in "${!wins[@]}"; do
+		local a b
+		a=$(hx $(( FREE + wins[i] )))
+		b=$(hx $(( FREE + wins[i] + 2 * MiB )))
+		assert_equal "$(bigsum dst "$a" "$b")" "$a-$b ${want[i]##* }"
+	done
+	local za zb
+	za=$(hx $(( FREE + 512 * MiB )))
+	zb=$(hx $(( FREE + 513 * MiB )))
+	assert_equal "$(bigsum dst "$za" "$zb")" "$za-$zb ${z##* }"
+	run ask dst "read $za-$zb 12345"
+	assert_output "read $za-$zb 0x3039 0x00"
+	# the source lost the whole range
+	refute grep -q "^${s#0x}-" "/proc/$sp/maps"
+}
+
+@test "SIGTERM in the middle of a 2 GiB move: exit 4, both processes' maps and the source's bytes as before" {
+	# the source: a blocker with 2 GiB filled, and a thread blocked in read
+	start_blocker src -m 2G read
+	start_cmd dst anon:64K:label=x
+	[[ $(cstart src mem) != 0x0 ]] || skip "this machine cannot make 2 GiB: $(cfield src mem unsupported)"
+	local sp dp s smaps dmaps ssum
+	sp=$(cpid src)
+	dp=$(cpid dst)
+	s=$(cstart src mem)
+	smaps=$(cat "/proc/$sp/maps")
+	dmaps=$(cat "/proc/$dp/maps")
+	ssum=$(bigsum_of src mem)
+	[[ $ssum =~ ^mem\ [0-9a-f]{16}$ ]] || fail "sum: $ssum"
+	"$PVMMAP" move "$sp" "$s" 2G --to "$dp" --json > "$(fx_dir)/term.json" 2> "$(fx_dir)/term.err" 3>&- &
+	local pv=$!
+	wait_until 20 traced "$sp" || fail "pvmmap never attached"
+	kill -TERM "$pv"
+	local st=0
+	wait "$pv" || st=$?
+	output=$(< "$(fx_dir)/term.json")
+	assert_equal "$st" 4
+	assert_equal "$(jqo '.error.code')" interrupted
+	assert_equal "$(jqo '.vmas[0].status')" rolled-back
+	assert_equal "$(fx_tracer "$sp")" 0
+	assert_equal "$(fx_tracer "$dp")" 0
+	assert_equal "$(cat "/proc/$dp/maps")" "$dmaps"
+	assert_equal "$(cat "/proc/$sp/maps")" "$smaps"
+	assert_equal "$(bigsum_of src mem)" "$ssum"
+	# both still answer; the source's blocked thread saw nothing
+	run ask dst "sum x"
+	assert_output --regexp '^sum x [0-9a-f]{16}$'
+	assert_equal "$(fx_reply src "stats read")" "stats read returns=0 eintr=0"
+}
