@@ -127,6 +127,13 @@ static enum reason process_untransferable(const struct sys_facts *sf, const stru
 		say(detail, dlen, "it is traced by process %d (%s)", pf->tracer_pid, pf->tracer_comm);
 		return R_ALREADY_TRACED;
 	}
+	/* /proc/PID/mem, map_files, pagemap and process_vm_readv all go
+	 * through the main thread's mm, which it dropped when it exited */
+	if (pf->leader_exited) {
+		say(detail, dlen, "thread %d (%s) has exited; process %d lives on in its other threads",
+		    pf->pid, pf->comm, pf->pid);
+		return R_LEADER_EXITED;
+	}
 	if (pf->arch_known && (pf->compat || pf->elf_machine != arch_elf_machine())) {
 		say(detail, dlen, pf->compat ? "it is a 32-bit process; pvmmap supports 64-bit %s processes"
 					     : "it is not a native %s program", arch_name);

@@ -362,12 +362,66 @@ static bool comm_at(int dirfd, const char *path, char *buf, size_t len)
  * State (field 3) and start time (field 22) of /proc/PID/stat.  comm
  * (field 2) may itself contain ") ", so fields are counted from the last ')'.
  */
+static bool is_dead_state(char s);
+static int stat_read_at(const struct proc_facts *pf, const char *name, char *state,
+			unsigned long long *start);
+
+/*
+ * A thread-group leader that called pthread_exit() is a zombie thread of a
+ * live process: /proc/PID/stat says Z while other threads run on.  The
+ * process's state is then a live thread's (task/TID/stat).  @state is left
+ * as it is when no other thread lives.
+ */
+static bool live_thread_state(const struct proc_facts *pf, char *state)
+{
+	int tfd = openat(pf->procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	bool found = false;
+
+	if (tfd < 0)
+		return false;
+	d = fdopendir(tfd);
+	if (!d) {
+		close(tfd);
+		return false;
+	}
+	while ((de = readdir(d))) {
+		char name[300], s;
+		unsigned long long st;
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+
+		if (*end || tid <= 0 || tid == pf->pid)
+			continue;
+		snprintf(name, sizeof name, "task/%s/stat", de->d_name);
+		if (stat_read_at(pf, name, &s, &st) == 0 && !is_dead_state(s)) {
+			*state = s;
+			found = true;
+			break;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 static int stat_read(const struct proc_facts *pf, char *state, unsigned long long *start)
+{
+	int r = stat_read_at(pf, "stat", state, start);
+
+	if (r == 0 && is_dead_state(*state))
+		live_thread_state(pf, state);
+	return r;
+}
+
+static int stat_read_at(const struct proc_facts *pf, const char *name, char *state,
+			unsigned long long *start)
 {
 	char *text;
 	const char *p, *end;
 	uint64_t v;
-	int r = read_pid_file(pf, "stat", &text);
+	int r = read_pid_file(pf, name, &text);
 
 	if (r < 0)
 		return r;
@@ -1223,7 +1277,8 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 		r = -ESRCH;
 		goto fail;
 	}
-	pf->state = is_dead_state(state) ? state : lp.state;
+	pf->state = state;      /* stat_read: a live thread's when the leader exited */
+	pf->leader_exited = !is_dead_state(state) && strchr("ZXx", lp.state) && lp.state;
 	pf->ruid = lp.ruid;
 	pf->euid = lp.euid;
 	pf->nlwp = lp.nlwp;

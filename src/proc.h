@@ -69,6 +69,7 @@ struct proc_facts {
 	bool dumpable;           /* best guess: /proc/PID/status owned by its euid (the
 	                          * directory itself always is) */
 	bool compat;             /* 32-bit (or x32) process */
+	bool leader_exited;      /* its main thread is a zombie, others live */
 	uint64_t ipc_ns;         /* inode of its IPC namespace, 0 unknown */
 	bool arch_known;         /* compat/elf_machine could be read */
 	unsigned elf_machine;    /* e_machine of /proc/PID/exe */

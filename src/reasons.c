@@ -95,6 +95,9 @@ static const struct reason_info table[R__COUNT] = {
 	[R_TIMEOUT] = { "timeout", SCOPE_PROCESS,
 		"the process did not stop within the time allowed (it may be stuck in uninterruptible sleep, state D)",
 		"try again later, or with a longer --timeout" },
+	[R_LEADER_EXITED] = { "leader-exited", SCOPE_PROCESS,
+		"the process's main thread has exited (pthread_exit) while other threads run on: /proc and ptrace reach the memory through the main thread, which pvmmap cannot use",
+		NULL },
 };
 
 const struct reason_info *reason_info(enum reason r)

@@ -42,6 +42,7 @@ enum reason {
 	R_CROSS_USER,
 	R_ARCH_MISMATCH,
 	R_TIMEOUT,
+	R_LEADER_EXITED,         /* an addition to the contract's table */
 	R__COUNT
 };
 

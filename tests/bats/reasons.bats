@@ -10,8 +10,8 @@
 #   protection-key   needs memory protection keys (PKU); tried, skipped without
 #   arch-mismatch    needs a 32-bit process; tried below with a hand-made
 #                    i386 ELF, skipped when IA32 emulation is off
-#   timeout          only a real transfer stops a process, and this version
-#                    only plans (--dry-run): nothing can time out yet
+#   timeout          a process in uninterruptible sleep cannot be made here
+#                    on demand (a vfork parent is tried in test_inject.c)
 
 bats_require_minimum_version 1.5.0
 
@@ -45,6 +45,7 @@ declare -gA SENTENCE=(
 	[cross-user]='the source and the target belong to different users, so memory would cross a trust boundary'
 	[arch-mismatch]='the process runs in a mode pvmmap does not support (a 32-bit process, or another architecture)'
 	[timeout]='the process did not stop within the time allowed (it may be stuck in uninterruptible sleep, state D)'
+	[leader-exited]="the process's main thread has exited (pthread_exit) while other threads run on: /proc and ptrace reach the memory through the main thread, which pvmmap cannot use"
 )
 
 setup_file() {
@@ -340,6 +341,22 @@ PY
 	wait_until 5 grep -q '^State:[[:space:]]*Z' "/proc/$z/status"
 	process_reason zombie maps "$z"
 	assert_equal "$MESSAGE" "${SENTENCE[zombie]} ($z (sleep) is a zombie)"
+}
+
+@test "leader-exited: move/copy refused (exit 3); maps lists the VMAs with it as a blocker" {
+	start_bg lx "$FX_PY" -c '
+import ctypes, threading, time
+threading.Thread(target=time.sleep, args=(60,)).start()
+ctypes.CDLL(None).pthread_exit(None)'
+	local p; p=$(fx_bgpid lx)
+	wait_until 5 grep -q '^State:[[:space:]]*Z' "/proc/$p/task/$p/status"
+	process_reason leader-exited copy "$p" 0x400000 4K --to "$DST" --at any
+	assert_equal "$MESSAGE" "${SENTENCE[leader-exited]} (thread $p (python3) has exited; process $p lives on in its other threads)"
+	pvrun 0 maps "$p" --json
+	assert_equal "$(jqo '.blockers[0].code')" leader-exited
+	(( $(jqo '.vmas | length') > 10 ))
+	# its other thread sleeps on, untouched
+	cat /proc/"$p"/task/*/status | grep -q '^State:[[:space:]]*S'
 }
 
 @test "already-traced: refuses move/copy (exit 3); maps lists it as a blocker (exit 0)" {
