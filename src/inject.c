@@ -73,6 +73,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "compat.h"
 
 #define SEIZE_PASSES 8          /* re-reads of /proc/PID/task */
@@ -84,17 +85,10 @@
 
 /* ------------------------------------------------------------------ time */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t deadline_after(int ms)
 {
-	return now_ns() + (uint64_t)(ms > 0 ? ms : 0) * 1000000u;
+	return clock_now_ns() + (uint64_t)(ms > 0 ? ms : 0) * 1000000u;
 }
 
 /*
@@ -113,7 +107,7 @@ static int wait_tid(pid_t tid, int *status, uint64_t deadline)
 			return 0;
 		if (r < 0 && errno != EINTR)
 			return errno == ECHILD ? -ESRCH : -errno;
-		if (now_ns() >= deadline)
+		if (clock_now_ns() >= deadline)
 			return -ETIMEDOUT;
 		if (i < 64) {
 			sched_yield();
@@ -763,7 +757,7 @@ int inject_syscall(struct inject_proc *p, size_t idx, long nr, const uint64_t ar
 	enum inject_site kind;
 	struct inject_thread *t;
 	struct arch_regs regs;
-	uint64_t t0 = now_ns(), site;
+	uint64_t t0 = clock_now_ns(), site;
 	int r, r2;
 
 	if (!p || idx >= p->nthreads || nr < 0 || !args || !ret)
@@ -795,7 +789,7 @@ int inject_syscall(struct inject_proc *p, size_t idx, long nr, const uint64_t ar
 	}
 	t->last_site = kind;
 	p->nsyscalls++;
-	p->syscall_ns += now_ns() - t0;
+	p->syscall_ns += clock_now_ns() - t0;
 	return r;
 }
 

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "args.h"
 #include "plan.h"
 #include "proc.h"
@@ -369,12 +370,6 @@ static int parse_cli(int argc, char **argv, struct cli *c, char *msg, size_t mle
 
 /* ---- running a request --------------------------------------------------- */
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A fact-gathering failure as the contract's per-process reason. */
 static void facts_error(struct report_error *e, pid_t pid, int err)
@@ -493,7 +488,7 @@ static void progress_line(uint64_t done, uint64_t total, void *arg)
 {
 	struct progress *p = arg;
 	char d[32], t[32];
-	double now = now_s();
+	double now = clock_now_s();
 
 	if (p->mode == 0 || (p->mode < 0 && (!isatty(STDERR_FILENO) || total < (UINT64_C(64) << 20))))
 		return;
@@ -577,7 +572,7 @@ static int run(struct cli *c)
 	struct plan plan = { 0 };
 	struct report_error err = { 0 };
 	struct report rep = { .req = req, .elapsed_s = -1, .paused_s = -1 };
-	double t0 = now_s();
+	double t0 = clock_now_s();
 	int status = EXIT_PROCESS;
 	int r;
 
@@ -621,7 +616,7 @@ static int run(struct cli *c)
 report:
 	if (err.code)
 		rep.error = &err;
-	rep.elapsed_s = now_s() - t0;
+	rep.elapsed_s = clock_now_s() - t0;
 	emit(&rep);
 	plan_free(&plan);
 	proc_facts_free(&tgt);

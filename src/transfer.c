@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "clock.h"
 #include "compat.h"
 #include "inject.h"
 #include "fdpass.h"
@@ -90,12 +91,6 @@ struct xfer {
 	struct batch b;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 bool transfer_supports(const struct plan_entry *e, const struct request *req)
 {
@@ -1103,7 +1098,7 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	if (r)
 		return r;
 
-	t0 = now_s();
+	t0 = clock_now_s();
 	r = inject_seize(src->pid, src->start_time, flags, timeout_ms, &x.sp);
 	if (r) {
 		st->attach_err = r;
@@ -1118,7 +1113,7 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 			st->attach_err = r;
 			st->attach_pid = tgt->pid;
 			inject_detach(x.sp);
-			st->paused_s = now_s() - t0;
+			st->paused_s = clock_now_s() - t0;
 			return r;
 		}
 	}
@@ -1154,6 +1149,6 @@ out:
 	if (x.tp != x.sp)
 		inject_detach(x.tp);
 	inject_detach(x.sp);
-	st->paused_s = now_s() - t0;
+	st->paused_s = clock_now_s() - t0;
 	return r;
 }
