@@ -26,7 +26,6 @@ teardown() {
 	kill_fixtures
 }
 
-hx() { printf '0x%x' "$1"; }
 
 # need_strace: skip without strace
 need_strace() {
@@ -172,7 +171,7 @@ unchanged() {
 	pvrun 0 copy "$(cpid src)" "$s" 1M --to "$kp" --at $FREE --json
 	assert_equal "$(jqo '.vmas[0].status')" "done"
 	fx_alive "$kp"
-	local end; end=$(hx $(( FREE + 1048576 )))
+	local end; end=$(hex $(( FREE + 1048576 )))
 	assert_equal "$(fx_reply k "sum $FREE-$end")" "sum $FREE-$end $want"
 	assert_equal "$(fx_reply k "stats read")" "stats read returns=0 eintr=0"
 	# the filter is still there and still kills on mmap
@@ -195,7 +194,7 @@ unchanged() {
 	pvrun 0 move "$kp" "$s" 1M --to "$(cpid dst)" --at $FREE --json
 	assert_equal "$(jqo '.vmas[0].status')" "done"
 	fx_alive "$kp"
-	assert_equal "$(sum dst $FREE "$(hx $(( FREE + 1048576 )))")" "$want"
+	assert_equal "$(sum dst $FREE "$(hex $(( FREE + 1048576 )))")" "$want"
 	run fx_reply k "sum mem"
 	assert_output --regexp ' unreadable=256$'
 	assert_equal "$(fx_reply k "stats read")" "stats read returns=0 eintr=0"

@@ -44,7 +44,7 @@ export FX_PY=/usr/bin/python3
 fx_share() {
 	# shellcheck disable=SC2046
 	export -f $(compgen -A function | grep -E \
-		'^(assert|refute|batslib_|fail$|pvmmap$|fx_|_fx_|start_|kill_fixtures$|wait_until$|hex$|pvrun$|jqo$|keep$|all_valid$|cpid$|cstart$|cend$|cfield$|ask$|sum$|more_lines$)')
+		'^(assert|refute|batslib_|fail$|pvmmap$|fx_|_fx_|start_|kill_fixtures$|wait_until$|hex$|pvrun$|jqo$|keep$|all_valid$|cpid$|cstart$|cend$|cfield$|ask$|sum$|more_lines$|maps_has$)')
 }
 
 fx_dir() { printf '%s\n' "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}"; }
@@ -463,3 +463,6 @@ fx_free_pid() {
 	done
 	return 1
 }
+
+# maps_has PID 0xADDR: a VMA of PID starts at ADDR
+maps_has() { grep -q "^${2#0x}-" "/proc/$1/maps"; }

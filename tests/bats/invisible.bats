@@ -30,7 +30,6 @@ teardown() {
 	kill_fixtures
 }
 
-hx() { printf '0x%x' "$1"; }
 
 # restart_syscall: where a thread interrupted in a sleep (or poll) resumes.
 case $(uname -m) in
@@ -147,7 +146,7 @@ source_case() {
 	assert_equal "$(jqo '.vmas[0].status')" "done"
 	local paused; paused=$(jqo '.summary.source_paused_s')
 	[[ $paused =~ ^[0-9.]+$ ]] || fail "source_paused_s: $paused"
-	assert_equal "$(sum dst $FREE "$(hx $(( FREE + MiB4 )))")" "$want"
+	assert_equal "$(sum dst $FREE "$(hex $(( FREE + MiB4 )))")" "$want"
 	# the source no longer maps it
 	run fx_reply b "sum mem"
 	assert_output --regexp ' unreadable=1024$'
@@ -171,7 +170,7 @@ target_case() {
 	# the target's pause is not reported apart: the whole run bounds it
 	local held; held=$(jqo '.summary.elapsed_s')
 	[[ $held =~ ^[0-9.]+$ ]] || fail "elapsed_s: $held"
-	local end; end=$(hx $(( FREE + MiB4 )))
+	local end; end=$(hex $(( FREE + MiB4 )))
 	assert_equal "$(fx_reply b "sum $FREE-$end")" "sum $FREE-$end $want"
 	after_op "$name" "$held"
 }
@@ -272,8 +271,8 @@ writers_grew() {
 	# two freezes: a copy, then a move of the same range
 	pvrun 0 copy "$bp" "$s" 64M --to "$(cpid dst)" --at $FREE
 	pvrun 0 move "$bp" "$s" 64M --to "$(cpid dst)" --at $FREE2
-	assert_equal "$(sum dst $FREE "$(hx $(( FREE + 64 * 1048576 )))")" "$want"
-	assert_equal "$(sum dst $FREE2 "$(hx $(( FREE2 + 64 * 1048576 )))")" "$want"
+	assert_equal "$(sum dst $FREE "$(hex $(( FREE + 64 * 1048576 )))")" "$want"
+	assert_equal "$(sum dst $FREE2 "$(hex $(( FREE2 + 64 * 1048576 )))")" "$want"
 	w=$(fx_reply b writers)
 	[[ $w == "writers n=2 corrupt=0 counts="* ]] || fail "after the move: $w"
 	wait_until 5 writers_grew "$w" || fail "the writers stopped: $w, then $(fx_reply b writers)"
@@ -293,7 +292,7 @@ writers_grew() {
 	e=$(cend src a)
 	want=$(sum src "$s" "$e")
 	pvrun 0 copy "$(cpid src)" "$s" 16M --to "$(cpid b)" --at $FREE
-	local end; end=$(hx $(( FREE + 16 * 1048576 )))
+	local end; end=$(hex $(( FREE + 16 * 1048576 )))
 	assert_equal "$(fx_reply b "sum $FREE-$end")" "sum $FREE-$end $want"
 	w=$(fx_reply b writers)
 	[[ $w == "writers n=2 corrupt=0 counts="* ]] || fail "after the copy: $w"
@@ -321,7 +320,7 @@ still_stopped() { # PID: group-stopped (T), not traced, still after a while
 	wait_until 5 eval '[[ $(fx_state '"$sp"') == T ]]'
 	pvrun 0 move "$sp" "$s" 4M --to "$(cpid dst)" --at $FREE
 	still_stopped "$sp"
-	assert_equal "$(sum dst $FREE "$(hx $(( FREE + MiB4 )))")" "$want"
+	assert_equal "$(sum dst $FREE "$(hex $(( FREE + MiB4 )))")" "$want"
 	kill -CONT "$sp"
 	run ask src "sum $s-$e"
 	assert_output --regexp ' unreadable=1024$'
@@ -340,7 +339,7 @@ still_stopped() { # PID: group-stopped (T), not traced, still after a while
 	pvrun 0 copy "$(cpid src)" "$s" 4M --to "$dp" --at $FREE
 	still_stopped "$dp"
 	kill -CONT "$dp"
-	assert_equal "$(sum dst $FREE "$(hx $(( FREE + MiB4 )))")" "$want"
+	assert_equal "$(sum dst $FREE "$(hex $(( FREE + MiB4 )))")" "$want"
 }
 
 @test "source and target both SIGSTOPped: both still stopped after a move" {
@@ -358,7 +357,7 @@ still_stopped() { # PID: group-stopped (T), not traced, still after a while
 	still_stopped "$sp"
 	still_stopped "$dp"
 	kill -CONT "$sp" "$dp"
-	assert_equal "$(sum dst $FREE "$(hx $(( FREE + MiB4 )))")" "$want"
+	assert_equal "$(sum dst $FREE "$(hex $(( FREE + MiB4 )))")" "$want"
 }
 
 @test "SIGUSR1 sent to the source during a 256 MiB move is handled exactly once, afterwards" {

@@ -25,8 +25,6 @@ teardown() {
 	fi
 }
 
-hx() { printf '0x%x' "$1"; }
-maps_has() { grep -q "^${2#0x}-" "/proc/$1/maps"; }
 fds() { ls "/proc/$1/fd" | sort -n | tr '\n' ' '; }
 # smaps_field PID START FIELD: the value of FIELD (VmFlags: the flags) of the VMA at START
 smaps_field() {
@@ -35,8 +33,8 @@ smaps_field() {
 		f && $1 == k {$1 = ""; sub(/^ /, ""); print; exit}' "/proc/$1/smaps"
 }
 # byte NAME ADDR: the byte at ADDR as the fixture reads it
-byte() { local r; r=$(ask "$1" "read $2-$(hx $(( $2 + 4096 ))) 0") || return 1; echo "${r##* }"; }
-poke() { ask "$1" "write $2-$(hx $(( $2 + 4096 ))) 0 $3" >/dev/null; }
+byte() { local r; r=$(ask "$1" "read $2-$(hex $(( $2 + 4096 ))) 0") || return 1; echo "${r##* }"; }
+poke() { ask "$1" "write $2-$(hex $(( $2 + 4096 ))) 0 $3" >/dev/null; }
 
 # share_both_ways SRC DST ADDR: a write by either is seen by the other
 share_both_ways() {
@@ -106,7 +104,7 @@ share_both_ways() {
 	# the changed pages are the target's own; the others are the file's
 	assert_equal "$(smaps_field "$(cpid dst)" "$s" Anonymous)" "$(( cow * 4 )) kB"
 	pvrun 0 move "$(cpid src)" "$s" 1M --to "$(cpid dst)" --at $FREE
-	assert_equal "$(sum dst $FREE "$(hx $(( FREE + 1048576 )))")" "$want"
+	assert_equal "$(sum dst $FREE "$(hex $(( FREE + 1048576 )))")" "$want"
 	! maps_has "$(cpid src)" "$s"
 }
 
@@ -160,11 +158,11 @@ share_both_ways() {
 	start_cmd src memfd:2G:label=m
 	start_cmd dst anon:64K:label=x
 	local s e; s=$(cstart src m); e=$(cend src m)
-	local want; want=$(sum src "$s" "$(hx $(( s + 1048576 )))")
+	local want; want=$(sum src "$s" "$(hex $(( s + 1048576 )))")
 	pvrun 0 move "$(cpid src)" "$s" 2G --to "$(cpid dst)" --json
 	assert_equal "$(jqo '.summary.bytes_copied')" 0
 	assert_equal "$(jqo '.summary.bytes_shared')" 2147483648
-	assert_equal "$(sum dst "$s" "$(hx $(( s + 1048576 )))")" "$want"
+	assert_equal "$(sum dst "$s" "$(hex $(( s + 1048576 )))")" "$want"
 	! maps_has "$(cpid src)" "$s"
 }
 

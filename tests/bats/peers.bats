@@ -24,7 +24,6 @@ teardown() {
 	kill_fixtures
 }
 
-hx() { printf '0x%x' "$1"; }
 
 case $(uname -m) in
 x86_64) NR_READ=0 NR_CLOCK_NANOSLEEP=230 NR_RESTART=219 ;;
@@ -108,7 +107,7 @@ heap_of() { awk '$6 == "[heap]" { split($1, a, "-"); print "0x" a[1], "0x" a[2] 
 	s=$(cstart py region)
 	[[ $s == 0x* ]] || fail "python printed no region"
 	assert_equal "$(fx_reply py "sha $s 1048576")" "sha $REGION_SHA"
-	local e; e=$(hx $(( s + 1048576 )))
+	local e; e=$(hex $(( s + 1048576 )))
 	[[ $(overlapping "$pp" "$s" "$e") == *" rw-p "* ]] || fail "not rw-p: $(overlapping "$pp" "$s" "$e")"
 	pvrun 0 move "$pp" "$s" 1M --to "$(cpid dst)" --at $FREE --json
 	assert_equal "$(jqo '.vmas | map(.status) | unique | join(",")')" "done"

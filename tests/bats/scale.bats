@@ -24,7 +24,6 @@ teardown() {
 	kill_fixtures
 }
 
-hx() { printf '0x%x' "$1"; }
 
 # bigsum NAME START END: a mapper's (or blocker's) sum of a range, which may
 # take a while: "START-END HASH"
@@ -74,10 +73,10 @@ traced() { fx_traced "$1"; }
 		else
 			wins+=("$(( offs[i] - MiB ))")
 		fi
-		want+=("$(bigsum src "$(hx $(( s + wins[i] )))" "$(hx $(( s + wins[i] + 2 * MiB )))")")
+		want+=("$(bigsum src "$(hex $(( s + wins[i] )))" "$(hex $(( s + wins[i] + 2 * MiB )))")")
 	done
 	# the gap windows really are untouched zeros in the source
-	local z; z=$(bigsum src "$(hx $(( s + 512 * MiB )))" "$(hx $(( s + 513 * MiB )))")
+	local z; z=$(bigsum src "$(hex $(( s + 512 * MiB )))" "$(hex $(( s + 513 * MiB )))")
 	pvrun 0 move "$sp" "$s" 16G --to "$dp" --at $FREE --json
 	assert_equal "$(jqo '.vmas | length')" 1
 	assert_equal "$(jqo '.vmas[0].status')" "done"
@@ -88,13 +87,13 @@ traced() { fx_traced "$1"; }
 	assert_equal "$(rss_kb "$dp" $FREE)" 16384
 	for i in "${!wins[@]}"; do
 		local a b
-		a=$(hx $(( FREE + wins[i] )))
-		b=$(hx $(( FREE + wins[i] + 2 * MiB )))
+		a=$(hex $(( FREE + wins[i] )))
+		b=$(hex $(( FREE + wins[i] + 2 * MiB )))
 		assert_equal "$(bigsum dst "$a" "$b")" "$a-$b ${want[i]##* }"
 	done
 	local za zb
-	za=$(hx $(( FREE + 512 * MiB )))
-	zb=$(hx $(( FREE + 513 * MiB )))
+	za=$(hex $(( FREE + 512 * MiB )))
+	zb=$(hex $(( FREE + 513 * MiB )))
 	assert_equal "$(bigsum dst "$za" "$zb")" "$za-$zb ${z##* }"
 	run ask dst "read $za-$zb 12345"
 	assert_output "read $za-$zb 0x3039 0x00"

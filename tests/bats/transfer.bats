@@ -21,9 +21,7 @@ teardown() {
 	kill_fixtures
 }
 
-hx() { printf '0x%x' "$1"; }
 
-maps_has() { grep -q "^${2#0x}-" "/proc/$1/maps"; }
 
 @test "copy anon 4M: the target's bytes equal the source's, the source keeps them" {
 	start_cmd src anon:4M:label=a
@@ -57,7 +55,7 @@ maps_has() { grep -q "^${2#0x}-" "/proc/$1/maps"; }
 	start_cmd src anon:1M:label=a
 	start_cmd dst anon:64K:label=x
 	local s; s=$(( $(cstart src a) + 65536 ))
-	local ms me; ms=$(hx "$s"); me=$(hx $(( s + 131072 )))
+	local ms me; ms=$(hex "$s"); me=$(hex $(( s + 131072 )))
 	local want; want=$(sum src "$ms" "$me")
 	pvrun 0 copy "$(cpid src)" "$ms" 128K --to "$(cpid dst)" --json
 	[[ $(jqo '.summary.bytes_copied') == 131072 ]]
@@ -71,7 +69,7 @@ maps_has() { grep -q "^${2#0x}-" "/proc/$1/maps"; }
 	local s e; s=$(cstart src a); e=$(cend src a)
 	local want; want=$(sum src "$s" "$e")
 	pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)" --at $FREE
-	assert_equal "$(sum dst $FREE "$(hx $(( FREE + 1048576 )))")" "$want"
+	assert_equal "$(sum dst $FREE "$(hex $(( FREE + 1048576 )))")" "$want"
 }
 
 @test "--at any: the report gives the chosen destination, which holds the bytes" {
@@ -83,7 +81,7 @@ maps_has() { grep -q "^${2#0x}-" "/proc/$1/maps"; }
 	local d; d=$(jqo '.dest.start')
 	[[ $d == 0x* ]]
 	assert_equal "$(jqo '.vmas[0].dest_start')" "$d"
-	assert_equal "$(sum dst "$d" "$(hx $(( d + 1048576 )))")" "$want"
+	assert_equal "$(sum dst "$d" "$(hex $(( d + 1048576 )))")" "$want"
 }
 
 @test "target occupied: exit 1, nothing changed; --replace then copies" {
@@ -208,7 +206,7 @@ PY
 	assert_equal "$(jqo '.vmas[0].method')" remap
 	assert_equal "$(jqo '.vmas[0].status')" done
 	assert_equal "$(jqo '.summary.bytes_copied')" 0
-	assert_equal "$(sum src $FREE "$(hx $(( FREE + 4194304 )))")" "$want"
+	assert_equal "$(sum src $FREE "$(hex $(( FREE + 4194304 )))")" "$want"
 	! maps_has "$sp" "$s"
 }
 
@@ -219,7 +217,7 @@ PY
 	pvrun 0 move "$sp" "$s" 1M --to "$sp" --at any --json
 	local d; d=$(jqo '.dest.start')
 	[[ $d != "$s" && $d != null ]]
-	assert_equal "$(sum src "$d" "$(hx $(( d + 1048576 )))")" "$want"
+	assert_equal "$(sum src "$d" "$(hex $(( d + 1048576 )))")" "$want"
 }
 
 @test "a failed remap is undone: the range is back where it was" {
@@ -241,7 +239,7 @@ PY
 	local want; want=$(sum src "$s" "$e")
 	pvrun 0 copy "$sp" "$s" 2M --to "$sp" --at $FREE --json
 	assert_equal "$(jqo '.vmas[0].method')" copy
-	assert_equal "$(sum src $FREE "$(hx $(( FREE + 2097152 )))")" "$want"
+	assert_equal "$(sum src $FREE "$(hex $(( FREE + 2097152 )))")" "$want"
 	assert_equal "$(sum src "$s" "$e")" "$want"
 }
 
@@ -263,7 +261,7 @@ anon_huge() { awk -v a="${2#0x}-" 'index($1, a) == 1 {f = 1} f && /^AnonHugePage
 			"/proc/$(cpid dst)/smaps" | grep -qw hg
 		# clear the place for the next round
 		"$PVMMAP" move "$(cpid dst)" "$s" 8M --to "$(cpid src)" --at "$back" -q
-		back=$(hx $(( back + 16777216 )))
+		back=$(hex $(( back + 16777216 )))
 		"$PVMMAP" maps "$(cpid dst)" "$s" 8M --json | jq -e '.vmas[0].kind == null' >/dev/null
 	done
 }
@@ -323,7 +321,7 @@ anon_huge() { awk -v a="${2#0x}-" 'index($1, a) == 1 {f = 1} f && /^AnonHugePage
 	assert_success
 	[[ $stderr == *"128M of 128M copied (100%)"* ]]
 	assert_output ""
-	run --separate-stderr "$PVMMAP" copy "$(cpid src)" "$s" 128M --to "$(cpid dst)" --at $(hx $(( FREE * 2 ))) -q
+	run --separate-stderr "$PVMMAP" copy "$(cpid src)" "$s" 128M --to "$(cpid dst)" --at $(hex $(( FREE * 2 ))) -q
 	assert_success
 	assert_equal "$stderr" ""
 }
@@ -346,7 +344,7 @@ anon_huge() { awk -v a="${2#0x}-" 'index($1, a) == 1 {f = 1} f && /^AnonHugePage
 	local want; want=$(sum src "$s" "$e")
 	pvrun 0 copy "$(cpid src)" "$s" $(( e - s )) --to "$(cpid dst)" --at $FREE --json
 	assert_equal "$(jqo '.vmas[0].kind')" heap
-	assert_equal "$(sum dst $FREE "$(hx $(( FREE + e - s )))")" "$want"
+	assert_equal "$(sum dst $FREE "$(hex $(( FREE + e - s )))")" "$want"
 }
 
 @test "pvmmap's own memory stays bounded: a 512 MiB copy peaks well under 64 MiB" {
@@ -361,7 +359,7 @@ anon_huge() { awk -v a="${2#0x}-" 'index($1, a) == 1 {f = 1} f && /^AnonHugePage
 			"$PVMMAP" copy "$(cpid src)" "$s" 512M --to "$(cpid dst)" --at "$at" -q
 		kb=$(tail -n 1 "$(fx_dir)/rss")
 		(( kb < 65536 )) || fail "$how: pvmmap peaked at $kb KiB"
-		assert_equal "$(sum dst "$at" "$(hx $(( at + 536870912 )))")" "$(sum src "$s" "$(cend src a)")"
-		at=$(hx $(( at * 2 )))
+		assert_equal "$(sum dst "$at" "$(hex $(( at + 536870912 )))")" "$(sum src "$s" "$(cend src a)")"
+		at=$(hex $(( at * 2 )))
 	done
 }
