@@ -70,6 +70,23 @@ struct batch {
 	struct plan_entry *e;
 };
 
+/*
+ * How the pages travel.  PULL: process_vm_readv run in the target reads the
+ * source (the pid is the same number there: see same_pidns), one copy.
+ * BOUNCE: through pvmmap's own bounded buffer, two copies.
+ *
+ * Which is faster depends on the page size, measured (docs/benchmarks.md):
+ * a PULL writes the target's pages through the target's own user
+ * addresses, one TLB fill per 4 KiB page, while the BOUNCE writes them
+ * through the kernel's direct map and reads its buffer hot.  On the
+ * development VM (shadow paging) the fills cost more than the second copy:
+ * 64 MiB of 4 KiB pages moved in 0.083 s by BOUNCE against 0.140 s by PULL,
+ * a 16 GiB reservation with 16 MiB touched 0.137 s against 0.230 s.  With
+ * huge pages the fills vanish and the single copy wins.  So: PULL for
+ * huge pages, BOUNCE for 4 KiB ones (PVMMAP_COPY=pull|bounce forces one).
+ */
+enum copy_mode { COPY_BOUNCE, COPY_PULL };
+
 struct xfer {
 	const struct sys_facts *sf;
 	const struct request *req;
@@ -84,10 +101,13 @@ struct xfer {
 	unsigned char *buf;             /* bounce path only */
 	uint64_t page;
 	uint64_t scratch;               /* in the target, 0 if none */
-	bool single;                    /* process_vm_readv inside the target */
-	pid_t src_vpid;                 /* the source's pid as the target sees it */
+	enum copy_mode mode;            /* for huge pages; 4 KiB ones bounce */
+	bool forced;                    /* PVMMAP_COPY chose the mode for all */
 	struct pagescan ps;             /* of the source */
 	uint64_t total;                 /* for progress: the plan's estimate */
+	int self_pidfd;                 /* the target's pidfd of itself, in the
+					   target (process_madvise); -1 none yet,
+					   -2 not usable */
 	struct batch b;
 };
 
@@ -669,21 +689,30 @@ static int bounce(struct xfer *x, const struct batch *b)
 	return 0;
 }
 
-/* process_vm_readv inside the target: 1 done, 0 not permitted here (fall
- * back for good), or -errno. */
-static int single(struct xfer *x, const struct batch *b)
+/* The batch's iovecs into the scratch page: the destinations first (what
+ * process_madvise and process_vm_readv take as local), then the sources. */
+static int iov_write(struct xfer *x, const struct batch *b)
 {
-	unsigned char iov[SCRATCH_LEN];
+	unsigned char iov[2 * IOV_BATCH * sizeof(struct iovec)];
 	size_t half = b->n * sizeof(struct iovec);
-	int64_t ret;
-	int r;
+	int r = scratch_get(x);
 
+	if (r)
+		return r;
 	memcpy(iov, b->loc, half);
 	memcpy(iov + half, b->rem, half);
-	r = inject_write(x->tp, x->scratch, iov, 2 * half);
-	if (!r)
-		r = sys(x->tp, ARCH_SYS_PROCESS_VM_READV, (uint64_t)x->src_vpid, x->scratch, b->n,
-			x->scratch + half, b->n, 0, &ret);
+	return inject_write(x->tp, x->scratch, iov, 2 * half);
+}
+
+/* process_vm_readv inside the target (iovecs written): 1 done, 0 not
+ * permitted here (fall back to the bounce for good), or -errno. */
+static int single(struct xfer *x, const struct batch *b)
+{
+	size_t half = b->n * sizeof(struct iovec);
+	int64_t ret;
+	int r = sys(x->tp, ARCH_SYS_PROCESS_VM_READV, (uint64_t)x->sp->pid, x->scratch, b->n,
+		    x->scratch + half, b->n, 0, &ret);
+
 	if (r)
 		return r;
 	/* Yama (1: only ancestors), an LSM, or a kernel without the call:
@@ -706,18 +735,38 @@ static int single(struct xfer *x, const struct batch *b)
 	return 1;
 }
 
-static int flush(struct xfer *x)
+/*
+ * Populate the batch's destinations before the copy: one fault per 4 KiB
+ * page costs more than copying it.  One process_madvise(MADV_POPULATE_WRITE)
+ * run in the target on itself takes every run of the batch at once (any
+ * advice is allowed on the caller's own mm from 6.13); before that, one
+ * madvise per run of POPULATE_MIN or more (MADV_POPULATE_WRITE: 5.14).
+ */
+static int populate(struct xfer *x, const struct batch *b)
 {
-	struct batch *b = &x->b;
-	bool thp = b->e && b->e->vma && (b->e->vma->vmflags & (VMF(HG) | VMF(HT)));
+	int64_t ret;
 	int r;
 
-	if (!b->n)
-		return 0;
-	/* One fault per 4 KiB page costs more than the copy: populate the
-	 * larger runs at once.  Not for THP, where the copy's own faults
-	 * allocate whole huge pages and populating first costs a pass. */
-	for (size_t i = 0; i < b->n && !thp; i++) {
+	if (x->self_pidfd == -1) {
+		x->self_pidfd = -2;
+		r = sys(x->tp, ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0, &ret);
+		if (!r && ret > 0)
+			r = sys(x->tp, ARCH_SYS_PIDFD_OPEN, (uint64_t)ret, 0, 0, 0, 0, 0, &ret);
+		if (r)
+			return r;
+		if (ret >= 0)
+			x->self_pidfd = (int)ret;
+	}
+	if (x->self_pidfd >= 0) {
+		r = sys(x->tp, ARCH_SYS_PROCESS_MADVISE, (uint64_t)x->self_pidfd, x->scratch, b->n,
+			MADV_POPULATE_WRITE, 0, 0, &ret);
+		if (r)
+			return r;
+		if ((uint64_t)ret == b->bytes)
+			return 0;
+		/* EINVAL before 6.13; a short count: finish it run by run */
+	}
+	for (size_t i = 0; i < b->n; i++) {
 		uint64_t d = (uint64_t)(uintptr_t)b->loc[i].iov_base;
 		if (b->loc[i].iov_len < POPULATE_MIN)
 			continue;
@@ -725,18 +774,49 @@ static int flush(struct xfer *x)
 			    b->loc[i].iov_len, MADV_POPULATE_WRITE, 0);
 		if (r == -EINVAL) {
 			x->st->message[0] = '\0';   /* before 5.14: fault in as it comes */
-			break;
+			return 0;
 		}
 		if (r)
 			return r;
 	}
-	r = 0;
+	return 0;
+}
+
+static void self_pidfd_close(struct xfer *x)
+{
+	int64_t ign;
+
+	if (x->self_pidfd >= 0)
+		sys(x->tp, ARCH_SYS_CLOSE, (uint64_t)x->self_pidfd, 0, 0, 0, 0, 0, &ign);
+	x->self_pidfd = -1;
+}
+
+static int flush(struct xfer *x)
+{
+	struct batch *b = &x->b;
+	const struct vma *v = b->e ? b->e->vma : NULL;
+	/* huge pages: THP advised or already there, or hugetlb */
+	bool huge = v && ((v->vmflags & (VMF(HG) | VMF(HT))) || v->anon_huge);
+	int r;
+
+	if (!b->n)
+		return 0;
+	r = iov_write(x, b);
+	/* Not for THP, where the copy's own faults allocate whole huge pages
+	 * and populating first costs a pass. */
+	if (!r && !huge)
+		r = populate(x, b);
+	if (r)
+		return r;
 	/* process_vm_readv honours the source's protections: a PROT_NONE or
 	 * write-only piece goes through /proc/PID/mem, which does not. */
-	if (x->single && b->e->vma && b->e->vma->perms[0] == 'r') {
+	if (x->mode != COPY_BOUNCE && (huge || x->forced) && b->e->vma &&
+	    b->e->vma->perms[0] == 'r') {
 		r = single(x, b);
 		if (r == 0)
-			x->single = false;
+			x->mode = COPY_BOUNCE;
+		if (r == 1)
+			x->st->single_copy = true;
 	}
 	if (r == 0 && !x->buf) {
 		x->buf = malloc(COPY_BUF);
@@ -840,11 +920,11 @@ static int copy_all(struct xfer *x)
 	}
 	if (!any)
 		return 0;
-	x->single = !(how && strcmp(how, "bounce") == 0) && same_pidns(x);
-	x->src_vpid = x->sp->pid;
+	x->forced = how && (strcmp(how, "bounce") == 0 || strcmp(how, "pull") == 0);
+	x->mode = !same_pidns(x) || (how && strcmp(how, "bounce") == 0) ? COPY_BOUNCE : COPY_PULL;
 	/* the bounce path needs no scratch */
-	if (x->single && scratch_get(x))
-		x->single = false;
+	if (x->mode != COPY_BOUNCE && scratch_get(x))
+		x->mode = COPY_BOUNCE;
 	r = pagescan_open(x->sp->procfd, x->page, &x->ps);
 	if (r) {
 		snprintf(x->st->message, sizeof(x->st->message),
@@ -862,7 +942,6 @@ static int copy_all(struct xfer *x)
 		}
 	}
 	pagescan_close(&x->ps);
-	x->st->single_copy = x->single && x->st->bytes_copied;
 	return r;
 }
 
@@ -870,9 +949,11 @@ static void scratch_free(struct xfer *x)
 {
 	int64_t ign;
 
+	self_pidfd_close(x);
 	if (x->scratch)
 		sys(x->tp, ARCH_SYS_MUNMAP, x->scratch, SCRATCH_LEN, 0, 0, 0, 0, &ign);
 	x->scratch = 0;
+
 }
 
 /* ---- finish -------------------------------------------------------------- */
@@ -1076,7 +1157,8 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		 const struct request *req, struct plan *plan, const struct transfer_hooks *hooks,
 		 struct transfer_stats *st)
 {
-	struct xfer x = { .sf = sf, .req = req, .plan = plan, .st = st, .hooks = hooks };
+	struct xfer x = { .sf = sf, .req = req, .plan = plan, .st = st, .hooks = hooks,
+			  .self_pidfd = -1 };
 	unsigned flags = (sf->self_cap_eff >> CAP_BIT_ADMIN) & 1 ? INJECT_SUSPEND_SECCOMP : 0;
 	int timeout_ms = (int)(req->timeout_s * 1000);
 	bool any = false;

@@ -25,9 +25,9 @@ struct transfer_stats {
 	uint64_t bytes_copied;
 	int attach_err;             /* -errno of inject_seize, or 0 */
 	pid_t attach_pid;           /* which process it was about */
-	bool single_copy;           /* pages went straight from source to
-				       target (process_vm_readv run in the
-				       target), not through pvmmap */
+	bool single_copy;           /* some pages went straight from source
+				       to target (process_vm_readv run in
+				       the target), not through pvmmap */
 	char message[256];          /* what failed, for the report */
 };
 
@@ -59,8 +59,9 @@ bool transfer_supports(const struct plan_entry *e, const struct request *req);
  * Test-only environment:
  *   PVMMAP_FAIL_AT=after-create|after-copy|after-protect fails at that
  *     point with -EIO, so each rollback path is exercised;
- *   PVMMAP_COPY=bounce copies through pvmmap even where the single copy
- *     would work, so the fallback is exercised.
+ *   PVMMAP_COPY=bounce copies every page through pvmmap, PVMMAP_COPY=pull
+ *     every page it can with process_vm_readv in the target (by default:
+ *     huge pages pull, 4 KiB pages bounce; see copy_mode in transfer.c).
  */
 int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
 		 const struct request *req, struct plan *plan, const struct transfer_hooks *hooks,

@@ -253,7 +253,7 @@ anon_huge() { awk -v a="${2#0x}-" 'index($1, a) == 1 {f = 1} f && /^AnonHugePage
 	(( $(cfield src t anon_huge) > 0 )) || skip "the source got no transparent huge pages"
 	local want; want=$(sum src "$s" "$e")
 	local how back=$FREE
-	for how in single bounce; do
+	for how in pull bounce; do
 		PVMMAP_COPY=$how pvrun 0 copy "$(cpid src)" "$s" 8M --to "$(cpid dst)"
 		assert_equal "$(sum dst "$s" "$e")" "$want"
 		(( $(anon_huge "$(cpid dst)" "$s") > 0 ))
@@ -266,14 +266,19 @@ anon_huge() { awk -v a="${2#0x}-" 'index($1, a) == 1 {f = 1} f && /^AnonHugePage
 	done
 }
 
-@test "the copy through pvmmap (PVMMAP_COPY=bounce) gives the same bytes" {
+@test "both copy paths (PVMMAP_COPY=pull, bounce) give the same bytes" {
 	start_cmd src anon:16M:label=a anon-sparse:64M:label=sp several:label=v
 	start_cmd dst anon:64K:label=x
-	local l s e
-	for l in a sp v; do
-		s=$(cstart src $l); e=$(cend src $l)
-		PVMMAP_COPY=bounce pvrun 0 copy "$(cpid src)" "$s" $(( e - s )) --to "$(cpid dst)"
-		assert_equal "$(sum dst "$s" "$e")" "$(sum src "$s" "$e")"
+	local l s e how off=0
+	for how in pull bounce; do
+		for l in a sp v; do
+			s=$(cstart src $l); e=$(cend src $l)
+			PVMMAP_COPY=$how pvrun 0 copy "$(cpid src)" "$s" $(( e - s )) --to "$(cpid dst)" \
+				--at "$(hex $(( FREE + off )))" --json
+			assert_equal "$(sum dst "$(hex $(( FREE + off )))" "$(hex $(( FREE + off + e - s )))")" \
+				"$(sum src "$s" "$e")"
+			off=$(( off + (128 << 20) ))
+		done
 	done
 }
 
@@ -354,7 +359,7 @@ anon_huge() { awk -v a="${2#0x}-" 'index($1, a) == 1 {f = 1} f && /^AnonHugePage
 	start_cmd src anon:512M:label=a
 	start_cmd dst anon:64K:label=x
 	local s how kb at=$FREE; s=$(cstart src a)
-	for how in single bounce; do
+	for how in pull bounce; do
 		PVMMAP_COPY=$how /usr/bin/time -f '%M' -o "$(fx_dir)/rss" \
 			"$PVMMAP" copy "$(cpid src)" "$s" 512M --to "$(cpid dst)" --at "$at" -q
 		kb=$(tail -n 1 "$(fx_dir)/rss")
