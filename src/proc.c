@@ -624,7 +624,7 @@ int proc_policy_parse(const char *text, struct policy_fact *out)
 
 /* numa_maps: one line per VMA, "START POLICY key=value...".  Absent on a
  * kernel without CONFIG_NUMA: then no policy is known, which is no error. */
-static int policies_read(struct proc_facts *pf)
+int proc_policies_read(struct proc_facts *pf)
 {
 	char *text, *line, *save = NULL;
 	size_t k = 0;
@@ -634,6 +634,7 @@ static int policies_read(struct proc_facts *pf)
 		return 0;
 	if (r < 0)
 		return r;
+	free(pf->policies);
 	pf->policies = calloc(pf->vmas.n ? pf->vmas.n : 1, sizeof(*pf->policies));
 	if (!pf->policies) {
 		free(text);
@@ -1326,8 +1327,6 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 			r = threads_read(pf);
 		if (r == 0)
 			r = files_read(pf);
-		if (r == 0)
-			r = policies_read(pf);
 		if (r < 0) {
 			maps_drop(pf);
 			/* a zombie has no mm: smaps fails as if it were gone */

@@ -127,6 +127,12 @@ void proc_comm(pid_t pid, char *buf, size_t len);
 int proc_range_residency(const struct proc_facts *pf, uint64_t start, uint64_t end,
 			 uint64_t *rss, uint64_t *swap);
 
+/* Fill pf->policies from /proc/PID/numa_maps (after proc_facts_read with
+ * maps).  Not part of proc_facts_read: numa_maps walks every page table of
+ * the process, and only a transfer needs it.  0 (also without NUMA
+ * support: then pf->policies stays NULL) or -errno. */
+int proc_policies_read(struct proc_facts *pf);
+
 /*
  * Open the file behind VMA @v of the process (@procfd: its /proc/PID) with
  * open(2) @flags: through map_files (needs CAP_CHECKPOINT_RESTORE or

@@ -1081,6 +1081,12 @@ static int replan(const struct sys_facts *sf, struct proc_facts *src, struct pro
 		return r;
 	}
 	frozen_threads(&ns, sp);
+	r = proc_policies_read(&ns);
+	if (r) {
+		proc_facts_free(&ns);
+		proc_facts_free(&nt);
+		return r;
+	}
 	for (int i = 0; i < 2; i++) {
 		ns.edges[i] = src->edges[i];
 		if (ns.edges[i].known)
