@@ -663,28 +663,67 @@ static bool same_pidns(const struct xfer *x)
 	       self.st_ino == t.st_ino && self.st_dev == t.st_dev;
 }
 
+/* One iovec through the buffer with the engine's reads and writes, which
+ * reach PROT_NONE pages too (/proc/PID/mem). */
+static int bounce_one(struct xfer *x, uint64_t src, uint64_t dst, uint64_t left)
+{
+	while (left) {
+		uint64_t len = left < COPY_BUF ? left : COPY_BUF;
+		int r = inject_read(x->sp, src, x->buf, len);
+		if (!r)
+			r = inject_write(x->tp, dst, x->buf, len);
+		if (r) {
+			snprintf(x->st->message, sizeof(x->st->message),
+				 "copying 0x%llx bytes from 0x%llx failed: %s",
+				 (unsigned long long)len, (unsigned long long)src, strerror(-r));
+			return r;
+		}
+		src += len;
+		dst += len;
+		left -= len;
+	}
+	return 0;
+}
+
+/*
+ * Through pvmmap's buffer, many small runs at once: one process_vm_readv
+ * gathers as many iovecs as the buffer holds, one process_vm_writev
+ * scatters them (two syscalls, not two per run: a sparse range is
+ * thousands of single pages).  A group the vectored calls cannot do whole
+ * (a protection in the way) goes iovec by iovec through the engine.
+ */
 static int bounce(struct xfer *x, const struct batch *b)
 {
-	for (size_t i = 0; i < b->n; i++) {
-		uint64_t src = (uint64_t)(uintptr_t)b->rem[i].iov_base;
-		uint64_t dst = (uint64_t)(uintptr_t)b->loc[i].iov_base;
-		uint64_t left = b->loc[i].iov_len;
+	size_t i = 0;
 
-		while (left) {
-			uint64_t len = left < COPY_BUF ? left : COPY_BUF;
-			int r = inject_read(x->sp, src, x->buf, len);
-			if (!r)
-				r = inject_write(x->tp, dst, x->buf, len);
-			if (r) {
-				snprintf(x->st->message, sizeof(x->st->message),
-					 "copying 0x%llx bytes from 0x%llx failed: %s",
-					 (unsigned long long)len, (unsigned long long)src, strerror(-r));
+	while (i < b->n) {
+		struct iovec local = { x->buf, 0 };
+		size_t j = i;
+
+		while (j < b->n && local.iov_len + b->loc[j].iov_len <= COPY_BUF)
+			local.iov_len += b->loc[j++].iov_len;
+		if (j == i) {
+			/* one iovec larger than the buffer */
+			int r = bounce_one(x, (uint64_t)(uintptr_t)b->rem[i].iov_base,
+					   (uint64_t)(uintptr_t)b->loc[i].iov_base, b->loc[i].iov_len);
+			if (r)
 				return r;
-			}
-			src += len;
-			dst += len;
-			left -= len;
+			i++;
+			continue;
 		}
+		if (process_vm_readv(x->sp->pid, &local, 1, &b->rem[i], j - i, 0) !=
+			    (ssize_t)local.iov_len ||
+		    process_vm_writev(x->tp->pid, &local, 1, &b->loc[i], j - i, 0) !=
+			    (ssize_t)local.iov_len) {
+			for (size_t k = i; k < j; k++) {
+				int r = bounce_one(x, (uint64_t)(uintptr_t)b->rem[k].iov_base,
+						   (uint64_t)(uintptr_t)b->loc[k].iov_base,
+						   b->loc[k].iov_len);
+				if (r)
+					return r;
+			}
+		}
+		i = j;
 	}
 	return 0;
 }
