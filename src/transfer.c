@@ -1168,7 +1168,7 @@ static int check_supported(const struct plan *plan, const struct request *req,
 		const struct plan_entry *e = &plan->e[i];
 		if (e->status == STATUS_OK && !transfer_supports(e, req)) {
 			snprintf(st->message, sizeof(st->message),
-				 "this version moves only private anonymous memory; %s of %s is planned but not implemented yet",
+				 "this version cannot carry out %s of %s memory, which the plan approved",
 				 method_name(e->method) ? method_name(e->method) : "?",
 				 kind_name(e->kind) ? kind_name(e->kind) : "?");
 			return -EOPNOTSUPP;
