@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "fdcount.h"
+#include "victim_ctl.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -44,73 +45,8 @@
 
 /* ---- the victim (as in test_inject.c) --------------------------------- */
 
-struct victim {
-	pid_t pid;
-	int in, out;
-	char *log;
-	size_t len, cap;
-};
-
 enum how { PLAIN, NAMESPACES, NOBODY };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void pump(struct victim *v, int ms)
-{
-	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
-
-	if (poll(&pfd, 1, ms) <= 0)
-		return;
-	for (;;) {
-		if (v->cap - v->len < 4096) {
-			v->cap = v->cap ? v->cap * 2 : 65536;
-			v->log = realloc(v->log, v->cap);
-			assert_non_null(v->log);
-		}
-		ssize_t n = read(v->out, v->log + v->len, v->cap - v->len - 1);
-		if (n <= 0)
-			break;
-		v->len += (size_t)n;
-		v->log[v->len] = '\0';
-	}
-}
-
-static int count(struct victim *v, const char *prefix)
-{
-	size_t k = strlen(prefix);
-	int n = 0;
-
-	pump(v, 0);
-	for (const char *l = v->log; l && l < v->log + v->len; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		if (!strchr(l, '\n'))
-			break;
-		n += strncmp(l, prefix, k) == 0;
-	}
-	return n;
-}
-
-static bool wait_count(struct victim *v, const char *prefix, int n, int ms)
-{
-	long long end = now_ms() + ms;
-
-	while (count(v, prefix) < n && now_ms() < end)
-		pump(v, 20);
-	return count(v, prefix) >= n;
-}
-
-static void send_cmd(struct victim *v, const char *cmd)
-{
-	size_t n = strlen(cmd);
-
-	assert_int_equal(write(v->in, cmd, n), (ssize_t)n);
-	assert_int_equal(write(v->in, "\n", 1), 1);
-}
 
 /* In the child, before exec: the victim's surroundings. */
 static bool prepare_child(enum how how)
@@ -167,7 +103,7 @@ static void start_victim(struct victim *v, enum how how)
 	v->in = in[1];
 	v->out = out[0];
 	fcntl(v->out, F_SETFL, O_NONBLOCK);
-	if (!wait_count(v, "ready ", 1, 10000))
+	if (!victim_wait(v, "ready ", 1, 10000))
 		fail_msg("victim did not start: %s", v->log ? v->log : "");
 }
 
@@ -186,24 +122,24 @@ static void stop_victim(struct victim *v)
  * own trigger, none saw EINTR, the main thread still reads commands. */
 static void assert_victim_fine(struct victim *v)
 {
-	send_cmd(v, "wake read");
-	send_cmd(v, "wake futex");
-	send_cmd(v, "wake epoll");
-	send_cmd(v, "wake poll");
-	send_cmd(v, "wake sigwait");
-	assert_true(wait_count(v, "read-ok 5 bytes", 1, 5000));
-	assert_true(wait_count(v, "futex-ok", 1, 5000));
-	assert_true(wait_count(v, "epoll-ok", 1, 5000));
-	assert_true(wait_count(v, "poll-ok ret=1", 1, 5000));
-	assert_true(wait_count(v, "sigwait-ok sig=12", 1, 5000));
-	assert_int_equal(count(v, "read-ok"), 1);
-	assert_int_equal(count(v, "futex-ok"), 1);
-	assert_int_equal(count(v, "epoll-ok"), 1);
-	assert_int_equal(count(v, "poll-ok"), 1);
-	assert_int_equal(count(v, "sigwait-ok"), 1);
-	send_cmd(v, "count");
-	assert_true(wait_count(v, "count ", 1, 5000));
-	if (count(v, "eintr") != 0 || count(v, "error") != 0)
+	victim_send(v, "wake read");
+	victim_send(v, "wake futex");
+	victim_send(v, "wake epoll");
+	victim_send(v, "wake poll");
+	victim_send(v, "wake sigwait");
+	assert_true(victim_wait(v, "read-ok 5 bytes", 1, 5000));
+	assert_true(victim_wait(v, "futex-ok", 1, 5000));
+	assert_true(victim_wait(v, "epoll-ok", 1, 5000));
+	assert_true(victim_wait(v, "poll-ok ret=1", 1, 5000));
+	assert_true(victim_wait(v, "sigwait-ok sig=12", 1, 5000));
+	assert_int_equal(victim_count(v, "read-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "futex-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "epoll-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "poll-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "sigwait-ok", NULL), 1);
+	victim_send(v, "count");
+	assert_true(victim_wait(v, "count ", 1, 5000));
+	if (victim_count(v, "eintr", NULL) != 0 || victim_count(v, "error", NULL) != 0)
 		fail_msg("victim saw something:\n%s", v->log);
 }
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "fdcount.h"
+#include "victim_ctl.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -44,95 +45,6 @@
 
 /* ---- the victim ------------------------------------------------------- */
 
-struct victim {
-	pid_t pid;
-	int in, out;
-	char *log;
-	size_t len, cap;
-};
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Take what the victim printed, waiting up to @ms for something. */
-static void pump(struct victim *v, int ms)
-{
-	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
-
-	if (poll(&pfd, 1, ms) <= 0)
-		return;
-	for (;;) {
-		if (v->cap - v->len < 4096) {
-			v->cap = v->cap ? v->cap * 2 : 65536;
-			v->log = realloc(v->log, v->cap);
-			assert_non_null(v->log);
-		}
-		ssize_t n = read(v->out, v->log + v->len, v->cap - v->len - 1);
-		if (n <= 0)
-			break;
-		v->len += (size_t)n;
-		v->log[v->len] = '\0';
-	}
-}
-
-/* Lines (complete ones) starting with @prefix; *last: the last of them. */
-static int count(struct victim *v, const char *prefix, const char **last)
-{
-	size_t k = strlen(prefix);
-	int n = 0;
-
-	pump(v, 0);
-	for (const char *l = v->log; l && l < v->log + v->len; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		if (!strchr(l, '\n'))
-			break;
-		if (strncmp(l, prefix, k) == 0) {
-			n++;
-			if (last)
-				*last = l;
-		}
-	}
-	return n;
-}
-
-static bool wait_count(struct victim *v, const char *prefix, int n, int ms)
-{
-	long long end = now_ms() + ms;
-
-	while (count(v, prefix, NULL) < n && now_ms() < end)
-		pump(v, 20);
-	return count(v, prefix, NULL) >= n;
-}
-
-static void send_cmd(struct victim *v, const char *cmd)
-{
-	size_t n = strlen(cmd);
-
-	assert_int_equal(write(v->in, cmd, n), (ssize_t)n);
-	assert_int_equal(write(v->in, "\n", 1), 1);
-}
-
-static pid_t tid_of(struct victim *v, const char *name)
-{
-	char prefix[64];
-	const char *l = NULL;
-
-	snprintf(prefix, sizeof prefix, "thread %s tid=", name);
-	assert_int_equal(count(v, prefix, &l), 1);
-	return (pid_t)strtol(l + strlen(prefix), NULL, 10);
-}
 
 static void start_victim(struct victim *v, const char *opt1, const char *opt2)
 {
@@ -161,7 +73,7 @@ static void start_victim(struct victim *v, const char *opt1, const char *opt2)
 	v->in = in[1];
 	v->out = out[0];
 	fcntl(v->out, F_SETFL, O_NONBLOCK);
-	if (!wait_count(v, "ready ", 1, 10000))
+	if (!victim_wait(v, "ready ", 1, 10000))
 		fail_msg("victim did not start: %s", v->log ? v->log : "");
 }
 
@@ -178,7 +90,7 @@ static void stop_victim(struct victim *v)
 
 static void assert_no_eintr(struct victim *v)
 {
-	if (count(v, "eintr", NULL) != 0 || count(v, "error", NULL) != 0)
+	if (victim_count(v, "eintr", NULL) != 0 || victim_count(v, "error", NULL) != 0)
 		fail_msg("victim saw something:\n%s", v->log);
 }
 
@@ -266,7 +178,7 @@ static bool syscall_text_becomes(pid_t pid, pid_t tid, const char *want)
 		syscall_text(pid, tid, now, sizeof now);
 		if (strcmp(now, want) == 0)
 			return true;
-		sleep_ms(10);
+		test_sleep_ms(10);
 	}
 	print_message("syscall of %d: now %s was %s", (int)tid, now, want);
 	return false;
@@ -329,7 +241,7 @@ static void wait_in_syscall(pid_t pid, pid_t tid, long nr)
 		syscall_text(pid, tid, text, sizeof text);
 		if (text[0] >= '0' && text[0] <= '9' && strtol(text, NULL, 10) == nr)
 			return;
-		sleep_ms(10);
+		test_sleep_ms(10);
 	}
 	fail_msg("thread %d not in syscall %ld: %s", (int)tid, nr, text);
 }
@@ -394,22 +306,22 @@ static uint64_t exercise(struct victim *v, struct inject_proc *p, int idx)
 
 static void wake_all(struct victim *v)
 {
-	send_cmd(v, "wake read");
-	send_cmd(v, "wake futex");
-	send_cmd(v, "wake epoll");
-	send_cmd(v, "wake poll");
-	send_cmd(v, "wake sigwait");
-	assert_true(wait_count(v, "read-ok 5 bytes", 1, 5000));
-	assert_true(wait_count(v, "futex-ok", 1, 5000));
-	assert_true(wait_count(v, "epoll-ok", 1, 5000));
-	assert_true(wait_count(v, "poll-ok ret=1", 1, 5000));
-	assert_true(wait_count(v, "sigwait-ok sig=12", 1, 5000));
+	victim_send(v, "wake read");
+	victim_send(v, "wake futex");
+	victim_send(v, "wake epoll");
+	victim_send(v, "wake poll");
+	victim_send(v, "wake sigwait");
+	assert_true(victim_wait(v, "read-ok 5 bytes", 1, 5000));
+	assert_true(victim_wait(v, "futex-ok", 1, 5000));
+	assert_true(victim_wait(v, "epoll-ok", 1, 5000));
+	assert_true(victim_wait(v, "poll-ok ret=1", 1, 5000));
+	assert_true(victim_wait(v, "sigwait-ok sig=12", 1, 5000));
 	/* exactly once each: nothing woke them before */
-	assert_int_equal(count(v, "read-ok", NULL), 1);
-	assert_int_equal(count(v, "futex-ok", NULL), 1);
-	assert_int_equal(count(v, "epoll-ok", NULL), 1);
-	assert_int_equal(count(v, "poll-ok", NULL), 1);
-	assert_int_equal(count(v, "sigwait-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "read-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "futex-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "epoll-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "poll-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "sigwait-ok", NULL), 1);
 }
 
 /* Every nanosleep-ok line says at least @ms. */
@@ -439,10 +351,10 @@ static void test_seize_detach(void **state)
 	(void)state;
 	start_victim(&v, "-b", "-s1500");
 	for (size_t i = 0; i < NBLOCKED; i++)
-		syscall_text(v.pid, tid_of(&v, blocked_names[i]), before[i], sizeof before[i]);
-	send_cmd(&v, "count");
-	assert_true(wait_count(&v, "count ", 1, 5000));
-	count(&v, "count ", &l);
+		syscall_text(v.pid, victim_tid(&v, blocked_names[i]), before[i], sizeof before[i]);
+	victim_send(&v, "count");
+	assert_true(victim_wait(&v, "count ", 1, 5000));
+	victim_count(&v, "count ", &l);
 	n0 = strtoul(l + 6, NULL, 10);
 
 	p = seize(&v, 0);
@@ -455,14 +367,14 @@ static void test_seize_detach(void **state)
 		assert_int_equal(tracer_of(v.pid, p->threads[i].tid), getpid());
 	}
 	/* the blocked threads are inside their syscalls, to be restarted */
-	assert_true(arch_regs_will_restart(&p->threads[idx_of(p, tid_of(&v, "read"))].regs));
-	assert_true(arch_regs_will_restart(&p->threads[idx_of(p, tid_of(&v, "nanosleep"))].regs));
-	assert_int_equal(arch_regs_syscall_nr(&p->threads[idx_of(p, tid_of(&v, "busy"))].regs), -1);
-	sleep_ms(300);
+	assert_true(arch_regs_will_restart(&p->threads[idx_of(p, victim_tid(&v, "read"))].regs));
+	assert_true(arch_regs_will_restart(&p->threads[idx_of(p, victim_tid(&v, "nanosleep"))].regs));
+	assert_int_equal(arch_regs_syscall_nr(&p->threads[idx_of(p, victim_tid(&v, "busy"))].regs), -1);
+	test_sleep_ms(300);
 	assert_int_equal(inject_detach(p), 0);
 
 	for (size_t i = 0; i < NBLOCKED; i++) {
-		pid_t tid = tid_of(&v, blocked_names[i]);
+		pid_t tid = victim_tid(&v, blocked_names[i]);
 		assert_int_equal(tracer_of(v.pid, tid), 0);
 		/* poll with a timeout goes on through restart_block: the
 		 * kernel shows restart_syscall, with the same registers. */
@@ -476,11 +388,11 @@ static void test_seize_detach(void **state)
 		assert_true(syscall_text_becomes(v.pid, tid, before[i]));
 	}
 	wake_all(&v);
-	assert_true(wait_count(&v, "nanosleep-ok", 3, 10000));
+	assert_true(victim_wait(&v, "nanosleep-ok", 3, 10000));
 	assert_full_sleeps(&v, 1500);
-	send_cmd(&v, "count");
-	assert_true(wait_count(&v, "count ", 2, 5000));
-	count(&v, "count ", &l);
+	victim_send(&v, "count");
+	assert_true(victim_wait(&v, "count ", 2, 5000));
+	victim_count(&v, "count ", &l);
 	assert_true(strtoul(l + 6, NULL, 10) > n0);
 	assert_no_eintr(&v);
 	stop_victim(&v);
@@ -497,7 +409,7 @@ static void test_inject_read_thread(void **state)
 
 	(void)state;
 	start_victim(&v, "-s2000", NULL);
-	tid = tid_of(&v, "read");
+	tid = victim_tid(&v, "read");
 	syscall_text(v.pid, tid, before, sizeof before);
 	p = seize(&v, 0);
 	idx = idx_of(p, tid);
@@ -507,9 +419,9 @@ static void test_inject_read_thread(void **state)
 	assert_int_equal(inject_detach(p), 0);
 
 	assert_true(syscall_text_becomes(v.pid, tid, before));
-	send_cmd(&v, "wake read");
-	assert_true(wait_count(&v, "read-ok 5 bytes", 1, 5000));
-	assert_int_equal(count(&v, "read-ok", NULL), 1);
+	victim_send(&v, "wake read");
+	assert_true(victim_wait(&v, "read-ok 5 bytes", 1, 5000));
+	assert_int_equal(victim_count(&v, "read-ok", NULL), 1);
 	assert_no_eintr(&v);
 	stop_victim(&v);
 }
@@ -524,17 +436,17 @@ static void test_inject_nanosleep_thread(void **state)
 	(void)state;
 	start_victim(&v, "-s2000", NULL);
 	p = seize(&v, 0);
-	idx = idx_of(p, tid_of(&v, "nanosleep"));
+	idx = idx_of(p, victim_tid(&v, "nanosleep"));
 	assert_int_equal(arch_regs_syscall_nr(&p->threads[idx].regs), SYS_nanosleep);
 	assert_true(arch_regs_will_restart(&p->threads[idx].regs));
 	exercise(&v, p, idx);
 	exercise(&v, p, idx);
 	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_SYSCALL);
-	sleep_ms(200);
-	done = count(&v, "nanosleep-ok", NULL);
+	test_sleep_ms(200);
+	done = victim_count(&v, "nanosleep-ok", NULL);
 	assert_int_equal(inject_detach(p), 0);
 
-	assert_true(wait_count(&v, "nanosleep-ok", done + 2, 10000));
+	assert_true(victim_wait(&v, "nanosleep-ok", done + 2, 10000));
 	assert_full_sleeps(&v, 2000);
 	wake_all(&v);
 	assert_no_eintr(&v);
@@ -554,7 +466,7 @@ static void test_inject_busy_thread(void **state)
 	(void)state;
 	start_victim(&v, "-b", NULL);
 	p = seize(&v, 0);
-	idx = idx_of(p, tid_of(&v, "busy"));
+	idx = idx_of(p, victim_tid(&v, "busy"));
 	assert_int_equal(arch_syscall_site(&p->threads[idx].regs), 0);
 	exercise(&v, p, idx);
 	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_VDSO);
@@ -562,14 +474,14 @@ static void test_inject_busy_thread(void **state)
 	assert_true(p->vdso_site >= vstart && p->vdso_site + arch_syscall_insn_len <= vend);
 	assert_int_equal(inject_detach(p), 0);
 
-	send_cmd(&v, "count");
-	assert_true(wait_count(&v, "count ", 1, 5000));
-	count(&v, "count ", &l);
+	victim_send(&v, "count");
+	assert_true(victim_wait(&v, "count ", 1, 5000));
+	victim_count(&v, "count ", &l);
 	n0 = strtoul(l + 6, NULL, 10);
-	sleep_ms(50);
-	send_cmd(&v, "count");
-	assert_true(wait_count(&v, "count ", 2, 5000));
-	count(&v, "count ", &l);
+	test_sleep_ms(50);
+	victim_send(&v, "count");
+	assert_true(victim_wait(&v, "count ", 2, 5000));
+	victim_count(&v, "count ", &l);
 	assert_true(strtoul(l + 6, NULL, 10) > n0);
 	wake_all(&v);
 	assert_no_eintr(&v);
@@ -590,7 +502,7 @@ static void test_inject_written(void **state)
 	(void)state;
 	start_victim(&v, "-b", NULL);
 	p = seize(&v, INJECT_FORCE_WRITE);
-	idx = idx_of(p, tid_of(&v, "busy"));
+	idx = idx_of(p, victim_tid(&v, "busy"));
 	ip = arch_regs_ip(&p->threads[idx].regs);
 	assert_int_equal(inject_read(p, ip, code, sizeof code), 0);
 	exercise(&v, p, idx);
@@ -599,19 +511,19 @@ static void test_inject_written(void **state)
 	assert_int_equal(inject_read(p, ip, after, sizeof after), 0);
 	assert_memory_equal(after, code, sizeof code);
 	/* a thread in a syscall still uses its own instruction */
-	ridx = idx_of(p, tid_of(&v, "read"));
-	assert_int_equal(sys(p, ridx, ARCH_SYS_GETTID, 0, 0, 0, 0, 0, 0), tid_of(&v, "read"));
+	ridx = idx_of(p, victim_tid(&v, "read"));
+	assert_int_equal(sys(p, ridx, ARCH_SYS_GETTID, 0, 0, 0, 0, 0, 0), victim_tid(&v, "read"));
 	assert_int_equal(p->threads[ridx].last_site, INJECT_SITE_SYSCALL);
 	assert_int_equal(inject_detach(p), 0);
 
-	send_cmd(&v, "count");
-	assert_true(wait_count(&v, "count ", 1, 5000));
-	count(&v, "count ", &l);
+	victim_send(&v, "count");
+	assert_true(victim_wait(&v, "count ", 1, 5000));
+	victim_count(&v, "count ", &l);
 	n0 = strtoul(l + 6, NULL, 10);
-	sleep_ms(50);
-	send_cmd(&v, "count");
-	assert_true(wait_count(&v, "count ", 2, 5000));
-	count(&v, "count ", &l);
+	test_sleep_ms(50);
+	victim_send(&v, "count");
+	assert_true(victim_wait(&v, "count ", 2, 5000));
+	victim_count(&v, "count ", &l);
 	assert_true(strtoul(l + 6, NULL, 10) > n0);
 	wake_all(&v);
 	assert_no_eintr(&v);
@@ -631,7 +543,7 @@ static void test_registers_restored(void **state)
 	(void)state;
 	start_victim(&v, NULL, NULL);
 	for (size_t i = 0; i < 5; i++)
-		tids[i] = tid_of(&v, names[i]);
+		tids[i] = victim_tid(&v, names[i]);
 	tids[5] = v.pid;                                /* main: read(0) */
 	wait_in_syscall(v.pid, v.pid, SYS_read);
 	p = seize(&v, 0);
@@ -641,7 +553,7 @@ static void test_registers_restored(void **state)
 		exercise(&v, p, idx);
 	}
 	assert_int_equal(inject_detach(p), 0);
-	sleep_ms(200);
+	test_sleep_ms(200);
 
 	p = seize(&v, 0);
 	for (size_t i = 0; i < 6; i++) {
@@ -670,13 +582,13 @@ static void test_group_stopped(void **state)
 	start_victim(&v, "-s1000", NULL);
 	assert_int_equal(kill(v.pid, SIGSTOP), 0);
 	for (int i = 0; i < 100 && state_of(v.pid, v.pid) != 'T'; i++)
-		sleep_ms(10);
+		test_sleep_ms(10);
 	assert_int_equal(state_of(v.pid, v.pid), 'T');
 
 	p = seize(&v, 0);
 	assert_int_equal(p->group_stop, SIGSTOP);
-	exercise(&v, p, idx_of(p, tid_of(&v, "read")));
-	exercise(&v, p, idx_of(p, tid_of(&v, "nanosleep")));
+	exercise(&v, p, idx_of(p, victim_tid(&v, "read")));
+	exercise(&v, p, idx_of(p, victim_tid(&v, "nanosleep")));
 	n = p->nthreads;
 	for (size_t i = 0; i < n; i++)
 		tids[i] = p->threads[i].tid;
@@ -684,19 +596,19 @@ static void test_group_stopped(void **state)
 
 	for (size_t i = 0; i < n; i++) {
 		for (int k = 0; k < 100 && state_of(v.pid, tids[i]) != 'T'; k++)
-			sleep_ms(10);
+			test_sleep_ms(10);
 		assert_int_equal(state_of(v.pid, tids[i]), 'T');
 		assert_int_equal(tracer_of(v.pid, tids[i]), 0);
 	}
-	sleep_ms(300);
+	test_sleep_ms(300);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(state_of(v.pid, tids[i]), 'T');
-	pump(&v, 0);
-	assert_int_equal(count(&v, "read-ok", NULL), 0);
+	victim_pump(&v, 0);
+	assert_int_equal(victim_count(&v, "read-ok", NULL), 0);
 
 	assert_int_equal(kill(v.pid, SIGCONT), 0);
 	wake_all(&v);
-	assert_true(wait_count(&v, "nanosleep-ok", 1, 5000));
+	assert_true(victim_wait(&v, "nanosleep-ok", 1, 5000));
 	assert_full_sleeps(&v, 1000);
 	assert_no_eintr(&v);
 	stop_victim(&v);
@@ -716,12 +628,12 @@ static void test_signal_while_frozen(void **state)
 	p = seize(&v, 0);
 	assert_int_equal(sigqueue(v.pid, SIGUSR1, (union sigval){ .sival_int = 7 }), 0);
 	exercise(&v, p, idx_of(p, v.pid));
-	sleep_ms(100);
-	pump(&v, 0);
-	assert_int_equal(count(&v, "sigusr1", NULL), 0);
+	test_sleep_ms(100);
+	victim_pump(&v, 0);
+	assert_int_equal(victim_count(&v, "sigusr1", NULL), 0);
 	assert_int_equal(inject_detach(p), 0);
 	snprintf(want, sizeof want, "sigusr1 code=%d pid=%d", SI_QUEUE, (int)getpid());
-	assert_true(wait_count(&v, want, 1, 5000));
+	assert_true(victim_wait(&v, want, 1, 5000));
 	sent++;
 
 	/* Signals racing the attach: some reach a thread first (a
@@ -733,9 +645,9 @@ static void test_signal_while_frozen(void **state)
 		held += p->held_signals;
 		assert_int_equal(sys(p, idx_of(p, v.pid), ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0), v.pid);
 		assert_int_equal(inject_detach(p), 0);
-		assert_true(wait_count(&v, "sigusr1", sent, 5000));
+		assert_true(victim_wait(&v, "sigusr1", sent, 5000));
 	}
-	assert_int_equal(count(&v, "sigusr1", NULL), sent);
+	assert_int_equal(victim_count(&v, "sigusr1", NULL), sent);
 	print_message("signals taken in a signal-delivery-stop and queued again: %u of 20\n", held);
 	wake_all(&v);
 	assert_no_eintr(&v);
@@ -755,7 +667,7 @@ static void test_sigstop_while_injecting(void **state)
 	start_victim(&v, "-s1000", NULL);
 	p = seize(&v, 0);
 	assert_int_equal(kill(v.pid, SIGSTOP), 0);
-	exercise(&v, p, idx_of(p, tid_of(&v, "read")));
+	exercise(&v, p, idx_of(p, victim_tid(&v, "read")));
 	assert_int_equal(p->held_signals, 1);
 	assert_true(p->restop);
 	n = p->nthreads;
@@ -764,12 +676,12 @@ static void test_sigstop_while_injecting(void **state)
 	assert_int_equal(inject_detach(p), 0);
 	for (size_t i = 0; i < n; i++) {
 		for (int k = 0; k < 100 && state_of(v.pid, tids[i]) != 'T'; k++)
-			sleep_ms(10);
+			test_sleep_ms(10);
 		assert_int_equal(state_of(v.pid, tids[i]), 'T');
 	}
 	assert_int_equal(kill(v.pid, SIGCONT), 0);
 	wake_all(&v);
-	assert_true(wait_count(&v, "nanosleep-ok", 1, 5000));
+	assert_true(victim_wait(&v, "nanosleep-ok", 1, 5000));
 	assert_full_sleeps(&v, 1000);
 	assert_no_eintr(&v);
 	stop_victim(&v);
@@ -826,7 +738,7 @@ static void test_denied(void **state)
 	assert_non_null(nobody);
 	assert_int_equal(seize_as(&v, nobody->pw_uid, 0), -EPERM);
 	for (size_t i = 0; i < NBLOCKED; i++)
-		assert_int_equal(tracer_of(v.pid, tid_of(&v, blocked_names[i])), 0);
+		assert_int_equal(tracer_of(v.pid, victim_tid(&v, blocked_names[i])), 0);
 	wake_all(&v);
 	assert_no_eintr(&v);
 	stop_victim(&v);
@@ -844,18 +756,18 @@ static void test_sigtrap(void **state)
 
 	(void)state;
 	start_victim(&v, NULL, NULL);
-	tid = tid_of(&v, "read");
+	tid = victim_tid(&v, "read");
 	p = seize(&v, 0);
 	idx = idx_of(p, tid);
 	assert_int_equal(syscall(SYS_tgkill, v.pid, tid, SIGTRAP), 0);
 	exercise(&v, p, idx);
 	assert_int_equal(inject_detach(p), 0);
 	snprintf(want, sizeof want, "sigtrap tid=%d code=%d pid=%d", (int)tid, SI_TKILL, (int)getpid());
-	assert_true(wait_count(&v, want, 1, 5000));
-	assert_int_equal(count(&v, "sigtrap", NULL), 1);
+	assert_true(victim_wait(&v, want, 1, 5000));
+	assert_int_equal(victim_count(&v, "sigtrap", NULL), 1);
 
-	send_cmd(&v, "trap-ignore");
-	assert_true(wait_count(&v, "trap-ignore-ok", 1, 5000));
+	victim_send(&v, "trap-ignore");
+	assert_true(victim_wait(&v, "trap-ignore-ok", 1, 5000));
 	assert_true(sig_ign(v.pid) & (UINT64_C(1) << (SIGTRAP - 1)));
 	p = seize(&v, 0);
 	exercise(&v, p, idx_of(p, tid));
@@ -886,7 +798,7 @@ static void test_already_traced(void **state)
 			pause();
 	}
 	for (int i = 0; i < 500 && tracer_of(v.pid, v.pid) != tracer; i++)
-		sleep_ms(10);
+		test_sleep_ms(10);
 	assert_int_equal(tracer_of(v.pid, v.pid), tracer);
 	assert_int_equal(inject_seize(v.pid, 0, 0, TIMEOUT_MS, &p), -EBUSY);
 	assert_null(p);
@@ -915,7 +827,7 @@ static void test_attach_errors(void **state)
 	if (child == 0)
 		_exit(0);
 	for (int i = 0; i < 500 && state_of(child, child) != 'Z'; i++)
-		sleep_ms(10);
+		test_sleep_ms(10);
 	assert_int_equal(state_of(child, child), 'Z');
 	assert_int_equal(inject_seize(child, 0, 0, TIMEOUT_MS, &p), -EOWNERDEAD);
 	assert_null(p);
@@ -929,7 +841,7 @@ static void test_attach_errors(void **state)
 	start_victim(&v, NULL, NULL);
 	/* the start time pins the pid: another one means another process */
 	assert_int_equal(inject_seize(v.pid, start_time_of(v.pid) + 1, 0, TIMEOUT_MS, &p), -ESRCH);
-	assert_int_equal(inject_seize(tid_of(&v, "read"), 0, 0, TIMEOUT_MS, &p), -EINVAL);
+	assert_int_equal(inject_seize(victim_tid(&v, "read"), 0, 0, TIMEOUT_MS, &p), -EINVAL);
 	assert_null(p);
 	assert_int_equal(tracer_of(v.pid, v.pid), 0);
 	wake_all(&v);
@@ -950,9 +862,9 @@ static void test_timeout(void **state)
 
 	(void)state;
 	start_victim(&v, NULL, NULL);
-	send_cmd(&v, "vfork");
-	assert_true(wait_count(&v, "vfork-child ", 1, 5000));
-	count(&v, "vfork-child ", &l);
+	victim_send(&v, "vfork");
+	assert_true(victim_wait(&v, "vfork-child ", 1, 5000));
+	victim_count(&v, "vfork-child ", &l);
 	vchild = (pid_t)strtol(l + 12, NULL, 10);
 	snprintf(path, sizeof path, "/proc/%d/task", (int)v.pid);
 	d = opendir(path);
@@ -966,7 +878,7 @@ static void test_timeout(void **state)
 	closedir(d);
 	assert_true(vtid > 0);
 	for (int i = 0; i < 100 && state_of(v.pid, vtid) != 'D'; i++)
-		sleep_ms(10);
+		test_sleep_ms(10);
 	assert_int_equal(state_of(v.pid, vtid), 'D');
 
 	/* In a process of its own: the thread that never stopped stays
@@ -988,11 +900,11 @@ static void test_timeout(void **state)
 	assert_int_equal(r, -ETIMEDOUT);
 
 	assert_int_equal(tracer_of(v.pid, v.pid), 0);
-	assert_int_equal(tracer_of(v.pid, tid_of(&v, "read")), 0);
+	assert_int_equal(tracer_of(v.pid, victim_tid(&v, "read")), 0);
 	assert_int_equal(tracer_of(v.pid, vtid), 0);
 	wake_all(&v);
 	assert_int_equal(kill(vchild, SIGKILL), 0);
-	assert_true(wait_count(&v, "vfork-ok", 1, 5000));
+	assert_true(victim_wait(&v, "vfork-ok", 1, 5000));
 	assert_int_equal(state_of(v.pid, v.pid), 'S');
 	assert_no_eintr(&v);
 	stop_victim(&v);
@@ -1005,15 +917,15 @@ static void test_thread_churn(void **state)
 
 	(void)state;
 	start_victim(&v, NULL, NULL);
-	send_cmd(&v, "churn");
-	assert_true(wait_count(&v, "churn-started", 1, 5000));
+	victim_send(&v, "churn");
+	assert_true(victim_wait(&v, "churn-started", 1, 5000));
 	for (int i = 0; i < 20; i++) {
 		struct inject_proc *p = seize(&v, 0);
 		size_t live = 0;
 		for (size_t k = 0; k < p->nthreads; k++)
 			live += (p->threads[k].state & INJECT_T_STOPPED) != 0;
 		assert_true(live >= 9);         /* main, 7 blocked, the churner */
-		assert_int_equal(sys(p, idx_of(p, tid_of(&v, "read")), ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0),
+		assert_int_equal(sys(p, idx_of(p, victim_tid(&v, "read")), ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0),
 				 v.pid);
 		assert_int_equal(inject_detach(p), 0);
 	}
@@ -1033,21 +945,21 @@ static void test_seccomp(void **state)
 
 	(void)state;
 	start_victim(&v, NULL, NULL);
-	send_cmd(&v, "seccomp");
-	assert_true(wait_count(&v, "seccomp-ok", 1, 5000));
+	victim_send(&v, "seccomp");
+	assert_true(victim_wait(&v, "seccomp-ok", 1, 5000));
 	p = seize(&v, 0);
-	idx = idx_of(p, tid_of(&v, "read"));
+	idx = idx_of(p, victim_tid(&v, "read"));
 	assert_true(p->threads[idx].state & INJECT_T_SECCOMP);
 	assert_int_equal(inject_syscall(p, (size_t)idx, arch_sysno(ARCH_SYS_GETPPID), args, &ret), -EACCES);
 	assert_int_equal(inject_detach(p), 0);
 
 	p = seize(&v, INJECT_SUSPEND_SECCOMP);
-	idx = idx_of(p, tid_of(&v, "read"));
+	idx = idx_of(p, victim_tid(&v, "read"));
 	assert_false(p->threads[idx].state & INJECT_T_SECCOMP);
 	assert_int_equal(sys(p, idx, ARCH_SYS_GETPPID, 0, 0, 0, 0, 0, 0), getpid());
 	exercise(&v, p, idx);
 	assert_int_equal(inject_detach(p), 0);
-	sleep_ms(100);
+	test_sleep_ms(100);
 	assert_int_equal(state_of(v.pid, v.pid), 'S');
 	wake_all(&v);
 	assert_no_eintr(&v);
@@ -1066,7 +978,7 @@ static void test_memory_fallback(void **state)
 	(void)state;
 	start_victim(&v, NULL, NULL);
 	p = seize(&v, 0);
-	idx = idx_of(p, tid_of(&v, "read"));
+	idx = idx_of(p, victim_tid(&v, "read"));
 	addr = sys(p, idx, ARCH_SYS_MMAP, 0, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 		   (uint64_t)-1, 0);
 	assert_true(addr > 0);
@@ -1102,7 +1014,7 @@ static void test_blocking_injection(void **state)
 	(void)state;
 	start_victim(&v, NULL, NULL);
 	assert_int_equal(inject_seize(v.pid, 0, 0, 300, &p), 0);
-	idx = idx_of(p, tid_of(&v, "futex"));
+	idx = idx_of(p, victim_tid(&v, "futex"));
 	buf = sys(p, idx, ARCH_SYS_MMAP, 0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		  (uint64_t)-1, 0);
 	assert_true(buf > 0);
@@ -1114,8 +1026,8 @@ static void test_blocking_injection(void **state)
 	assert_int_equal(sys(p, idx, ARCH_SYS_MUNMAP, (uint64_t)buf, PAGE, 0, 0, 0, 0), 0);
 	assert_int_equal(inject_detach(p), 0);
 	wake_all(&v);
-	send_cmd(&v, "count");          /* stdin still reaches the main thread */
-	assert_true(wait_count(&v, "count 0", 1, 5000));
+	victim_send(&v, "count");          /* stdin still reaches the main thread */
+	assert_true(victim_wait(&v, "count 0", 1, 5000));
 	assert_no_eintr(&v);
 	stop_victim(&v);
 }
@@ -1131,23 +1043,23 @@ static void test_timing(void **state)
 
 	(void)state;
 	start_victim(&v, "-b", NULL);
-	t0 = now_ms();
+	t0 = test_now_ms();
 	p = seize(&v, 0);
-	print_message("attach of %zu threads: %lld ms\n", p->nthreads, now_ms() - t0);
-	idx = idx_of(p, tid_of(&v, "read"));
+	print_message("attach of %zu threads: %lld ms\n", p->nthreads, test_now_ms() - t0);
+	idx = idx_of(p, victim_tid(&v, "read"));
 	for (int i = 0; i < n; i++)
 		assert_int_equal(sys(p, idx, ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0), v.pid);
 	print_message("injected getpid, own syscall instruction: %.1f us each (%d)\n",
 		      (double)p->syscall_ns / (double)p->nsyscalls / 1000.0, n);
 	p->syscall_ns = p->nsyscalls = 0;
-	idx = idx_of(p, tid_of(&v, "busy"));
+	idx = idx_of(p, victim_tid(&v, "busy"));
 	for (int i = 0; i < n; i++)
 		assert_int_equal(sys(p, idx, ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0), v.pid);
 	print_message("injected getpid, vdso syscall instruction: %.1f us each (%d)\n",
 		      (double)p->syscall_ns / (double)p->nsyscalls / 1000.0, n);
-	t0 = now_ms();
+	t0 = test_now_ms();
 	assert_int_equal(inject_detach(p), 0);
-	print_message("detach: %lld ms\n", now_ms() - t0);
+	print_message("detach: %lld ms\n", test_now_ms() - t0);
 	wake_all(&v);
 	assert_no_eintr(&v);
 	stop_victim(&v);

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* See victim_ctl.h. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "victim_ctl.h"
+
+long long test_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void test_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+void victim_pump(struct victim *v, int ms)
+{
+	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
+
+	if (poll(&pfd, 1, ms) <= 0)
+		return;
+	for (;;) {
+		if (v->cap - v->len < 4096) {
+			v->cap = v->cap ? v->cap * 2 : 65536;
+			v->log = realloc(v->log, v->cap);
+			assert_non_null(v->log);
+		}
+		ssize_t n = read(v->out, v->log + v->len, v->cap - v->len - 1);
+		if (n <= 0)
+			break;
+		v->len += (size_t)n;
+		v->log[v->len] = '\0';
+	}
+}
+
+int victim_count(struct victim *v, const char *prefix, const char **last)
+{
+	size_t k = strlen(prefix);
+	int n = 0;
+
+	victim_pump(v, 0);
+	for (const char *l = v->log; l && l < v->log + v->len; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (!strchr(l, '\n'))
+			break;
+		if (strncmp(l, prefix, k) == 0) {
+			n++;
+			if (last)
+				*last = l;
+		}
+	}
+	return n;
+}
+
+bool victim_wait(struct victim *v, const char *prefix, int n, int ms)
+{
+	long long end = test_now_ms() + ms;
+
+	while (victim_count(v, prefix, NULL) < n && test_now_ms() < end)
+		victim_pump(v, 20);
+	return victim_count(v, prefix, NULL) >= n;
+}
+
+void victim_send(struct victim *v, const char *cmd)
+{
+	size_t n = strlen(cmd);
+
+	assert_int_equal(write(v->in, cmd, n), (ssize_t)n);
+	assert_int_equal(write(v->in, "\n", 1), 1);
+}
+
+pid_t victim_tid(struct victim *v, const char *name)
+{
+	char prefix[64];
+	const char *l = NULL;
+
+	snprintf(prefix, sizeof prefix, "thread %s tid=", name);
+	assert_int_equal(victim_count(v, prefix, &l), 1);
+	return (pid_t)strtol(l + strlen(prefix), NULL, 10);
+}
