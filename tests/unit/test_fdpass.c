@@ -72,50 +72,17 @@ static bool prepare_child(enum how how)
 	return false;
 }
 
+static bool prepare(void *how)
+{
+	return prepare_child(*(enum how *)how);
+}
+
 static void start_victim(struct victim *v, enum how how)
 {
 	char a0[] = VICTIM;
 	char *argv[] = { a0, NULL };
-	int in[2], out[2];
 
-	if (access(VICTIM, X_OK) != 0)
-		fail_msg("%s missing: run `make fixtures` first", VICTIM);
-	*v = (struct victim){ 0 };
-	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	/* opened before the child's own /tmp hides it (the tree may be
-	 * under /tmp, as in a fresh clone there) */
-	int exe = open(VICTIM, O_RDONLY | O_CLOEXEC);
-	assert_true(exe >= 0);
-	v->pid = fork();
-	assert_true(v->pid >= 0);
-	if (v->pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		if (!prepare_child(how))
-			_exit(126);
-		fexecve(exe, argv, environ);
-		_exit(127);
-	}
-	close(exe);
-	close(in[0]);
-	close(out[1]);
-	v->in = in[1];
-	v->out = out[0];
-	fcntl(v->out, F_SETFL, O_NONBLOCK);
-	if (!victim_wait(v, "ready ", 1, 10000))
-		fail_msg("victim did not start: %s", v->log ? v->log : "");
-}
-
-static void stop_victim(struct victim *v)
-{
-	int st;
-
-	kill(v->pid, SIGKILL);
-	waitpid(v->pid, &st, 0);
-	close(v->in);
-	close(v->out);
-	free(v->log);
+	victim_start(v, argv, prepare, &how);
 }
 
 /* The victim is unharmed: every blocked thread wakes exactly once on its
@@ -419,7 +386,7 @@ static void run_roundtrip(enum how how)
 	assert_fdtab(v.pid, &before, -1);
 	assert_victim_fine(&v);
 	assert_fdtab(v.pid, &before, -1);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* ---- tests ------------------------------------------------------------ */
@@ -440,7 +407,7 @@ static void test_namespaces(void **state)
 	start_victim(&v, NAMESPACES);
 	assert_false(same_ns(v.pid, "mnt"));
 	assert_false(same_ns(v.pid, "net"));
-	stop_victim(&v);
+	victim_stop(&v);
 	run_roundtrip(NAMESPACES);
 }
 
@@ -455,7 +422,7 @@ static void test_other_user(void **state)
 	snprintf(path, sizeof path, "/proc/%d/status", (int)v.pid);
 	assert_true(read_text(path, text, sizeof text));
 	assert_non_null(strstr(text, "\nUid:\t65534\t65534\t65534\t65534\n"));
-	stop_victim(&v);
+	victim_stop(&v);
 	run_roundtrip(NOBODY);
 }
 
@@ -509,7 +476,7 @@ static void test_readonly_file(void **state)
 	assert_int_equal(inject_detach(p), 0);
 	assert_fdtab(v.pid, &before, -1);
 	assert_victim_fine(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 	close(fd);
 }
 
@@ -560,7 +527,7 @@ static void test_table_full(void **state)
 	assert_int_equal(inject_detach(p), 0);
 	assert_fdtab(v.pid, &before, -1);
 	assert_victim_fine(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 	assert_int_equal(munmap(mine, 2 * PAGE), 0);
 	close(mfd);
 }
@@ -632,7 +599,7 @@ static void test_errors(void **state)
 	assert_int_equal(inject_detach(p), 0);
 	assert_fdtab(v.pid, &before, -1);
 	assert_victim_fine(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 	assert_int_equal(munmap(mine, 2 * PAGE), 0);
 	close(mfd);
 }
@@ -680,7 +647,7 @@ static void test_many(void **state)
 		      (double)p->syscall_ns / (double)p->nsyscalls / 1000.0);
 	assert_int_equal(inject_detach(p), 0);
 	assert_victim_fine(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, fds_before, fds_after)

@@ -50,42 +50,10 @@ static void start_victim(struct victim *v, const char *opt1, const char *opt2)
 {
 	char a0[] = VICTIM, a1[32] = "", a2[32] = "";
 	char *argv[] = { a0, opt1 ? a1 : NULL, opt2 ? a2 : NULL, NULL };
-	int in[2], out[2];
 
 	snprintf(a1, sizeof a1, "%s", opt1 ? opt1 : "");
 	snprintf(a2, sizeof a2, "%s", opt2 ? opt2 : "");
-
-	if (access(VICTIM, X_OK) != 0)
-		fail_msg("%s missing: run `make fixtures` first", VICTIM);
-	*v = (struct victim){ 0 };
-	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	v->pid = fork();
-	assert_true(v->pid >= 0);
-	if (v->pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		execv(VICTIM, argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	v->in = in[1];
-	v->out = out[0];
-	fcntl(v->out, F_SETFL, O_NONBLOCK);
-	if (!victim_wait(v, "ready ", 1, 10000))
-		fail_msg("victim did not start: %s", v->log ? v->log : "");
-}
-
-static void stop_victim(struct victim *v)
-{
-	int st;
-
-	kill(v->pid, SIGKILL);
-	waitpid(v->pid, &st, 0);
-	close(v->in);
-	close(v->out);
-	free(v->log);
+	victim_start(v, argv, NULL, NULL);
 }
 
 static void assert_no_eintr(struct victim *v)
@@ -395,7 +363,7 @@ static void test_seize_detach(void **state)
 	victim_count(&v, "count ", &l);
 	assert_true(strtoul(l + 6, NULL, 10) > n0);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* A thread blocked in read: its own syscall instruction serves. */
@@ -423,7 +391,7 @@ static void test_inject_read_thread(void **state)
 	assert_true(victim_wait(&v, "read-ok 5 bytes", 1, 5000));
 	assert_int_equal(victim_count(&v, "read-ok", NULL), 1);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* nanosleep: restarted through restart_block, still sleeps its full time. */
@@ -450,7 +418,7 @@ static void test_inject_nanosleep_thread(void **state)
 	assert_full_sleeps(&v, 2000);
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* A thread spinning in user space has no syscall instruction: the vdso's. */
@@ -485,7 +453,7 @@ static void test_inject_busy_thread(void **state)
 	assert_true(strtoul(l + 6, NULL, 10) > n0);
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* No instruction to borrow: one is written at ip and the code restored. */
@@ -527,7 +495,7 @@ static void test_inject_written(void **state)
 	assert_true(strtoul(l + 6, NULL, 10) > n0);
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* Seized again after syscalls ran in every thread: the very same
@@ -567,7 +535,7 @@ static void test_registers_restored(void **state)
 	assert_int_equal(inject_detach(p), 0);
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* A stopped process is still stopped after the detach, then continues. */
@@ -611,7 +579,7 @@ static void test_group_stopped(void **state)
 	assert_true(victim_wait(&v, "nanosleep-ok", 1, 5000));
 	assert_full_sleeps(&v, 1000);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* A signal sent while frozen is delivered after, with its own siginfo. */
@@ -651,7 +619,7 @@ static void test_signal_while_frozen(void **state)
 	print_message("signals taken in a signal-delivery-stop and queued again: %u of 20\n", held);
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* A SIGSTOP sent while frozen is taken by the thread running a syscall
@@ -684,7 +652,7 @@ static void test_sigstop_while_injecting(void **state)
 	assert_true(victim_wait(&v, "nanosleep-ok", 1, 5000));
 	assert_full_sleeps(&v, 1000);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* Drop CAP_SYS_ADMIN (and, with @uid, become that user). */
@@ -741,7 +709,7 @@ static void test_denied(void **state)
 		assert_int_equal(tracer_of(v.pid, victim_tid(&v, blocked_names[i])), 0);
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* SIGTRAP: one queued for a thread we run syscalls in is not taken by our
@@ -776,7 +744,7 @@ static void test_sigtrap(void **state)
 	assert_true(sig_ign(v.pid) & (UINT64_C(1) << (SIGTRAP - 1)));
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* Another tracer holds it: -EBUSY, and nothing changes. */
@@ -809,7 +777,7 @@ static void test_already_traced(void **state)
 	assert_int_equal(inject_detach(p), 0);
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* Zombie, gone, reused, not a process. */
@@ -846,7 +814,7 @@ static void test_attach_errors(void **state)
 	assert_int_equal(tracer_of(v.pid, v.pid), 0);
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* A vfork parent cannot stop: the attach times out, lets the rest go. */
@@ -907,7 +875,7 @@ static void test_timeout(void **state)
 	assert_true(victim_wait(&v, "vfork-ok", 1, 5000));
 	assert_int_equal(state_of(v.pid, v.pid), 'S');
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* Threads come and go during the attach: they are tolerated. */
@@ -931,7 +899,7 @@ static void test_thread_churn(void **state)
 	}
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* A seccomp filter that kills on getppid: refused unless suspended. */
@@ -963,7 +931,7 @@ static void test_seccomp(void **state)
 	assert_int_equal(state_of(v.pid, v.pid), 'S');
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* Memory the process cannot touch itself: through /proc/PID/mem. */
@@ -998,7 +966,7 @@ static void test_memory_fallback(void **state)
 	assert_int_equal(inject_detach(p), 0);
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* An injected syscall that blocks is interrupted after the timeout; the
@@ -1029,7 +997,7 @@ static void test_blocking_injection(void **state)
 	victim_send(&v, "count");          /* stdin still reaches the main thread */
 	assert_true(victim_wait(&v, "count 0", 1, 5000));
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 /* Measured, not asserted: the time of one injected syscall. */
@@ -1062,7 +1030,7 @@ static void test_timing(void **state)
 	print_message("detach: %lld ms\n", test_now_ms() - t0);
 	wake_all(&v);
 	assert_no_eintr(&v);
-	stop_victim(&v);
+	victim_stop(&v);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, fds_before, fds_after)

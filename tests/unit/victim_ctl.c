@@ -7,6 +7,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,4 +98,46 @@ pid_t victim_tid(struct victim *v, const char *name)
 	snprintf(prefix, sizeof prefix, "thread %s tid=", name);
 	assert_int_equal(victim_count(v, prefix, &l), 1);
 	return (pid_t)strtol(l + strlen(prefix), NULL, 10);
+}
+
+void victim_start(struct victim *v, char *const argv[], bool (*prepare)(void *), void *arg)
+{
+	int in[2], out[2], exe;
+
+	if (access(argv[0], X_OK) != 0)
+		fail_msg("%s missing: run `make fixtures` first", argv[0]);
+	*v = (struct victim){ 0 };
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	exe = open(argv[0], O_RDONLY | O_CLOEXEC);
+	assert_true(exe >= 0);
+	v->pid = fork();
+	assert_true(v->pid >= 0);
+	if (v->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		if (prepare && !prepare(arg))
+			_exit(126);
+		fexecve(exe, argv, environ);
+		_exit(127);
+	}
+	close(exe);
+	close(in[0]);
+	close(out[1]);
+	v->in = in[1];
+	v->out = out[0];
+	fcntl(v->out, F_SETFL, O_NONBLOCK);
+	if (!victim_wait(v, "ready ", 1, 10000))
+		fail_msg("victim did not start: %s", v->log ? v->log : "");
+}
+
+void victim_stop(struct victim *v)
+{
+	int st;
+
+	kill(v->pid, SIGKILL);
+	waitpid(v->pid, &st, 0);
+	close(v->in);
+	close(v->out);
+	free(v->log);
 }

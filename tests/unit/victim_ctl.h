@@ -18,6 +18,17 @@ struct victim {
 	size_t len, cap;
 };
 
+/*
+ * Start @argv (argv[0] the program's path) with pipes on its stdin and
+ * stdout, and wait for its "ready " line.  @prepare, if given, runs in the
+ * child before the exec (a namespace, another user); false makes it exit
+ * 126.  The program is opened first, so a @prepare that hides its path
+ * (another /tmp) does not stop it.
+ */
+void victim_start(struct victim *v, char *const argv[], bool (*prepare)(void *), void *arg);
+/* SIGKILL, reap, close, free. */
+void victim_stop(struct victim *v);
+
 long long test_now_ms(void);             /* CLOCK_MONOTONIC */
 void test_sleep_ms(long ms);
 
