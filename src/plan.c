@@ -21,6 +21,7 @@
 
 /* Capability bits (linux/capability.h) pvmmap's rules depend on. */
 #define CAP_BIT_IPC_LOCK   14
+#define CAP_BIT_IPC_OWNER  15
 #define CAP_BIT_SYS_PTRACE 19
 #define CAP_BIT_SYS_ADMIN  21
 #define HAS_CAP(set, bit)  (((set) >> (bit)) & 1)
@@ -324,6 +325,28 @@ static enum reason classify(const struct vma *v, const struct file_fact *ff, str
 	return R_NONE;
 }
 
+/*
+ * ipc/util.c's ipcperms() for the target attaching a SysV segment: the
+ * owner's or creator's bits for their euid, the group's for their egid or
+ * supplementary groups, else the others'; CAP_IPC_OWNER overrides.  Read,
+ * and write unless the source attached it read-only.  True when unknown.
+ */
+static bool sysv_permits(const struct file_fact *f, const struct proc_facts *tgt, bool write)
+{
+	unsigned need = 4 | (write ? 2 : 0), bits = f->sysv_mode;
+	bool group = tgt->egid == f->sysv_gid || tgt->egid == f->sysv_cgid;
+
+	if (!f->sysv_known || HAS_CAP(tgt->cap_eff, CAP_BIT_IPC_OWNER))
+		return true;
+	for (int i = 0; i < tgt->ngroups && !group; i++)
+		group = tgt->groups[i] == f->sysv_gid || tgt->groups[i] == f->sysv_cgid;
+	if (tgt->euid == f->sysv_uid || tgt->euid == f->sysv_cuid)
+		bits >>= 6;
+	else if (group)
+		bits >>= 3;
+	return (need & ~bits & 7) == 0;
+}
+
 /* A source thread runs on [start, end): its stack pointer or its code. */
 static bool in_use(const struct proc_facts *src, const struct vma *v, uint64_t start, uint64_t end,
 		   char *detail, size_t dlen)
@@ -405,6 +428,14 @@ static enum reason check_target(const struct sys_facts *sf, const struct proc_fa
 	bool same = src->pid == tgt->pid;
 	enum op op = req->op == OP_MAPS ? req->for_op : req->op;
 
+	if (e->kind == KIND_SYSV && src->files && !sysv_permits(&src->files[e->vma_index], tgt,
+								   e->vma->perms[1] == 'w')) {
+		const struct file_fact *f = &src->files[e->vma_index];
+		say(e->detail, sizeof(e->detail), "the target (uid %u) may not attach SysV segment %" PRIu64
+		    " (mode %03o, owner %u, creator %u)", (unsigned)tgt->euid, e->vma->inode,
+		    (unsigned)f->sysv_mode, (unsigned)f->sysv_uid, (unsigned)f->sysv_cuid);
+		return R_FILE_UNREACHABLE;
+	}
 	if (e->kind == KIND_SYSV && src->ipc_ns && tgt->ipc_ns && src->ipc_ns != tgt->ipc_ns) {
 		say(e->detail, sizeof(e->detail), "the target is in another IPC namespace, where SysV segment %" PRIu64 " does not exist",
 		    e->vma->inode);

@@ -471,6 +471,27 @@ static int status_read(struct proc_facts *pf)
 		goto bad;
 	pf->cap_eff = v;
 
+	/* "Gid:\tREAL\tEFFECTIVE\tSAVED\tFS"; "Groups:\tG1 G2 ..." (SysV
+	 * permission checks use the effective gid and the groups) */
+	{
+		const char *g = status_value(text, "Gid");
+		unsigned long rg, eg;
+		if (g && sscanf(g, "%lu %lu", &rg, &eg) == 2)
+			pf->egid = (gid_t)eg;
+		g = status_value(text, "Groups");
+		pf->ngroups = 0;
+		while (g && pf->ngroups < (int)(sizeof pf->groups / sizeof pf->groups[0])) {
+			char *end;
+			unsigned long x = strtoul(g, &end, 10);
+			if (end == g)
+				break;
+			pf->groups[pf->ngroups++] = (gid_t)x;
+			g = end;
+			while (*g == ' ')
+				g++;
+		}
+	}
+
 	/* absent without CONFIG_SECCOMP: then nothing filters */
 	r = status_u64(text, "Seccomp", 10, &v);
 	if (r == -ENOENT)
@@ -1161,6 +1182,48 @@ static void file_read(int procfd, const struct vma *v, struct file_fact *f)
 	free(path);
 }
 
+/*
+ * The permissions of the SysV segments the process has attached, from
+ * /proc/sysvipc/shm ("key shmid perms size cpid lpid nattch uid gid cuid
+ * cgid ..."), which lists the segments of the reader's IPC namespace: only
+ * when that is the process's too.
+ */
+static void sysv_read(struct proc_facts *pf)
+{
+	struct stat self, ns;
+	char *text = NULL, *line, *save = NULL;
+	bool any = false;
+
+	for (size_t i = 0; i < pf->vmas.n && !any; i++)
+		any = strncmp(pf->vmas.v[i].name, "/SYSV", 5) == 0;
+	if (!any || stat("/proc/self/ns/ipc", &self) < 0 ||
+	    fstatat(pf->procfd, "ns/ipc", &ns, 0) < 0 || self.st_ino != ns.st_ino ||
+	    read_at(AT_FDCWD, "/proc/sysvipc/shm", &text, NULL) < 0)
+		return;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long key, id, size;
+		unsigned mode, uid, gid, cuid, cgid;
+		int cpid, lpid;
+		unsigned long nattch;
+
+		if (sscanf(line, "%llu %llu %o %llu %d %d %lu %u %u %u %u", &key, &id, &mode, &size,
+			   &cpid, &lpid, &nattch, &uid, &gid, &cuid, &cgid) != 11)
+			continue;       /* the header */
+		for (size_t i = 0; i < pf->vmas.n; i++) {
+			struct file_fact *f = &pf->files[i];
+			if (pf->vmas.v[i].inode != id || strncmp(pf->vmas.v[i].name, "/SYSV", 5) != 0)
+				continue;
+			f->sysv_known = true;
+			f->sysv_mode = mode & 0777;
+			f->sysv_uid = uid;
+			f->sysv_gid = gid;
+			f->sysv_cuid = cuid;
+			f->sysv_cgid = cgid;
+		}
+	}
+	free(text);
+}
+
 static int files_read(struct proc_facts *pf)
 {
 	size_t n = pf->vmas.n;
@@ -1174,6 +1237,7 @@ static int files_read(struct proc_facts *pf)
 		if (v->name && v->name[0] == '/')
 			file_read(pf->procfd, v, &pf->files[i]);
 	}
+	sysv_read(pf);
 	return 0;
 }
 

@@ -44,6 +44,11 @@ int proc_policy_parse(const char *text, struct policy_fact *out);
 
 /* What the kernel knows of a file behind a VMA (stat of map_files or path). */
 struct file_fact {
+	/* A SysV segment's permissions (/proc/sysvipc/shm, readable only for
+	 * the IPC namespace pvmmap runs in): sysv_known false elsewhere. */
+	bool sysv_known;
+	uint32_t sysv_mode;
+	uint32_t sysv_uid, sysv_gid, sysv_cuid, sysv_cgid;
 	bool known;              /* stat succeeded */
 	bool reachable;          /* pvmmap could open it to hand it over */
 	uint32_t mode;           /* st_mode */
@@ -58,6 +63,9 @@ struct proc_facts {
 	pid_t tgid;
 	char state;              /* R S D T t Z X I ... */
 	uid_t ruid, euid;
+	gid_t egid;
+	gid_t groups[64];        /* supplementary groups (the first 64) */
+	int ngroups;
 	char comm[64];
 	int nlwp;
 	unsigned long long start_time; /* clock ticks after boot: pins the pid */

@@ -278,3 +278,17 @@ for l in open(f"/proc/{sys.argv[2]}/maps"):
 	(( ${kb% kB} > 0 )) || fail "nothing of the target's copy is swapped out: Swap $kb"
 	assert_equal "$(sum dst "$s" "$e")" "$want"
 }
+
+@test "SysV: a target that may not attach the segment is refused in the plan (file-unreachable)" {
+	start_cmd src sysv:1M:label=v
+	start_mapper_via nobody setpriv --reuid=65534 --regid=65534 --clear-groups -- anon:4K
+	local s; s=$(cstart src v)
+	# the segment is mode 0600, owned by root: nobody may not attach it
+	pvrun 1 copy "$(cpid src)" "$s" 1M --to "$(fx_pid nobody)" --allow-cross-user --json
+	assert_equal "$(jqo '.vmas[0].reason')" file-unreachable
+	[[ $(jqo '.vmas[0].message') == *"may not attach SysV segment $(cfield src v shmid) (mode 600, owner 0"* ]]
+	# and nothing was stopped or changed: a root target may
+	start_cmd dst anon:64K:label=x
+	pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)" --json
+	assert_equal "$(jqo '.vmas[0].method')" share
+}

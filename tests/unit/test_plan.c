@@ -462,6 +462,36 @@ static void test_kind_sysv(void **state)
 	ONE_OK(OP_COPY, KIND_SYSV, METHOD_SHARE);
 }
 
+/* ipcperms as the kernel does it: owner or creator, group (egid or a
+ * supplementary group), others; CAP_IPC_OWNER overrides; a read-only
+ * attach needs only read */
+static void test_sysv_permission(void **state)
+{
+	(void)state;
+	struct vma *v = add_vma(&S, A, A + SZ, "rw-s", "/SYSV0000abcd (deleted)", 0);
+	struct file_fact *f = fact(&S, v);
+	*f = (struct file_fact){ .sysv_known = true, .sysv_mode = 0640, .sysv_uid = 0,
+				 .sysv_gid = 100, .sysv_cuid = 0, .sysv_cgid = 100 };
+	T.pf.euid = T.pf.ruid = S.pf.euid = S.pf.ruid = 1000;
+	T.pf.egid = 200;
+	ONE_REFUSED(OP_COPY, KIND_SYSV, R_FILE_UNREACHABLE);   /* others: --- */
+	T.pf.groups[0] = 100;
+	T.pf.ngroups = 1;
+	ONE_REFUSED(OP_COPY, KIND_SYSV, R_FILE_UNREACHABLE);   /* group: r-- */
+	v->perms[0] = 'r'; v->perms[1] = '-';
+	ONE_OK(OP_COPY, KIND_SYSV, METHOD_SHARE);               /* read-only attach */
+	v->perms[1] = 'w';
+	f->sysv_cuid = 1000;                                    /* the creator: rw- */
+	ONE_OK(OP_COPY, KIND_SYSV, METHOD_SHARE);
+	f->sysv_cuid = 0;
+	T.pf.ngroups = 0;
+	T.pf.cap_eff = UINT64_C(1) << 15;                       /* CAP_IPC_OWNER */
+	ONE_OK(OP_COPY, KIND_SYSV, METHOD_SHARE);
+	T.pf.cap_eff = 0;
+	f->sysv_known = false;                                  /* another IPC ns */
+	ONE_OK(OP_COPY, KIND_SYSV, METHOD_SHARE);
+}
+
 static void test_kind_anon_shmem(void **state)
 {
 	(void)state;
@@ -1902,6 +1932,7 @@ int main(void)
 		T_(test_kind_shared_anon),
 		T_(test_kind_private_devzero),
 		T_(test_kind_sysv),
+		T_(test_sysv_permission),
 		T_(test_kind_anon_shmem),
 		T_(test_kind_hugetlb),
 		T_(test_kind_same_pid_move_is_remap),
