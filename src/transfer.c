@@ -456,6 +456,71 @@ static int create_piece(struct xfer *x, struct plan_entry *e, int fixed)
 	return -EINVAL;
 }
 
+/*
+ * The alignment --at any must keep: hugetlb pages can only be mapped at
+ * multiples of their size, and a THP region gets huge pages only where the
+ * source's 2 MiB boundaries fall on the target's.  The largest huge page
+ * size among the pieces, or the base page.
+ */
+static uint64_t at_any_align(const struct xfer *x)
+{
+	uint64_t align = x->page;
+
+	for (size_t i = 0; i < x->plan->n; i++) {
+		const struct plan_entry *e = &x->plan->e[i];
+		const struct vma *v = e->vma;
+		uint64_t a = x->page;
+
+		if (e->status != STATUS_OK || !v)
+			continue;
+		if (v->vmflags & VMF(HT))
+			a = v->kernel_page_size;
+		else if ((v->vmflags & VMF(HG)) || v->anon_huge)
+			a = UINT64_C(2) << 20;  /* x86_64 PMD size */
+		if (a > align)
+			align = a;
+	}
+	return align;
+}
+
+/* Reserve @len bytes where the kernel likes, with the range's start at the
+ * same offset modulo at_any_align() as in the source: ask for more, then
+ * give back the head and the tail. */
+static int reserve_aligned(struct xfer *x, uint64_t len, const struct mapping *rsv,
+			   uint64_t *base)
+{
+	uint64_t align = at_any_align(x), got, b, off = x->req->addr & (align - 1);
+	int64_t ign;
+	int r;
+
+	if (align == x->page)
+		return mmap_at(x, 0, len, rsv, 0, base);
+	r = sys(x->tp, ARCH_SYS_MMAP, 0, len + align, (uint64_t)rsv->prot, rsv->flags,
+		(uint64_t)-1, 0, (int64_t *)&got);
+	if (!r && (int64_t)got < 0 && (int64_t)got > -4096)
+		r = (int)(int64_t)got;
+	if (r) {
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "reserving 0x%llx bytes in the target failed: %s",
+			 (unsigned long long)(len + align), strerror(-r));
+		return r;
+	}
+	b = ((got - off + align - 1) & ~(align - 1)) + off;
+	if (b < got)
+		b += align;
+	if (b > got)
+		sys(x->tp, ARCH_SYS_MUNMAP, got, b - got, 0, 0, 0, 0, &ign);
+	if (got + len + align > b + len)
+		sys(x->tp, ARCH_SYS_MUNMAP, b + len, got + len + align - (b + len), 0, 0, 0, 0, &ign);
+	r = remember(x, b, len, 0, RG_MAPPED);
+	if (r) {
+		sys(x->tp, ARCH_SYS_MUNMAP, b, len, 0, 0, 0, 0, &ign);
+		return r;
+	}
+	*base = b;
+	return 0;
+}
+
 static int create_all(struct xfer *x)
 {
 	struct plan *p = x->plan;
@@ -471,7 +536,7 @@ static int create_all(struct xfer *x)
 			.prot = PROT_NONE, .fd = -1,
 			.flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		};
-		r = mmap_at(x, 0, len, &rsv, 0, &base);
+		r = reserve_aligned(x, len, &rsv, &base);
 		if (r)
 			return r;
 		p->dest_start = base;

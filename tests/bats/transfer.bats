@@ -368,3 +368,28 @@ anon_huge() { awk -v a="${2#0x}-" 'index($1, a) == 1 {f = 1} f && /^AnonHugePage
 		at=$(hex $(( at * 2 )))
 	done
 }
+
+@test "--at any keeps the huge-page alignment: hugetlb maps, THP stays huge" {
+	fx_hugepages 2
+	start_cmd src thp:8M:label=t hugetlb:2M:label=h
+	start_cmd dst anon:64K:label=x
+	local s d i
+	(( $(cfield src t anon_huge) > 0 )) || skip "the source got no transparent huge pages"
+	# the range starts 4 KiB into the huge pages: only a destination at
+	# the same offset from a 2 MiB boundary can hold them as huge pages
+	# (since 6.7 the kernel itself places large mappings 2 MiB aligned)
+	s=$(hex $(( $(cstart src t) + 4096 )))
+	for i in 1 2; do
+		pvrun 0 copy "$(cpid src)" "$s" $(( 8388608 - 4096 )) --to "$(cpid dst)" --at any --json
+		d=$(jqo '.dest.start')
+		assert_equal $(( d % 2097152 )) 4096
+		(( $(anon_huge "$(cpid dst)" "$d") > 0 ))
+		assert_equal "$(sum dst "$d" "$(hex $(( d + 8388608 - 4096 )))")" "$(sum src "$s" "$(cend src t)")"
+	done
+	[[ $(cstart src h) != 0x0 ]] || skip "no huge page could be reserved"
+	s=$(cstart src h)
+	pvrun 0 copy "$(cpid src)" "$s" 2M --to "$(cpid dst)" --at any --json
+	d=$(jqo '.dest.start')
+	assert_equal $(( d % 2097152 )) 0
+	assert_equal "$(sum dst "$d" "$(hex $(( d + 2097152 )))")" "$(sum src "$s" "$(cend src h)")"
+}
