@@ -1086,6 +1086,39 @@ static bool probe_open(int dirfd, const char *path, uint32_t mode, const uint64_
 	return ok;
 }
 
+/* The name of the VMA's map_files link, relative to /proc/PID. */
+static void map_files_name(const struct vma *v, char buf[64])
+{
+	snprintf(buf, 64, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+}
+
+/*
+ * The VMA's path as the process sees it, relative to /proc/PID: "root" +
+ * its name (@which 0), or the same without the " (deleted)" the kernel
+ * appends to an unlinked file (@which 1; a file of that name may have come
+ * since).  Malloc'd; NULL when there is no such candidate.
+ */
+static char *vma_path(const struct vma *v, int which)
+{
+	static const char deleted[] = " (deleted)";
+	const size_t dl = sizeof deleted - 1;
+	size_t nl = v->name ? strlen(v->name) : 0;
+	char *path;
+
+	if (nl == 0 || v->name[0] != '/')
+		return NULL;
+	if (which == 1 && (nl <= dl || strcmp(v->name + nl - dl, deleted) != 0))
+		return NULL;
+	path = malloc(nl + 5);
+	if (!path)
+		return NULL;
+	memcpy(path, "root", 4);
+	memcpy(path + 4, v->name, nl + 1);
+	if (which == 1)
+		path[4 + nl - dl] = '\0';
+	return path;
+}
+
 static bool path_try(int procfd, const char *path, const struct vma *v, struct file_fact *f)
 {
 	struct stat st;
@@ -1108,60 +1141,39 @@ static bool path_try(int procfd, const char *path, const struct vma *v, struct f
  */
 int proc_vma_open(int procfd, const struct vma *v, int flags)
 {
-	static const char deleted[] = " (deleted)";
-	const size_t dl = sizeof deleted - 1;
-	char mf[64], *path;
+	char mf[64];
 	int fd, err;
-	size_t nl;
 
 	flags |= O_CLOEXEC | O_NOCTTY;
-	snprintf(mf, sizeof mf, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	map_files_name(v, mf);
 	fd = openat(procfd, mf, flags);
 	if (fd >= 0)
 		return fd;
 	err = -errno;
-	if (!v->name || v->name[0] != '/')
-		return err;
-	nl = strlen(v->name);
-	path = malloc(nl + 5);
-	if (!path)
-		return -ENOMEM;
-	memcpy(path, "root", 4);
-	memcpy(path + 4, v->name, nl + 1);
 	for (int i = 0; i < 2; i++) {
+		char *path = vma_path(v, i);
 		struct stat st;
 
-		if (i == 1) {
-			if (nl <= dl || strcmp(v->name + nl - dl, deleted) != 0)
-				break;
-			path[4 + nl - dl] = '\0';
-		}
-		fd = openat(procfd, path, flags);
-		if (fd < 0) {
-			err = -errno;
+		if (!path)
 			continue;
-		}
-		/* a path names whatever is there now: only the VMA's own inode */
-		if (fstat(fd, &st) == 0 && (uint64_t)st.st_ino == v->inode) {
-			free(path);
+		fd = openat(procfd, path, flags);
+		err = fd < 0 ? -errno : -ESTALE;
+		free(path);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && (uint64_t)st.st_ino == v->inode)
 			return fd;
-		}
 		close(fd);
-		err = -ESTALE;
 	}
-	free(path);
 	return err;
 }
 
 static void file_read(int procfd, const struct vma *v, struct file_fact *f)
 {
-	static const char deleted[] = " (deleted)";
-	const size_t dl = sizeof deleted - 1;
-	char mf[64], *path;
+	char mf[64];
 	struct stat st;
-	size_t nl;
 
-	snprintf(mf, sizeof mf, "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
+	map_files_name(v, mf);
 	if (fstatat(procfd, mf, &st, 0) == 0) {
 		f->known = true;
 		f->mode = st.st_mode;
@@ -1169,17 +1181,14 @@ static void file_read(int procfd, const struct vma *v, struct file_fact *f)
 		f->reachable = probe_open(procfd, mf, st.st_mode, NULL);
 		return;
 	}
-	nl = strlen(v->name);
-	path = malloc(nl + 5);
-	if (!path)
-		return;
-	memcpy(path, "root", 4);
-	memcpy(path + 4, v->name, nl + 1);
-	if (!path_try(procfd, path, v, f) && nl > dl && strcmp(v->name + nl - dl, deleted) == 0) {
-		path[4 + nl - dl] = '\0';
-		path_try(procfd, path, v, f);
+	for (int i = 0; i < 2; i++) {
+		char *path = vma_path(v, i);
+		bool found = path && path_try(procfd, path, v, f);
+
+		free(path);
+		if (found)
+			return;
 	}
-	free(path);
 }
 
 /*
@@ -1190,14 +1199,14 @@ static void file_read(int procfd, const struct vma *v, struct file_fact *f)
  */
 static void sysv_read(struct proc_facts *pf)
 {
-	struct stat self, ns;
+	struct stat self;
 	char *text = NULL, *line, *save = NULL;
 	bool any = false;
 
 	for (size_t i = 0; i < pf->vmas.n && !any; i++)
 		any = strncmp(pf->vmas.v[i].name, "/SYSV", 5) == 0;
-	if (!any || stat("/proc/self/ns/ipc", &self) < 0 ||
-	    fstatat(pf->procfd, "ns/ipc", &ns, 0) < 0 || self.st_ino != ns.st_ino ||
+	if (!any || !pf->ipc_ns || stat("/proc/self/ns/ipc", &self) < 0 ||
+	    (uint64_t)self.st_ino != pf->ipc_ns ||
 	    read_at(AT_FDCWD, "/proc/sysvipc/shm", &text, NULL) < 0)
 		return;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

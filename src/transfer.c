@@ -138,18 +138,12 @@ static bool copies(const struct plan_entry *e)
 	return e->status == STATUS_OK && (e->method == METHOD_COPY || e->method == METHOD_FILE_COW);
 }
 
-static int sys(struct inject_proc *p, enum arch_sys s, uint64_t a0, uint64_t a1, uint64_t a2,
-	       uint64_t a3, uint64_t a4, uint64_t a5, int64_t *ret)
-{
-	return inject_call(p, s, a0, a1, a2, a3, a4, a5, ret);
-}
-
 /* A syscall whose failure fails the step: st->message says which. */
 static int call_ok(struct xfer *x, struct inject_proc *p, const char *what, uint64_t addr,
 		   enum arch_sys s, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
 {
 	int64_t ret;
-	int r = sys(p, s, a0, a1, a2, a3, 0, 0, &ret);
+	int r = inject_call(p, s, a0, a1, a2, a3, 0, 0, &ret);
 
 	if (!r && ret < 0)
 		r = (int)ret;
@@ -220,7 +214,7 @@ static int mmap_at(struct xfer *x, uint64_t dest, uint64_t len, const struct map
 
 	if (fixed)
 		flags |= x->req->replace || fixed == 2 ? MAP_FIXED : MAP_FIXED_NOREPLACE;
-	r = sys(x->tp, ARCH_SYS_MMAP, fixed ? dest : 0, len, (uint64_t)m->prot, flags,
+	r = inject_call(x->tp, ARCH_SYS_MMAP, fixed ? dest : 0, len, (uint64_t)m->prot, flags,
 		(uint64_t)(int64_t)m->fd, m->off, &ret);
 	if (r)
 		return r;
@@ -233,7 +227,7 @@ static int mmap_at(struct xfer *x, uint64_t dest, uint64_t len, const struct map
 	if (fixed && (uint64_t)ret != dest) {
 		/* 4.17: an older kernel ignored MAP_FIXED_NOREPLACE; undo its choice. */
 		int64_t ign;
-		sys(x->tp, ARCH_SYS_MUNMAP, (uint64_t)ret, len, 0, 0, 0, 0, &ign);
+		inject_call(x->tp, ARCH_SYS_MUNMAP, (uint64_t)ret, len, 0, 0, 0, 0, &ign);
 		snprintf(x->st->message, sizeof(x->st->message),
 			 "the target's 0x%llx is occupied", (unsigned long long)dest);
 		return -EEXIST;
@@ -245,7 +239,7 @@ static int mmap_at(struct xfer *x, uint64_t dest, uint64_t len, const struct map
 	r = remember(x, (uint64_t)ret, len, 0, RG_MAPPED);
 	if (r) {
 		int64_t ign;
-		sys(x->tp, ARCH_SYS_MUNMAP, (uint64_t)ret, len, 0, 0, 0, 0, &ign);
+		inject_call(x->tp, ARCH_SYS_MUNMAP, (uint64_t)ret, len, 0, 0, 0, 0, &ign);
 		return r;
 	}
 	return 0;
@@ -275,7 +269,7 @@ static int scratch_get(struct xfer *x)
 	if (x->scratch)
 		return 0;
 	for (int i = 0; i < 2; i++) {
-		r = sys(x->tp, ARCH_SYS_MMAP, hint, SCRATCH_LEN, PROT_READ | PROT_WRITE,
+		r = inject_call(x->tp, ARCH_SYS_MMAP, hint, SCRATCH_LEN, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0, &ret);
 		if (!r && ret < 0 && ret > -4096)
 			r = (int)ret;
@@ -285,7 +279,7 @@ static int scratch_get(struct xfer *x)
 			x->scratch = (uint64_t)ret;
 			return 0;
 		}
-		sys(x->tp, ARCH_SYS_MUNMAP, (uint64_t)ret, SCRATCH_LEN, 0, 0, 0, 0, &ret);
+		inject_call(x->tp, ARCH_SYS_MUNMAP, (uint64_t)ret, SCRATCH_LEN, 0, 0, 0, 0, &ret);
 		for (size_t k = 0; k < x->plan->n; k++) {
 			const struct plan_entry *e = &x->plan->e[k];
 			if (e->status == STATUS_OK && e->dest_start != ADDR_NONE &&
@@ -378,7 +372,7 @@ static int attach_sysv(struct xfer *x, struct plan_entry *e, int fixed, bool *do
 		return 0;       /* attached in part: map the object instead */
 	if (fixed == 2 || x->req->replace)
 		flags |= SHM_REMAP;
-	r = sys(x->tp, ARCH_SYS_SHMAT, v->inode, e->dest_start, flags, 0, 0, 0, &ret);
+	r = inject_call(x->tp, ARCH_SYS_SHMAT, v->inode, e->dest_start, flags, 0, 0, 0, &ret);
 	if (!r && ret < 0 && ret > -4096)
 		r = (int)ret;
 	if (r) {
@@ -388,7 +382,7 @@ static int attach_sysv(struct xfer *x, struct plan_entry *e, int fixed, bool *do
 		return r;
 	}
 	if ((uint64_t)ret != e->dest_start) {
-		sys(x->tp, ARCH_SYS_SHMDT, (uint64_t)ret, 0, 0, 0, 0, 0, &ret);
+		inject_call(x->tp, ARCH_SYS_SHMDT, (uint64_t)ret, 0, 0, 0, 0, 0, &ret);
 		snprintf(x->st->message, sizeof(x->st->message), "shmat chose another address");
 		return -EIO;
 	}
@@ -401,7 +395,7 @@ static int remap_piece(struct xfer *x, struct plan_entry *e)
 {
 	uint64_t len = e->end - e->start;
 	int64_t ret;
-	int r = sys(x->sp, ARCH_SYS_MREMAP, e->start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+	int r = inject_call(x->sp, ARCH_SYS_MREMAP, e->start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
 		    e->dest_start, 0, &ret);
 
 	if (!r && ret < 0 && ret > -4096)
@@ -414,7 +408,7 @@ static int remap_piece(struct xfer *x, struct plan_entry *e)
 	}
 	if ((uint64_t)ret != e->dest_start) {
 		/* MREMAP_FIXED never chooses another place; be sure anyway. */
-		sys(x->sp, ARCH_SYS_MREMAP, (uint64_t)ret, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+		inject_call(x->sp, ARCH_SYS_MREMAP, (uint64_t)ret, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
 		    e->start, 0, &ret);
 		snprintf(x->st->message, sizeof(x->st->message), "mremap chose 0x%llx, not 0x%llx",
 			 (unsigned long long)ret, (unsigned long long)e->dest_start);
@@ -495,7 +489,7 @@ static int reserve_aligned(struct xfer *x, uint64_t len, const struct mapping *r
 
 	if (align == x->page)
 		return mmap_at(x, 0, len, rsv, 0, base);
-	r = sys(x->tp, ARCH_SYS_MMAP, 0, len + align, (uint64_t)rsv->prot, rsv->flags,
+	r = inject_call(x->tp, ARCH_SYS_MMAP, 0, len + align, (uint64_t)rsv->prot, rsv->flags,
 		(uint64_t)-1, 0, (int64_t *)&got);
 	if (!r && (int64_t)got < 0 && (int64_t)got > -4096)
 		r = (int)(int64_t)got;
@@ -505,16 +499,15 @@ static int reserve_aligned(struct xfer *x, uint64_t len, const struct mapping *r
 			 (unsigned long long)(len + align), strerror(-r));
 		return r;
 	}
+	/* the first address at or above got with b % align == off */
 	b = ((got - off + align - 1) & ~(align - 1)) + off;
-	if (b < got)
-		b += align;
 	if (b > got)
-		sys(x->tp, ARCH_SYS_MUNMAP, got, b - got, 0, 0, 0, 0, &ign);
+		inject_call(x->tp, ARCH_SYS_MUNMAP, got, b - got, 0, 0, 0, 0, &ign);
 	if (got + len + align > b + len)
-		sys(x->tp, ARCH_SYS_MUNMAP, b + len, got + len + align - (b + len), 0, 0, 0, 0, &ign);
+		inject_call(x->tp, ARCH_SYS_MUNMAP, b + len, got + len + align - (b + len), 0, 0, 0, 0, &ign);
 	r = remember(x, b, len, 0, RG_MAPPED);
 	if (r) {
-		sys(x->tp, ARCH_SYS_MUNMAP, b, len, 0, 0, 0, 0, &ign);
+		inject_call(x->tp, ARCH_SYS_MUNMAP, b, len, 0, 0, 0, 0, &ign);
 		return r;
 	}
 	*base = b;
@@ -546,7 +539,7 @@ static int create_all(struct xfer *x)
 			e->dest_start = base + (e->start - req->addr);
 			if (e->status != STATUS_OK) {
 				int64_t ret;
-				r = sys(x->tp, ARCH_SYS_MUNMAP, e->dest_start, e->end - e->start,
+				r = inject_call(x->tp, ARCH_SYS_MUNMAP, e->dest_start, e->end - e->start,
 					0, 0, 0, 0, &ret);
 				if (!r && ret)
 					r = (int)ret;
@@ -607,7 +600,7 @@ static int name_piece(struct xfer *x, const struct plan_entry *e)
 		r = inject_write(x->tp, x->scratch + SCRATCH_NAME, name, len);
 	if (!r) {
 		int64_t ret;
-		r = sys(x->tp, ARCH_SYS_PRCTL, PR_SET_VMA, PR_SET_VMA_ANON_NAME, e->dest_start,
+		r = inject_call(x->tp, ARCH_SYS_PRCTL, PR_SET_VMA, PR_SET_VMA_ANON_NAME, e->dest_start,
 			e->end - e->start, x->scratch + SCRATCH_NAME, 0, &ret);
 		if (!r && ret < 0)
 			r = (int)ret;
@@ -639,7 +632,7 @@ static int policy_piece(struct xfer *x, const struct plan_entry *e)
 		mask = x->scratch + SCRATCH_NODES;
 		maxnode = 65;   /* the kernel reads maxnode - 1 bits */
 	}
-	r = sys(x->tp, ARCH_SYS_MBIND, e->dest_start, e->end - e->start,
+	r = inject_call(x->tp, ARCH_SYS_MBIND, e->dest_start, e->end - e->start,
 		(uint64_t)pol->mode | pol->flags, mask, maxnode, 0, &ret);
 	if (!r && ret < 0)
 		r = (int)ret;
@@ -814,7 +807,7 @@ static int single(struct xfer *x, const struct batch *b)
 {
 	size_t half = b->n * sizeof(struct iovec);
 	int64_t ret;
-	int r = sys(x->tp, ARCH_SYS_PROCESS_VM_READV, (uint64_t)x->sp->pid, x->scratch, b->n,
+	int r = inject_call(x->tp, ARCH_SYS_PROCESS_VM_READV, (uint64_t)x->sp->pid, x->scratch, b->n,
 		    x->scratch + half, b->n, 0, &ret);
 
 	if (r)
@@ -853,16 +846,16 @@ static int populate(struct xfer *x, const struct batch *b)
 
 	if (x->self_pidfd == -1) {
 		x->self_pidfd = -2;
-		r = sys(x->tp, ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0, &ret);
+		r = inject_call(x->tp, ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0, &ret);
 		if (!r && ret > 0)
-			r = sys(x->tp, ARCH_SYS_PIDFD_OPEN, (uint64_t)ret, 0, 0, 0, 0, 0, &ret);
+			r = inject_call(x->tp, ARCH_SYS_PIDFD_OPEN, (uint64_t)ret, 0, 0, 0, 0, 0, &ret);
 		if (r)
 			return r;
 		if (ret >= 0)
 			x->self_pidfd = (int)ret;
 	}
 	if (x->self_pidfd >= 0) {
-		r = sys(x->tp, ARCH_SYS_PROCESS_MADVISE, (uint64_t)x->self_pidfd, x->scratch, b->n,
+		r = inject_call(x->tp, ARCH_SYS_PROCESS_MADVISE, (uint64_t)x->self_pidfd, x->scratch, b->n,
 			MADV_POPULATE_WRITE, 0, 0, &ret);
 		if (r)
 			return r;
@@ -891,7 +884,7 @@ static void self_pidfd_close(struct xfer *x)
 	int64_t ign;
 
 	if (x->self_pidfd >= 0)
-		sys(x->tp, ARCH_SYS_CLOSE, (uint64_t)x->self_pidfd, 0, 0, 0, 0, 0, &ign);
+		inject_call(x->tp, ARCH_SYS_CLOSE, (uint64_t)x->self_pidfd, 0, 0, 0, 0, 0, &ign);
 	x->self_pidfd = -1;
 }
 
@@ -919,8 +912,6 @@ static int flush(struct xfer *x)
 		r = single(x, b);
 		if (r == 0)
 			x->mode = COPY_BOUNCE;
-		if (r == 1)
-			x->st->single_copy = true;
 	}
 	if (r == 0 && !x->buf) {
 		x->buf = malloc(COPY_BUF);
@@ -936,7 +927,7 @@ static int flush(struct xfer *x)
 	for (size_t i = 0; i < b->n; i++) {
 		int64_t ign;
 		if (b->swapped[i])
-			sys(x->tp, ARCH_SYS_MADVISE, (uint64_t)(uintptr_t)b->loc[i].iov_base,
+			inject_call(x->tp, ARCH_SYS_MADVISE, (uint64_t)(uintptr_t)b->loc[i].iov_base,
 			    b->loc[i].iov_len, MADV_PAGEOUT, 0, 0, 0, &ign);
 	}
 	b->e->bytes_copied += b->bytes;
@@ -1055,7 +1046,7 @@ static void scratch_free(struct xfer *x)
 
 	self_pidfd_close(x);
 	if (x->scratch)
-		sys(x->tp, ARCH_SYS_MUNMAP, x->scratch, SCRATCH_LEN, 0, 0, 0, 0, &ign);
+		inject_call(x->tp, ARCH_SYS_MUNMAP, x->scratch, SCRATCH_LEN, 0, 0, 0, 0, &ign);
 	x->scratch = 0;
 
 }
@@ -1077,10 +1068,10 @@ static int rollback(struct xfer *x)
 		int r;
 
 		if (m->kind == RG_MOVED)
-			r = sys(x->tp, ARCH_SYS_MREMAP, m->start, m->len, m->len,
+			r = inject_call(x->tp, ARCH_SYS_MREMAP, m->start, m->len, m->len,
 				MREMAP_MAYMOVE | MREMAP_FIXED, m->orig, 0, &ret);
 		else
-			r = sys(x->tp, ARCH_SYS_MUNMAP, m->start, m->len, 0, 0, 0, 0, &ret);
+			r = inject_call(x->tp, ARCH_SYS_MUNMAP, m->start, m->len, 0, 0, 0, 0, &ret);
 		if (!r && ret < 0 && ret > -4096)
 			r = (int)ret;
 		if (r && !err) {
@@ -1125,7 +1116,7 @@ static int commit(struct xfer *x)
 		/* a remap has already left the source */
 		if (x->req->op == OP_MOVE && e->method != METHOD_REMAP) {
 			int64_t ret;
-			int r = sys(x->sp, ARCH_SYS_MUNMAP, e->start, e->end - e->start, 0, 0, 0, 0, &ret);
+			int r = inject_call(x->sp, ARCH_SYS_MUNMAP, e->start, e->end - e->start, 0, 0, 0, 0, &ret);
 			if (!r && ret < 0)
 				r = (int)ret;
 			if (r) {

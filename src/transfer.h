@@ -25,9 +25,6 @@ struct transfer_stats {
 	uint64_t bytes_copied;
 	int attach_err;             /* -errno of inject_seize, or 0 */
 	pid_t attach_pid;           /* which process it was about */
-	bool single_copy;           /* some pages went straight from source
-				       to target (process_vm_readv run in
-				       the target), not through pvmmap */
 	char message[256];          /* what failed, for the report */
 };
 
