@@ -50,9 +50,11 @@ ALL_CPPFLAGS = $(PV_CPPFLAGS) $(CPPFLAGS)
 ALL_CFLAGS   = $(PV_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS  = $(OPTFLAGS) $(LDFLAGS)
 
+# An architecture is src/arch/ARCH.c and its rescue code src/arch/ARCH-rescue.S.
 ARCH_SRC  := $(wildcard src/arch/$(ARCH).c)
+ARCH_ASM  := $(wildcard src/arch/$(ARCH)-rescue.S)
 LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c)) $(ARCH_SRC)
-LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o) $(ARCH_ASM:%.S=$(B)/%.o)
 MAIN_OBJ  := $(B)/src/main.o
 BIN       := $(B)/pvmmap
 
@@ -93,6 +95,10 @@ $(BIN): $(LIB_OBJS) $(MAIN_OBJ)
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/%.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/tests/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(LIB_OBJS)
 	@mkdir -p $(@D)

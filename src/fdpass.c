@@ -49,23 +49,16 @@ _Static_assert(sizeof(struct area) <= FDPASS_SCRATCH, "FDPASS_SCRATCH is too sma
 
 #define AT(scratch, field) ((scratch) + offsetof(struct area, field))
 
-/* inject_call with the injection's error and the syscall's merged: 0 or
- * -errno; *ret the syscall's value. */
+/* inject_call_undo with the injection's error and the syscall's merged:
+ * 0 or -errno; *ret the syscall's value. */
 static int call(struct inject_proc *p, enum arch_sys s, uint64_t a0, uint64_t a1, uint64_t a2,
-		uint64_t a3, int64_t *ret)
+		uint64_t a3, const struct inject_undo *add, int undoes, int64_t *ret, int *id)
 {
-	int rc = inject_call(p, s, a0, a1, a2, a3, 0, 0, ret);
+	int rc = inject_call_undo(p, s, (uint64_t[6]){ a0, a1, a2, a3 }, add, undoes, ret, id);
 
 	if (rc < 0)
 		return rc;
 	return *ret < 0 ? (int)*ret : 0;
-}
-
-static int target_close(struct inject_proc *p, int fd)
-{
-	int64_t ret = 0;
-
-	return call(p, ARCH_SYS_CLOSE, (uint64_t)fd, 0, 0, 0, &ret);
 }
 
 /* Send @fd with SCM_RIGHTS on @sock, with the data byte. */
@@ -113,20 +106,34 @@ static int received_fd(const struct area *a)
 	return fd;
 }
 
-int fdpass_send(struct inject_proc *p, int fd, uint64_t scratch, int *remote)
+/* Journal entries: the descriptors stored at @at (up to @n of them). */
+static struct inject_undo fds_at(uint64_t at, uint64_t n)
+{
+	return (struct inject_undo){ .sys = ARCH_SYS_CLOSE, .a0 = at, .a1 = n,
+				     .flags = INJECT_UNDO_FDS_AT };
+}
+
+int fdpass_send(struct inject_proc *p, int fd, uint64_t scratch, int *remote, int *undo)
 {
 	struct area a, back;
 	int64_t ret = 0;
-	int rc, err, sv[2] = { -1, -1 }, local = -1, got = -1;
+	int rc, err, sv[2] = { -1, -1 }, local = -1, got = -1, pair = -1, recv = -1, minus = -1;
+	const uint64_t slot = AT(scratch, ctl) + CMSG_LEN(0);
+	struct inject_undo both = fds_at(AT(scratch, sv), 2), first = fds_at(AT(scratch, sv), 1),
+			   received = fds_at(slot, 1);
 
 	*remote = -1;
+	*undo = -1;
 	if (fd < 0)
 		return -EBADF;
 
 	/* Everything recvmsg needs goes in at once, before anything is
-	 * created: a bad @scratch then costs nothing to undo. */
+	 * created: a bad @scratch then costs nothing to undo.  The
+	 * descriptor's place in the cmsg holds -1 until one lands there: the
+	 * journal closes whatever it holds. */
 	memset(&a, 0, sizeof a);
 	a.sv[0] = a.sv[1] = -1;
+	memcpy(a.ctl + CMSG_LEN(0), &minus, sizeof minus);
 	a.iov.iov_base = (void *)(uintptr_t)AT(scratch, data);
 	a.iov.iov_len = sizeof a.data;
 	a.msg.msg_iov = (struct iovec *)(uintptr_t)AT(scratch, iov);
@@ -142,55 +149,50 @@ int fdpass_send(struct inject_proc *p, int fd, uint64_t scratch, int *remote)
 	 * recvmsg, whole.  Close-on-exec, should the target exec before we
 	 * are done (it cannot: it is frozen; but a leak is then harmless). */
 	rc = call(p, ARCH_SYS_SOCKETPAIR, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, AT(scratch, sv),
-		  &ret);
+		  &both, -1, &ret, &pair);
 	err = inject_read(p, AT(scratch, sv), sv, sizeof sv);
-	if (rc < 0) {
-		/* The injection may have failed after the syscall ran: sv[]
-		 * says whether it did. */
-		if (err == 0 && sv[0] >= 0 && sv[1] >= 0) {
-			target_close(p, sv[1]);
-			target_close(p, sv[0]);
-		}
-		return rc;
+	if (rc < 0)
+		goto fail;
+	if (err < 0) {
+		rc = err;       /* cannot happen short of the target dying */
+		goto fail;
 	}
-	if (err < 0)
-		return err;     /* cannot happen short of the target dying */
-	if (sv[0] < 0 || sv[1] < 0 || sv[0] == sv[1])
-		return -EPROTO;
+	if (sv[0] < 0 || sv[1] < 0 || sv[0] == sv[1]) {
+		rc = -EPROTO;
+		goto fail;
+	}
 
 	/* 2. The sending end into pvmmap.  ENOSYS before 5.6.  The target is
 	 * frozen, so sv[1] is still the socket it just made. */
 	local = (int)pidfd_getfd(p->pidfd, sv[1], 0);
 	if (local < 0) {
 		rc = -errno;
-		goto fail_pair;
+		goto fail;
 	}
 	/* The target's sv[1] is not needed any more: closing it now means the
-	 * target needs only one free slot for the descriptor to come. */
-	rc = target_close(p, sv[1]);
+	 * target needs only one free slot for the descriptor to come.  The
+	 * journal entry then lists sv[0] only. */
+	rc = call(p, ARCH_SYS_CLOSE, (uint64_t)sv[1], 0, 0, 0, &first, pair, &ret, NULL);
 	if (rc < 0)
-		goto fail_local;        /* it is closed again below: harmless */
-	sv[1] = -1;
+		goto fail;
 
 	/* 3. Send.  The datagram holds its own reference to the file. */
 	rc = send_fd(local, fd);
 	if (rc < 0)
-		goto fail_local;
+		goto fail;
 
 	/* 4. Receive in the target.  MSG_DONTWAIT: the datagram is queued
 	 * already, and an injected syscall must never block. */
 	rc = call(p, ARCH_SYS_RECVMSG, (uint64_t)sv[0], AT(scratch, msg),
-		  MSG_CMSG_CLOEXEC | MSG_DONTWAIT, 0, &ret);
-	/* Read what came even if the injection failed: recvmsg may have run
-	 * and installed a descriptor that must be closed. */
+		  MSG_CMSG_CLOEXEC | MSG_DONTWAIT, 0, &received, -1, &ret, &recv);
 	err = inject_read(p, scratch, &back, sizeof back);
 	if (err == 0)
 		got = received_fd(&back);
 	if (rc < 0)
-		goto fail_got;
+		goto fail;
 	if (err < 0) {
 		rc = err;
-		goto fail_got;
+		goto fail;
 	}
 	if (got < 0) {
 		/* The datagram came but its descriptor did not: the kernel
@@ -200,41 +202,42 @@ int fdpass_send(struct inject_proc *p, int fd, uint64_t scratch, int *remote)
 		 * an LSM refusing the file (security_file_receive) looks the
 		 * same. */
 		rc = (back.msg.msg_flags & MSG_CTRUNC) ? -EMFILE : -EPROTO;
-		goto fail_got;
+		goto fail;
 	}
 	if (ret != 1 || back.data[0] != DATA_BYTE || (back.msg.msg_flags & MSG_CTRUNC)) {
 		rc = -EPROTO;   /* not our datagram: cannot happen */
-		goto fail_got;
+		goto fail;
 	}
 
 	/* 5. The receiving end is not needed either. */
-	rc = target_close(p, sv[0]);
+	rc = inject_journal_undo(p, pair);
 	if (rc < 0)
-		goto fail_got;
+		goto fail;
 	close(local);
 	*remote = got;
+	*undo = recv;
 	return 0;
 
-	/* Undo in the reverse order; errors of the undoing cannot be helped
-	 * (the target is most likely gone then) and the first error is the
-	 * one reported.  Closing an already closed number again is harmless:
-	 * the target is frozen and we made no descriptor since, so the
-	 * number cannot have been taken again. */
-fail_got:
-	if (got >= 0)
-		target_close(p, got);
-fail_local:
-	close(local);
-fail_pair:
-	if (sv[1] >= 0)
-		target_close(p, sv[1]);
-	target_close(p, sv[0]);
+	/* Undo through the journal, last first: it closes exactly what is
+	 * open (never a number twice).  Errors of the undoing cannot be
+	 * helped (the target is most likely gone then); the first error is
+	 * the one reported. */
+fail:
+	if (recv >= 0)
+		inject_journal_undo(p, recv);
+	if (local >= 0)
+		close(local);
+	if (pair >= 0)
+		inject_journal_undo(p, pair);
 	return rc;
 }
 
-int fdpass_close(struct inject_proc *p, int remote)
+int fdpass_close(struct inject_proc *p, int remote, int undo)
 {
-	if (remote < 0)
+	int rc;
+
+	if (remote < 0 || undo < 0)
 		return -EBADF;
-	return target_close(p, remote);
+	rc = inject_journal_undo(p, undo);
+	return rc == -EINVAL ? -EBADF : rc;     /* closed already */
 }

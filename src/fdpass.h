@@ -15,7 +15,9 @@
  *     target, which so gets the descriptor, close-on-exec;
  *  5. the target's sv[0] is closed.
  * Every failure closes what was created in both processes, so the target's
- * descriptor table is as it was.
+ * descriptor table is as it was.  Every descriptor made in the target is in
+ * the engine's journal from the syscall that makes it to the one that
+ * closes it, so a pvmmap killed meanwhile leaves none behind.
  *
  * The target needs two free descriptor slots (below its RLIMIT_NOFILE) for
  * the moment of the socketpair, and keeps one.
@@ -35,7 +37,8 @@
 
 /*
  * Give @p (seized) a copy of @fd, a descriptor of the calling process;
- * *remote is its number in @p, with close-on-exec set.  @scratch:
+ * *remote is its number in @p, with close-on-exec set, and *undo its
+ * journal entry (for fdpass_close).  @scratch:
  * FDPASS_SCRATCH writable bytes in @p owned by the caller (clobbered).
  * Returns 0 or -errno:
  *  -ENOSYS   pidfd_getfd is missing (Linux before 5.6)
@@ -49,9 +52,10 @@
  * On failure *remote is -1 and the target's descriptor table is as before
  * (unless the target could not run syscalls any more, e.g. it died).
  */
-int fdpass_send(struct inject_proc *p, int fd, uint64_t scratch, int *remote);
+int fdpass_send(struct inject_proc *p, int fd, uint64_t scratch, int *remote, int *undo);
 
-/* Close @remote in @p again (after the target mmapped it): 0 or -errno. */
-int fdpass_close(struct inject_proc *p, int remote);
+/* Close @remote (journal entry @undo) in @p again, after the target
+ * mmapped it: 0 or -errno.  The scratch must not have been reused since. */
+int fdpass_close(struct inject_proc *p, int remote, int undo);
 
 #endif

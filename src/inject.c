@@ -13,15 +13,17 @@
  *  2. Any ptrace stop clears a pending PTRACE_INTERRUPT (ptrace_stop: "any
  *     trap clears pending STOP trap").  A thread that stops for a signal
  *     first must be interrupted again.
- *  3. Resuming a signal-delivery-stop with a signal the thread now blocks
- *     makes the kernel queue that signal again, siginfo intact (si_code,
- *     si_pid, si_value); it is delivered once the mask allows.
+ *  3. Resuming a signal-delivery-stop with the signal delivers it (sets up
+ *     the handler's frame, or takes the default action); with a
+ *     PTRACE_INTERRUPT pending the thread then stops again before running
+ *     a single instruction of the handler.
  *  4. PTRACE_GETSIGMASK gives the thread's own mask even inside ppoll,
  *     pselect6, rt_sigsuspend or epoll_pwait, which run with a temporary
  *     one (kernel 5.1, backported to stable 4.14+).  PTRACE_SETSIGMASK drops
  *     the "restore the saved mask" mark; after the syscall restarts it
  *     installs its temporary mask again, and the thread's own mask is
- *     in force after it returns.
+ *     in force after it returns.  The rescue code restores that own mask
+ *     with rt_sigprocmask before it re-enters the syscall: the same.
  *  5. A syscall interrupted by the stop shows orig_rax = its number and
  *     rax = -ERESTARTSYS, -ERESTARTNOHAND or -ERESTART_RESTARTBLOCK
  *     (read, futex, accept, wait4, recv: 512; pause, select, pselect6,
@@ -53,6 +55,16 @@
  * 10. A vfork parent waits in TASK_KILLABLE: PTRACE_INTERRUPT does not wake
  *     it, and PTRACE_DETACH fails with ESRCH on a thread that is not
  *     stopped, so it stays attached until the tracer thread exits.
+ * 11. When the tracer dies, every tracee is let go (exit_ptrace) with the
+ *     registers and mask it has at that instant: a thread stopped on the
+ *     way out of an injected syscall returns to whatever ip says with that
+ *     syscall's result.  Hence the rescue area (src/rescue.c).
+ * 12. Writing the vdso through /proc/PID/mem works (it is mapped
+ *     VM_MAYWRITE so that debuggers can set breakpoints): the process gets
+ *     its own copy of the page, and code written into the page's unused
+ *     tail runs (probed on 6.18: a thread resumed there after its tracer
+ *     exited ran it, restored its mask and registers with iretq and
+ *     finished its nanosleep on time through restart_syscall).
  */
 #include "inject.h"
 
@@ -61,6 +73,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -75,6 +88,9 @@
 
 #include "clock.h"
 #include "compat.h"
+#include "inject_priv.h"
+#include "rescue.h"
+#include "testpoint.h"
 
 #define SEIZE_PASSES 8          /* re-reads of /proc/PID/task */
 #define STOP_LIMIT   16         /* stops one wait or one syscall may go through */
@@ -95,18 +111,24 @@ static uint64_t deadline_after(int ms)
  * Wait for a change of thread @tid until @deadline.  waitpid cannot time
  * out and a timer signal would meddle with the caller's signals, so poll:
  * most stops come within tens of microseconds, so yield first, then sleep
- * a little longer each round.
+ * a little longer each round.  The process's pidfd (@pidfd, or -1) tells
+ * at once when the whole process has exited: a thread of a dying process
+ * may never report again, and waiting for it would hold the other
+ * process of a transfer for the whole timeout.
  */
-static int wait_tid(pid_t tid, int *status, uint64_t deadline)
+static int wait_tid(pid_t tid, int pidfd, int *status, uint64_t deadline)
 {
 	long nap_ns = 10000;
 
 	for (unsigned i = 0;; i++) {
+		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
 		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
 		if (r == tid)
 			return 0;
 		if (r < 0 && errno != EINTR)
 			return errno == ECHILD ? -ESRCH : -errno;
+		if (pidfd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
+			return -ESRCH;
 		if (clock_now_ns() >= deadline)
 			return -ETIMEDOUT;
 		if (i < 64) {
@@ -319,42 +341,50 @@ int inject_write(struct inject_proc *p, uint64_t addr, const void *buf, size_t l
 
 /* --------------------------------------------------------------- signals */
 
-static int block_signals(struct inject_thread *t)
-{
-	uint64_t all = ~UINT64_C(0);    /* the kernel leaves out SIGKILL, SIGSTOP */
-
-	if (t->state & INJECT_T_MASKED)
-		return 0;
-	if (ptrace(PTRACE_GETSIGMASK, t->tid, (void *)SIGSET_BYTES, &t->sigmask) < 0 ||
-	    ptrace(PTRACE_SETSIGMASK, t->tid, (void *)SIGSET_BYTES, &all) < 0)
-		return -errno;
-	t->state |= INJECT_T_MASKED;
-	return 0;
-}
-
 /*
- * The thread is in a signal-delivery-stop for @sig: a real signal, which
- * must reach it, but not now.  Block everything and resume it with @sig:
- * the kernel queues it again (fact 3).  A SIGSTOP cannot be blocked: hold
- * it back and send it again at detach.  The thread goes on to a
- * PTRACE_EVENT_STOP, asked for again since this stop cleared any pending
- * one (fact 2); nothing of it runs in user space.
+ * The thread is in a signal-delivery-stop for @sig while being attached: a
+ * real signal, which came before the freeze was complete.  Deliver it, as
+ * it would have been a moment earlier (fact 3); the thread stops again at
+ * once, asked for again since this stop cleared any pending INTERRUPT
+ * (fact 2), and runs the handler only after the detach.  Nothing is held
+ * back, so a death of pvmmap cannot lose or block it.  A stop signal
+ * starts a group stop, which the process keeps after the detach (fact 9).
  */
-static int hold_signal(struct inject_proc *p, struct inject_thread *t, int sig)
+static int pass_signal(struct inject_proc *p, struct inject_thread *t, int sig)
 {
-	int r = block_signals(t);
-
-	if (r)
-		return r;
-	p->held_signals++;
-	if (sig == SIGSTOP) {
-		p->restop = true;
-		sig = 0;
-	}
+	p->passed_signals++;
 	if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0 ||
 	    ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)sig) < 0)
 		return -errno;
 	return 0;
+}
+
+int inject_mask_set(struct inject_proc *p, struct inject_thread *t, uint64_t mask)
+{
+	(void)p;
+	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)SIGSET_BYTES, &mask) < 0)
+		return -errno;
+	testpoint();
+	return 0;
+}
+
+int inject_regs_set(struct inject_proc *p, struct inject_thread *t, const struct arch_regs *regs)
+{
+	int r = arch_regs_set(t->tid, regs);
+
+	(void)p;
+	if (!r)
+		testpoint();
+	return r;
+}
+
+int inject_poke(struct inject_proc *p, uint64_t addr, const void *buf, size_t len)
+{
+	int r = mem_rw(p->memfd, addr, (void *)(uintptr_t)buf, len, true);
+
+	if (!r)
+		testpoint();
+	return r;
 }
 
 /* ----------------------------------------------------------------- seize */
@@ -374,7 +404,7 @@ static struct inject_thread *add_thread(struct inject_proc *p, pid_t tid)
 		p->threads = t;
 		p->cap = cap;
 	}
-	p->threads[p->nthreads] = (struct inject_thread){ .tid = tid };
+	p->threads[p->nthreads] = (struct inject_thread){ .tid = tid, .slot = -1 };
 	return &p->threads[p->nthreads++];
 }
 
@@ -406,16 +436,19 @@ static int attach(struct inject_proc *p, struct inject_thread *t)
 	return (r == 0 && ts.tracer != 0) ? -EBUSY : -EPERM;
 }
 
+static void restart_spurious_eintr(struct inject_proc *p, struct inject_thread *t);
+
 static int stopped(struct inject_proc *p, struct inject_thread *t)
 {
 	struct task_status ts;
 	int r = arch_regs_get(t->tid, &t->regs);
 
-	if (r == 0)
-		r = block_signals(t);
+	if (r == 0 && ptrace(PTRACE_GETSIGMASK, t->tid, (void *)SIGSET_BYTES, &t->sigmask) < 0)
+		r = -errno;
 	if (r)
 		return r;
-	t->state |= INJECT_T_STOPPED;   /* from here on, detach restores it */
+	t->state |= INJECT_T_STOPPED;
+	restart_spurious_eintr(p, t);
 	if (p->flags & INJECT_SUSPEND_SECCOMP) {
 		if (ptrace(PTRACE_SETOPTIONS, t->tid, NULL,
 			   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP)) < 0)
@@ -431,7 +464,7 @@ static int stopped(struct inject_proc *p, struct inject_thread *t)
 static int await_stop(struct inject_proc *p, struct inject_thread *t, uint64_t deadline)
 {
 	for (int n = 0; n < STOP_LIMIT; n++) {
-		int st, r = wait_tid(t->tid, &st, deadline);
+		int st, r = wait_tid(t->tid, p->pidfd, &st, deadline);
 
 		if (r == -ESRCH || (r == 0 && is_exit(st))) {
 			mark_gone(t);
@@ -446,7 +479,7 @@ static int await_stop(struct inject_proc *p, struct inject_thread *t, uint64_t d
 		}
 		if (!is_signal_stop(st))
 			return -EPROTO;
-		r = hold_signal(p, t, WSTOPSIG(st));
+		r = pass_signal(p, t, WSTOPSIG(st));
 		if (r)
 			return r == -ESRCH ? (mark_gone(t), 1) : r;
 	}
@@ -518,7 +551,7 @@ int inject_seize(pid_t pid, unsigned long long start_time, unsigned flags, int t
 	if (!p)
 		return -ENOMEM;
 	*p = (struct inject_proc){ .pid = pid, .pidfd = -1, .procfd = -1, .memfd = -1,
-				   .flags = flags, .timeout_ms = timeout_ms };
+				   .flags = flags, .timeout_ms = timeout_ms, .anchor = -1 };
 
 	/* Pin first, then check that the pinned process is the one meant. */
 	p->pidfd = pidfd_open(pid, 0);
@@ -583,34 +616,44 @@ static uint64_t own_site(struct inject_proc *p, struct inject_thread *t)
 	return t->site;
 }
 
-/* A syscall instruction in the vdso, or 0. */
-static uint64_t vdso_site(struct inject_proc *p)
+int inject_vdso_range(struct inject_proc *p, uint64_t *start, uint64_t *end)
 {
 	int fd = openat(p->procfd, "maps", O_RDONLY | O_CLOEXEC);
-	unsigned long long start = 0, end = 0;
-	unsigned char *code = NULL;
-	uint64_t site = 0;
+	unsigned long long s = 0, e = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	FILE *f;
 
 	if (fd < 0)
-		return 0;
+		return -errno;
 	f = fdopen(fd, "r");
 	if (!f) {
 		close(fd);
-		return 0;
+		return -ENOMEM;
 	}
 	while (getline(&line, &cap, f) > 0) {
 		size_t n = strlen(line);
 		if (n > 7 && strcmp(line + n - 8, " [vdso]\n") == 0 &&
-		    sscanf(line, "%llx-%llx", &start, &end) == 2)
+		    sscanf(line, "%llx-%llx", &s, &e) == 2)
 			break;
-		start = end = 0;
+		s = e = 0;
 	}
 	free(line);
 	fclose(f);
-	if (end <= start || end - start > VDSO_MAX || !(code = malloc(end - start)))
+	if (e <= s || e - s > VDSO_MAX)
+		return -ENOENT;
+	*start = s;
+	*end = e;
+	return 0;
+}
+
+/* A syscall instruction in the vdso, or 0. */
+static uint64_t vdso_site(struct inject_proc *p)
+{
+	uint64_t start, end, site = 0;
+	unsigned char *code;
+
+	if (inject_vdso_range(p, &start, &end) || !(code = malloc(end - start)))
 		return 0;
 	if (inject_read(p, start, code, end - start) == 0)
 		for (size_t i = 0; i + arch_syscall_insn_len <= end - start; i++)
@@ -691,16 +734,20 @@ static int run_syscall(struct inject_proc *p, struct inject_thread *t, long nr, 
 {
 	uint64_t deadline = deadline_after(p->timeout_ms);
 	bool entered = false, interrupted = false, resume = true;
+	int sig = 0;
 	siginfo_t si;
 
 	for (int n = 0; n < STOP_LIMIT; n++) {
 		struct __ptrace_syscall_info info;
 		int st, r;
 
-		if (resume && ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
+		if (resume && ptrace(PTRACE_SYSCALL, t->tid, NULL, (void *)(long)sig) < 0)
 			return errno == ESRCH ? lost(t) : -errno;
+		if (resume)
+			testpoint();
 		resume = true;
-		r = wait_tid(t->tid, &st, deadline);
+		sig = 0;
+		r = wait_tid(t->tid, p->pidfd, &st, deadline);
 		if (r == -ETIMEDOUT && entered && !interrupted) {
 			/* A syscall that blocks: interrupt it and collect
 			 * its exit stop, so the thread is ours again. */
@@ -721,10 +768,12 @@ static int run_syscall(struct inject_proc *p, struct inject_thread *t, long nr, 
 			if (info.op == PTRACE_SYSCALL_INFO_ENTRY && !entered &&
 			    info.entry.nr == (uint64_t)nr) {
 				entered = true;
+				testpoint();
 				continue;
 			}
 			if (info.op == PTRACE_SYSCALL_INFO_EXIT && entered) {
 				*ret = info.exit.rval;
+				testpoint();
 				return interrupted ? -ETIMEDOUT : 0;
 			}
 			return -EPROTO;
@@ -743,37 +792,38 @@ static int run_syscall(struct inject_proc *p, struct inject_thread *t, long nr, 
 		if (!entered && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 && si.si_code > 0 &&
 		    WSTOPSIG(st) != SIGSTOP)
 			return -EFAULT;
-		r = hold_signal(p, t, WSTOPSIG(st));
-		if (r)
-			return r == -ESRCH ? lost(t) : r;
-		resume = false;
+		/* Every other signal is blocked in the thread: this is a
+		 * SIGSTOP.  It stops the process as it would have; the
+		 * thread then traps in the group stop (an event stop above)
+		 * and goes on with the syscall. */
+		p->passed_signals++;
+		sig = WSTOPSIG(st);
 	}
 	return -EPROTO;
 }
 
-int inject_syscall(struct inject_proc *p, size_t idx, long nr, const uint64_t args[6],
-		   int64_t *ret)
+int inject_plain_syscall(struct inject_proc *p, size_t idx, long nr, const uint64_t args[6],
+			 int64_t *ret)
 {
 	enum inject_site kind;
-	struct inject_thread *t;
+	struct inject_thread *t = &p->threads[idx];
 	struct arch_regs regs;
 	uint64_t t0 = clock_now_ns(), site;
 	int r, r2;
 
-	if (!p || idx >= p->nthreads || nr < 0 || !args || !ret)
-		return -EINVAL;
-	t = &p->threads[idx];
-	if (!(t->state & INJECT_T_STOPPED))
-		return -ESRCH;
 	if (t->state & INJECT_T_SECCOMP)
 		return -EACCES;
 	kind = find_site(p, t, &site);
 	if (kind == INJECT_SITE_WRITTEN && (r = write_insn(p, site)) != 0)
 		return r;
-
+	/* Signals blocked for the syscall's time only: a thread killed
+	 * meanwhile is lost to its own code anyway (the window pvmmap.1's
+	 * RELIABILITY gives). */
 	regs = t->regs;
 	arch_regs_set_syscall(&regs, site, nr, args);
-	r = arch_regs_set(t->tid, &regs);
+	r = inject_mask_set(p, t, ~UINT64_C(0));
+	if (r == 0)
+		r = inject_regs_set(p, t, &regs);
 	if (r == 0)
 		r = run_syscall(p, t, nr, ret);
 	/* The written instruction goes first, before anything else can run. */
@@ -783,19 +833,110 @@ int inject_syscall(struct inject_proc *p, size_t idx, long nr, const uint64_t ar
 	/* Registers back raw: the restart of an interrupted syscall is the
 	 * kernel's business when the thread resumes (fact 5, fact 8). */
 	if (t->state & INJECT_T_STOPPED) {
-		r2 = arch_regs_set(t->tid, &t->regs);
+		r2 = inject_regs_set(p, t, &t->regs);
+		if (r2 == 0)
+			r2 = inject_mask_set(p, t, t->sigmask);
 		if (r == 0)
 			r = r2;
 	}
 	t->last_site = kind;
 	p->nsyscalls++;
 	p->syscall_ns += clock_now_ns() - t0;
+	p->unguarded_ns += clock_now_ns() - t0;
 	return r;
+}
+
+/*
+ * The syscall's result as the thread's registers hold it after a failed
+ * run_syscall: the result when the thread is past the syscall instruction,
+ * else a failure (it did not run).
+ */
+static int64_t result_after(struct inject_thread *t, uint64_t site)
+{
+	struct arch_regs now;
+
+	if (arch_regs_get(t->tid, &now) == 0 &&
+	    arch_regs_ip(&now) == site + arch_syscall_insn_len)
+		return arch_regs_retval(&now);
+	return -EIO;
+}
+
+/*
+ * Run @nr in thread @idx from the rescue code: the thread is held first
+ * (src/rescue.c), and the anchor with a journal change (@add, @undoes)
+ * settles it from the result.  A thread that is not the anchor goes back
+ * to its own registers right after.
+ */
+static int rescued_syscall(struct inject_proc *p, size_t idx, long nr, const uint64_t args[6],
+			   const struct inject_undo *add, int undoes, int64_t *ret, int *id)
+{
+	struct inject_thread *t;
+	struct arch_regs regs;
+	uint64_t t0 = clock_now_ns();
+	bool anchor;
+	int r, r2;
+
+	if (!p || idx >= p->nthreads || nr < 0 || !args || !ret)
+		return -EINVAL;
+	t = &p->threads[idx];
+	if (!(t->state & INJECT_T_STOPPED))
+		return -ESRCH;
+	if (t->state & INJECT_T_SECCOMP)
+		return -EACCES;
+	if (p->anchor < 0 && p->threads[idx].slot < 0)
+		p->anchor = (int)idx;
+	anchor = p->anchor == (int)idx;
+	if ((add || undoes >= 0) && !anchor)
+		return -EINVAL;
+	r = rescue_open(p);
+	if (!r)
+		r = rescue_hold(p, t, anchor);
+	if (!r && (add || undoes >= 0))
+		r = rescue_arm(p, add, undoes);
+	if (r)
+		return r;
+
+	rescue_rest_regs(p, t, &regs);
+	arch_regs_set_syscall(&regs, rescue_site(p), nr, args);
+	r = inject_regs_set(p, t, &regs);
+	if (r == 0)
+		r = run_syscall(p, t, nr, ret);
+	if (t->state & INJECT_T_STOPPED) {
+		/* Settle the journal while the thread still has the result
+		 * in its register, then let it rest again. */
+		r2 = rescue_settle(p, r == 0 || r == -ETIMEDOUT ? *ret
+					   : result_after(t, rescue_site(p)), id);
+		if (r == 0)
+			r = r2;
+		rescue_rest_regs(p, t, &regs);
+		r2 = inject_regs_set(p, t, &regs);
+		if (r == 0)
+			r = r2;
+		if (!anchor) {
+			r2 = rescue_release(p, t);
+			if (r == 0)
+				r = r2;
+		}
+	}
+	t->last_site = INJECT_SITE_RESCUE;
+	p->nsyscalls++;
+	p->syscall_ns += clock_now_ns() - t0;
+	return r;
+}
+
+int inject_syscall(struct inject_proc *p, size_t idx, long nr, const uint64_t args[6],
+		   int64_t *ret)
+{
+	return rescued_syscall(p, idx, nr, args, NULL, -1, ret, NULL);
 }
 
 int inject_pick_thread(const struct inject_proc *p)
 {
 	int first = -1;
+
+	if (p && p->anchor >= 0 && (size_t)p->anchor < p->nthreads &&
+	    (p->threads[p->anchor].state & (INJECT_T_STOPPED | INJECT_T_SECCOMP)) == INJECT_T_STOPPED)
+		return p->anchor;
 
 	for (size_t i = 0; p && i < p->nthreads; i++) {
 		const struct inject_thread *t = &p->threads[i];
@@ -823,7 +964,7 @@ int inject_call(struct inject_proc *p, enum arch_sys s, uint64_t a0, uint64_t a1
 	return inject_syscall(p, (size_t)idx, nr, args, ret);
 }
 
-/* ---------------------------------------------------------------- detach */
+/* ------------------------------------------------------ spurious EINTR */
 
 static bool eintr_on_stop(long nr)
 {
@@ -844,38 +985,201 @@ static bool eintr_on_stop(long nr)
 
 /*
  * Fact 6: some syscalls end with EINTR on any ptrace stop.  If no signal
- * the thread will take is pending, that EINTR is ours: make the thread
- * run the syscall again instead (what the kernel's own restart would do).
- * If one is pending, the EINTR is what that signal would have caused
- * anyway.  Not for connect (a second call says EALREADY) nor anything
- * else whose repetition differs from a restart.
+ * the thread will take is pending at the stop, that EINTR is ours: the
+ * thread's registers are rewound there and then to run the syscall again
+ * (what the kernel's own restart would do), so that whenever it runs again
+ * -- let go at the detach or after pvmmap died -- it does.  If one is
+ * pending, the EINTR is what that signal would have caused anyway.  Not
+ * for connect (a second call says EALREADY) nor anything else whose
+ * repetition differs from a restart.
  */
-static void restart_spurious_eintr(struct inject_proc *p, struct inject_thread *t,
-				   struct arch_regs *regs)
+static void restart_spurious_eintr(struct inject_proc *p, struct inject_thread *t)
 {
+	struct arch_regs regs = t->regs;
 	struct task_status ts;
 
-	if (arch_regs_retval(regs) != -EINTR || !eintr_on_stop(arch_regs_syscall_nr(regs)) ||
+	if (arch_regs_retval(&regs) != -EINTR || !eintr_on_stop(arch_regs_syscall_nr(&regs)) ||
 	    !own_site(p, t) || task_status(p, t->tid, &ts) != 0 ||
 	    ((ts.sigpnd | ts.shdpnd) & ~t->sigmask) != 0)
 		return;
-	arch_regs_rewind_syscall(regs);
+	arch_regs_rewind_syscall(&regs);
+	if (inject_regs_set(p, t, &regs) == 0)
+		t->regs = regs;
 }
+
+/* ---------------------------------------------------------------- journal */
+
+int inject_call_undo(struct inject_proc *p, enum arch_sys s, const uint64_t args[6],
+		     const struct inject_undo *add, int undoes, int64_t *ret, int *id)
+{
+	long nr = arch_sysno(s);
+	int idx = inject_pick_thread(p);
+
+	if (nr < 0)
+		return -ENOSYS;
+	if (idx < 0)
+		return -ESRCH;
+	return rescued_syscall(p, (size_t)idx, nr, args, add, undoes, ret, id);
+}
+
+int inject_journal_reserve(struct inject_proc *p, size_t n)
+{
+	if (!p)
+		return -EINVAL;
+	if (p->rescue)
+		return -EBUSY;
+	p->journal_room = n;
+	return 0;
+}
+
+size_t inject_journal_count(const struct inject_proc *p)
+{
+	return p ? rescue_journal_count(p) : 0;
+}
+
+/* Undo entry @k: the syscall the rescue code would run, as a journal
+ * change that drops the entry.  Descriptors go one at a time, each closing
+ * shrinking the entry, so that none is ever closed twice. */
+static int undo_entry(struct inject_proc *p, size_t k, const struct inject_undo *u)
+{
+	int64_t ret = 0;
+	int r;
+
+	if (u->flags & INJECT_UNDO_FDS_AT) {
+		for (uint64_t n = u->a1; n-- > 0;) {
+			struct inject_undo rest = *u;
+			int fd;
+			r = inject_read(p, u->a0 + n * sizeof fd, &fd, sizeof fd);
+			if (r)
+				return r;
+			if (fd < 0)
+				continue;       /* none there: closing -1 is a no-op */
+			rest.a1 = n;
+			r = inject_call_undo(p, ARCH_SYS_CLOSE, (uint64_t[6]){ (uint64_t)fd },
+					     n ? &rest : NULL, (int)k, &ret, NULL);
+			if (!r && ret < 0 && ret != -EBADF)
+				r = (int)ret;
+			if (r)
+				return r;
+			if (n == 0)
+				return 0;
+		}
+		return rescue_void(p, k);       /* only -1 left in it */
+	}
+	if (u->sys == ARCH_SYS_MREMAP)
+		r = inject_call_undo(p, ARCH_SYS_MREMAP,
+				     (uint64_t[6]){ u->a0, u->a1, u->a1, 3 /* MAYMOVE | FIXED */, u->a2 },
+				     NULL, (int)k, &ret, NULL);
+	else
+		r = inject_call_undo(p, u->sys, (uint64_t[6]){ u->a0, u->a1 }, NULL, (int)k, &ret,
+				     NULL);
+	if (!r && ret < 0 && !(u->sys == ARCH_SYS_CLOSE && ret == -EBADF))
+		r = (int)ret;
+	return r;
+}
+
+static void describe(const struct inject_proc *p, const struct inject_undo *u, int err,
+		     char *what, size_t len)
+{
+	if (!what || !len)
+		return;
+	if (u->sys == ARCH_SYS_MUNMAP)
+		snprintf(what, len, "process %d still maps 0x%llx-0x%llx (%s)", p->pid,
+			 (unsigned long long)u->a0, (unsigned long long)(u->a0 + u->a1), strerror(-err));
+	else if (u->sys == ARCH_SYS_MREMAP)
+		snprintf(what, len, "process %d's 0x%llx-0x%llx is now at 0x%llx (%s)", p->pid,
+			 (unsigned long long)u->a2, (unsigned long long)(u->a2 + u->a1),
+			 (unsigned long long)u->a0, strerror(-err));
+	else
+		snprintf(what, len, "process %d keeps a descriptor pvmmap gave it (%s)", p->pid,
+			 strerror(-err));
+}
+
+int inject_journal_rollback(struct inject_proc *p, char *what, size_t len)
+{
+	int first = 0;
+
+	if (!p || !p->rescue)
+		return 0;
+	for (size_t k = rescue_journal_end(p); k-- > 0;) {
+		struct inject_undo u;
+		int r;
+
+		if (!rescue_entry(p, k, &u))
+			continue;
+		r = undo_entry(p, k, &u);
+		if (r && !first) {
+			first = r;
+			describe(p, &u, r, what, len);
+		}
+	}
+	return first;
+}
+
+int inject_journal_undo(struct inject_proc *p, int id)
+{
+	struct inject_undo u;
+
+	if (!p || id < 0 || !rescue_entry(p, (size_t)id, &u))
+		return -EINVAL;
+	return undo_entry(p, (size_t)id, &u);
+}
+
+int inject_journal_commit(struct inject_proc *p)
+{
+	return p ? rescue_forget(p) : 0;
+}
+
+bool inject_alive(const struct inject_proc *p)
+{
+	char state;
+	unsigned long long start;
+
+	return p && pidfd_send_signal(p->pidfd, 0, NULL, 0) == 0 &&
+	       proc_stat(p->procfd, &state, &start) == 0 && state != 'Z' && state != 'X';
+}
+
+bool inject_exited(const struct inject_proc *p, int ms)
+{
+	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+
+	return !inject_alive(p) || (ms > 0 && poll(&pfd, 1, ms) == 1);
+}
+
+bool inject_held_by_other(const struct inject_proc *p, uint64_t lo, uint64_t hi)
+{
+	for (size_t i = 0; i < p->nthreads; i++) {
+		const struct inject_thread *t = &p->threads[i];
+		uint64_t ip = arch_regs_ip(&t->regs);
+		if ((t->state & INJECT_T_STOPPED) && ip >= lo && ip < hi)
+			return true;
+	}
+	return false;
+}
+
+bool inject_force_mapped(const struct inject_proc *p)
+{
+	const char *e = getenv("PVMMAP_RESCUE");
+
+	(void)p;
+	return e && strcmp(e, "mapped") == 0;
+}
+
+/* ---------------------------------------------------------------- detach */
 
 int inject_detach(struct inject_proc *p)
 {
 	uint64_t grace = 0;
-	int first = 0;
+	int first = 0, r;
 
 	if (!p)
 		return 0;
 	if (unwrite_insn(p) && !first)
 		first = -EIO;
 	/* After a failed attach, threads seized but not yet waited for are
-	 * (or are about to be) in their stop, where an epoll_wait already
-	 * holds its EINTR: collect them, so they are let go like the rest.
-	 * A short bound: one that did not stop in the attach's time will not
-	 * stop now. */
+	 * (or are about to be) in their stop: collect them, so they are let
+	 * go like the rest.  A short bound: one that did not stop in the
+	 * attach's time will not stop now. */
 	p->flags &= ~(unsigned)INJECT_SUSPEND_SECCOMP;
 	for (size_t i = 0; i < p->nthreads; i++) {
 		struct inject_thread *t = &p->threads[i];
@@ -885,28 +1189,18 @@ int inject_detach(struct inject_proc *p)
 			await_stop(p, t, grace);
 		}
 	}
-	for (size_t i = 0; i < p->nthreads; i++) {
-		struct inject_thread *t = &p->threads[i];
-		if (t->state & INJECT_T_STOPPED) {
-			struct arch_regs regs = t->regs;
-			int r;
-			restart_spurious_eintr(p, t, &regs);
-			if ((r = arch_regs_set(t->tid, &regs)) && !first)
-				first = r;
-		}
-		if ((t->state & INJECT_T_MASKED) && !(t->state & INJECT_T_GONE) &&
-		    ptrace(PTRACE_SETSIGMASK, t->tid, (void *)SIGSET_BYTES, &t->sigmask) < 0 && !first)
-			first = -errno;
-	}
-	/* A SIGSTOP held back: send it before letting go, so that the first
-	 * thread released takes it and the group stops as the rest follow. */
-	if (p->restop && pidfd_send_signal(p->pidfd, SIGSTOP, NULL, 0) < 0 && !first)
-		first = -errno;
+	/* Held threads get their own registers and mask back, and the
+	 * rescue area goes.  Every other thread kept its own all along. */
+	r = rescue_close(p);
+	if (r && !first)
+		first = r;
 	for (size_t i = 0; i < p->nthreads; i++) {
 		struct inject_thread *t = &p->threads[i];
 		int st;
 		if (!(t->state & INJECT_T_SEIZED))
 			continue;
+		/* A thread still held (rescue_close failed for it) is let go
+		 * to run the rescue code, as if pvmmap had died. */
 		if (ptrace(PTRACE_DETACH, t->tid, NULL, NULL) == 0)
 			continue;
 		/* ESRCH: exited (reap it, as its tracer) or never stopped
@@ -916,6 +1210,7 @@ int inject_detach(struct inject_proc *p)
 		else if (!first)
 			first = -errno;
 	}
+	rescue_free(p);
 	if (p->memfd >= 0)
 		close(p->memfd);
 	if (p->procfd >= 0)

@@ -1,30 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The ptrace engine: freeze every thread of a live process, run syscalls
- * inside it, read and write its memory, and let it go exactly as it was.
+ * inside it, read and write its memory, and let it go exactly as it was --
+ * also when pvmmap itself dies at any instant.
  *
  * What "exactly as it was" means, and how it is kept:
- *  - Registers: saved raw at the stop, put back raw after every injected
- *    syscall and at detach.  A thread stopped inside a blocking syscall
- *    therefore has its syscall restarted by the kernel itself when it
- *    resumes (read, futex, nanosleep through restart_block, ...), with no
- *    EINTR.  A few syscalls end with EINTR on any ptrace stop (epoll_wait,
+ *  - Registers: a thread that only stays stopped keeps its own registers
+ *    throughout.  A thread that runs injected syscalls is first *held*: its
+ *    context (with an interrupted syscall's restart applied) and its signal
+ *    mask are saved in a rescue area inside the process (src/rescue.c), and
+ *    it rests in the rescue code there with every signal blocked.  Injected
+ *    syscalls run from that code and end in it.  At detach the thread gets
+ *    its own registers and mask back and the kernel restarts its syscall
+ *    (read, futex, nanosleep through restart_block, ...).  If pvmmap dies
+ *    instead, the thread runs the rescue code: it undoes the journal (see
+ *    below), puts its mask back and returns to its own context the same
+ *    way, without sigreturn (which would cut restart_block short).
+ *  - A few syscalls end with EINTR on any ptrace stop (epoll_wait,
  *    epoll_pwait, rt_sigtimedwait, semop, socket calls with a timeout);
- *    when no signal is pending for the thread at detach, the engine makes
- *    the thread run the same syscall again instead.  A finite timeout of
- *    those then starts afresh: the kernel keeps no record of its deadline.
- *  - Signal mask: every signal is blocked from the stop to the detach, and
- *    the mask the thread had is put back.  A signal that arrives meanwhile
- *    stays pending and is delivered after the detach, with its siginfo.  A
- *    SIGSTOP (which cannot be blocked) is held back and sent again.
- *  - Code: never written while an existing syscall instruction can be used
- *    (the one the thread stopped after, one in the vdso, or one another
- *    thread stopped after).  When one must be written, it is written at
- *    the thread's ip and the original bytes go back right after the
- *    syscall, before anything else runs.  (The page then is a private
- *    copy in that process, as after a debugger's breakpoint.)
- *  - Job control: a process that was stopped (SIGSTOP, SIGTSTP, ...) is
- *    stopped again after the detach.
+ *    when no signal is pending for the thread at the stop, its registers
+ *    are rewound there and then to run the same syscall again.  A finite
+ *    timeout of those then starts afresh: the kernel keeps no record of
+ *    its deadline.
+ *  - Signals: a signal that comes while a thread is being attached is
+ *    delivered as it would have been a moment earlier (the freeze has not
+ *    begun); one that comes later stays pending and is delivered after the
+ *    detach, with its siginfo.  SIGSTOP stops the process as usual; it
+ *    stays stopped after the detach.
+ *  - Code: never written.  The rescue code goes into the unused tail of
+ *    the process's [vdso] (a private copy of that page, as a debugger's
+ *    breakpoint makes), or, where the vdso has no room, into a mapping of
+ *    its own made by one injected syscall; its bytes are put back (or it is
+ *    unmapped) at the detach.
+ *  - The journal: what the held thread must undo should pvmmap die before
+ *    the caller commits (mappings and descriptors made in the process).
+ *    Every change of it is written into the process before the syscall
+ *    that makes it runs, and settled from that syscall's result after, so
+ *    that it matches the process at every instant.
  *
  * Every function returns 0 or -errno.  Not thread-safe: ptrace ties every
  * tracee to the thread that attached it, so one thread of the caller must
@@ -45,8 +57,10 @@ enum inject_flags {
 	 * threads' seccomp filters.  Needs CAP_SYS_ADMIN and a caller that is
 	 * not itself under seccomp. */
 	INJECT_SUSPEND_SECCOMP = 1u << 0,
-	/* For tests: a thread not stopped after a syscall instruction of its
-	 * own gets one written at its ip, rather than borrowing one. */
+	/* For tests: a plain syscall (making or removing a rescue area that
+	 * lives in its own mapping) in a thread not stopped after a syscall
+	 * instruction of its own gets one written at its ip, rather than
+	 * borrowing one. */
 	INJECT_FORCE_WRITE = 1u << 1,
 };
 
@@ -56,13 +70,14 @@ enum inject_site {
 	INJECT_SITE_SYSCALL,    /* the instruction it (or another thread) stopped after */
 	INJECT_SITE_VDSO,       /* a syscall instruction in the vdso */
 	INJECT_SITE_WRITTEN,    /* one written at the thread's ip, then removed */
+	INJECT_SITE_RESCUE,     /* the rescue code's (every syscall of a held thread) */
 };
 
 /* inject_thread.state bits */
 #define INJECT_T_SEIZED   0x01u /* attached; PTRACE_DETACH needed */
 #define INJECT_T_STOPPED  0x02u /* in a ptrace stop; regs and mask saved */
 #define INJECT_T_GONE     0x04u /* exited (or never seizable): skipped */
-#define INJECT_T_MASKED   0x08u /* sigmask saved and every signal blocked */
+#define INJECT_T_HELD     0x08u /* resting in the rescue code, every signal blocked */
 #define INJECT_T_SECCOMP  0x10u /* has a seccomp filter, not suspended */
 
 struct inject_thread {
@@ -72,6 +87,7 @@ struct inject_thread {
 	struct arch_regs regs;   /* as stopped: put back exactly */
 	uint64_t sigmask;        /* its own mask (not a temporary one of ppoll,
 				    pselect, sigsuspend, epoll_pwait) */
+	int slot;                /* its record in the rescue area while held */
 	uint64_t site;           /* syscall instruction it stopped after, or 0 */
 	bool site_checked;       /* site looked up (0 then means none) */
 	enum inject_site last_site;
@@ -85,18 +101,38 @@ struct inject_proc {
 	unsigned flags;          /* enum inject_flags */
 	int timeout_ms;          /* bound of every wait */
 	int group_stop;          /* the process was stopped with this signal */
-	bool restop;             /* a SIGSTOP was held back: send it at detach */
 	uint64_t vdso_site;      /* 0: not looked up; UINT64_MAX: none */
 	uint64_t written_at;     /* code bytes to put back, if written_len */
 	unsigned char written_orig[16];
 	size_t written_len;
 	struct inject_thread *threads;
 	size_t nthreads, cap;    /* threads[] also keeps gone ones */
+	struct rescue *rescue;   /* the rescue area, once made (src/rescue.c) */
+	size_t journal_room;     /* entries asked for (inject_journal_reserve) */
+	int anchor;              /* the thread that holds the journal, or -1 */
 	/* measurement: injected syscalls and the time they took in all;
-	   signals that came during a stop and were queued again */
+	   signals passed on while attaching; time spent in plain injected
+	   syscalls, the only ones a death of pvmmap would not be covered in */
 	uint64_t nsyscalls, syscall_ns;
-	unsigned held_signals;
+	unsigned passed_signals;
+	uint64_t unguarded_ns;
 };
+
+/*
+ * An undo action of the journal: munmap(a0, a1), close(a0) or
+ * mremap(a0, a1, a1, MREMAP_MAYMOVE | MREMAP_FIXED, a2).
+ */
+struct inject_undo {
+	enum arch_sys sys;       /* ARCH_SYS_MUNMAP, ARCH_SYS_CLOSE or ARCH_SYS_MREMAP */
+	uint64_t a0, a1, a2;
+	unsigned flags;          /* INJECT_UNDO_* */
+};
+/* a0 is the result of the syscall that makes the thing */
+#define INJECT_UNDO_RESULT 0x1u
+/* close: the a1 descriptors are ints stored at a0 in the process (-1: none) */
+#define INJECT_UNDO_FDS_AT 0x2u
+/* munmap of a range at a fixed address: may extend an entry that ends there */
+#define INJECT_UNDO_MERGE  0x4u
 
 /*
  * Attach to every thread of @pid and stop it.  @start_time: the process's
@@ -163,10 +199,49 @@ int inject_read(struct inject_proc *p, uint64_t addr, void *buf, size_t len);
 int inject_write(struct inject_proc *p, uint64_t addr, const void *buf, size_t len);
 
 /*
- * Put every thread's registers and signal mask back, detach, stop the
- * process again if it was stopped, and free @p.  Safe on a partial attach
- * and on NULL.  Returns 0, or the first error met (everything is still
- * attempted and freed).
+ * inject_call, in the thread that holds the journal, with the journal change
+ * the syscall makes if it succeeds (not an error value): @add journals a new
+ * undo entry (NULL: none), @undoes names the entry the syscall undoes (-1:
+ * none), both together replace that entry by @add.  *id: the entry's index
+ * (for a later @undoes).  Errors as inject_call; -ENOSPC when the journal
+ * is full (see inject_journal_reserve).
+ */
+int inject_call_undo(struct inject_proc *p, enum arch_sys s, const uint64_t args[6],
+		     const struct inject_undo *add, int undoes, int64_t *ret, int *id);
+
+/* Room for @n journal entries, asked before the first injected syscall
+ * (the rescue area is sized then).  0, or -EBUSY when it is too late. */
+int inject_journal_reserve(struct inject_proc *p, size_t n);
+
+/* Live journal entries. */
+size_t inject_journal_count(const struct inject_proc *p);
+
+/*
+ * Undo every live journal entry, last first, each as the rescue code
+ * would.  0, or the first error; an entry that could not be undone stays
+ * in the journal and @what (when not NULL) describes it.
+ */
+int inject_journal_rollback(struct inject_proc *p, char *what, size_t len);
+
+/* Undo entry @id now, as the rollback would (and drop it). */
+int inject_journal_undo(struct inject_proc *p, int id);
+
+/* Forget the journal: what it lists stays in the process for good.  The
+ * commit point of a transaction. */
+int inject_journal_commit(struct inject_proc *p);
+
+/* Whether the process still exists (not exited, not a zombie). */
+bool inject_alive(const struct inject_proc *p);
+
+/* Whether it has exited, or does within @ms. */
+bool inject_exited(const struct inject_proc *p, int ms);
+
+/*
+ * Let every held thread go back to its own registers and mask, remove the
+ * rescue area, detach, and free @p.  Safe on a partial attach and on NULL.
+ * A journal entry still live is left in the process (the caller reports
+ * it).  Returns 0, or the first error met (everything is still attempted
+ * and freed).
  */
 int inject_detach(struct inject_proc *p);
 

@@ -513,31 +513,35 @@ static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struc
 	struct transfer_stats st;
 	struct progress prog = { .mode = req->progress };
 	struct transfer_hooks hooks = { .progress = progress_line, .arg = &prog };
-	sigset_t set, old;
+	sigset_t set;
 	int r, status;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, &old);
+	/* The terminating signals are blocked since main's first instruction:
+	 * one that came before or during the transfer rolls it back (-EINTR);
+	 * one that came after the last step boundary is too late to undo
+	 * anything.  Either way it is consumed so that the report is printed
+	 * and the exit status tells what happened. */
 	r = transfer_run(sf, src, tgt, req, plan, &hooks, &st);
 	if (prog.shown)
 		fputc('\n', stderr);
 	{
-		/* A signal that came during the transfer rolled it back (-EINTR);
-		 * one that came after the last step boundary is too late to undo
-		 * anything.  Either way it is consumed so that the report is
-		 * printed and the exit status tells what happened. */
 		struct timespec zero = { 0, 0 };
+		transfer_term_signals(&set);
 		while (sigtimedwait(&set, NULL, &zero) > 0)
 			;
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	rep->paused_s = st.paused_s;
 
 	if (st.attach_err) {
 		attach_error(err, st.attach_pid == src->pid ? src : tgt, st.attach_err);
+		return EXIT_PROCESS;
+	}
+	if (r == -ESRCH && st.exited_pid) {
+		/* the contract's per-process code: "or exited during the operation" */
+		const struct reason_info *ri = reason_info(R_NO_SUCH_PROCESS);
+		err->code = ri->code;
+		err->hint = NULL;
+		snprintf(err->message, sizeof(err->message), "%s", st.message);
 		return EXIT_PROCESS;
 	}
 	if (r == -EOPNOTSUPP) {
@@ -627,8 +631,16 @@ report:
 int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
+	sigset_t term;
 	char msg[512];
 	int r;
+
+	/* First: a SIGTERM (or any other terminating signal) must never kill
+	 * pvmmap while it holds processes, nor before it has printed the one
+	 * JSON document it promises.  Blocked, a signal waits for a step
+	 * boundary of the transfer, which rolls back (see transfer.h). */
+	transfer_term_signals(&term);
+	sigprocmask(SIG_BLOCK, &term, NULL);
 
 	r = parse_cli(argc, argv, &c, msg, sizeof(msg));
 	if (r) {

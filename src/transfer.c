@@ -9,6 +9,11 @@
  *   commit (move: munmap in the source) -> detach.
  * Before the commit, the source is never changed (a remap is undone by
  * remapping back); the rollback removes only what was made in the target.
+ * What is made in the target is in the engine's journal (inject.h) from
+ * the syscall that makes it: the rollback runs that journal, and so does
+ * the target itself, should pvmmap die before the commit.  The commit
+ * forgets the journal before the source loses anything: a pvmmap killed in
+ * the commit leaves at worst a move done as a copy, never data lost.
  *
  * Pages are copied once where the kernel lets the target read the source:
  * process_vm_readv run inside the target, with the iovecs in a scratch page
@@ -55,13 +60,6 @@ _Static_assert(2 * 128 * 16 <= SCRATCH_FD && SCRATCH_FD + FDPASS_SCRATCH <= SCRA
 #define POPULATE_MIN  (UINT64_C(128) << 10) /* smaller runs fault in cheaper
 					       than one injected syscall */
 
-enum region_kind {
-	RG_MAPPED,     /* created by mmap: munmap to undo */
-	RG_MOVED,      /* mremapped from orig: mremap back to undo */
-};
-
-struct region { uint64_t start, len, orig; enum region_kind kind; };
-
 struct batch {
 	struct iovec loc[IOV_BATCH], rem[IOV_BATCH];
 	bool swapped[IOV_BATCH];
@@ -95,12 +93,11 @@ struct xfer {
 	const struct transfer_hooks *hooks;
 	struct inject_proc *sp, *tp;    /* the same when the pids are */
 	const struct proc_facts *src;   /* as re-read under the freeze */
-	struct region *made;            /* done in the target, in order */
-	size_t nmade, capmade;
 	const char *fail_at;
 	unsigned char *buf;             /* bounce path only */
 	uint64_t page;
 	uint64_t scratch;               /* in the target, 0 if none */
+	int scratch_id;                 /* its journal entry */
 	enum copy_mode mode;            /* for huge pages; 4 KiB ones bounce */
 	bool forced;                    /* PVMMAP_COPY chose the mode for all */
 	struct pagescan ps;             /* of the source */
@@ -108,6 +105,7 @@ struct xfer {
 	int self_pidfd;                 /* the target's pidfd of itself, in the
 					   target (process_madvise); -1 none yet,
 					   -2 not usable */
+	int self_pidfd_id;              /* its journal entry */
 	struct batch b;
 };
 
@@ -154,37 +152,68 @@ static int call_ok(struct xfer *x, struct inject_proc *p, const char *what, uint
 	return r;
 }
 
+void transfer_term_signals(sigset_t *set)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGVTALRM,
+				    SIGPROF, SIGXCPU, SIGXFSZ, SIGUSR1, SIGUSR2 };
+
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaddset(set, sigs[i]);
+}
+
 /* A step boundary: the test failure point, or a signal that arrived. */
 static int boundary(struct xfer *x, const char *name)
 {
-	sigset_t pend;
+	sigset_t pend, term;
 
 	if (x->fail_at && strcmp(x->fail_at, name) == 0) {
 		snprintf(x->st->message, sizeof(x->st->message),
 			 "PVMMAP_FAIL_AT=%s: failing on purpose", name);
 		return -EIO;
 	}
-	if (sigpending(&pend) == 0 && (sigismember(&pend, SIGINT) == 1 ||
-	    sigismember(&pend, SIGTERM) == 1 || sigismember(&pend, SIGHUP) == 1)) {
-		snprintf(x->st->message, sizeof(x->st->message), "interrupted by a signal (%s)", name);
-		return -EINTR;
-	}
+	transfer_term_signals(&term);
+	if (sigpending(&pend) == 0)
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sigismember(&term, sig) == 1 && sigismember(&pend, sig) == 1) {
+				snprintf(x->st->message, sizeof(x->st->message),
+					 "interrupted by %s (%s)", sigabbrev_np(sig), name);
+				return -EINTR;
+			}
 	return 0;
 }
 
-static int remember(struct xfer *x, uint64_t start, uint64_t len, uint64_t orig,
-		    enum region_kind kind)
+/*
+ * While pvmmap holds processes, the OOM killer takes anything but pvmmap
+ * (-1000: never; lowering it needs CAP_SYS_RESOURCE, else it stays as it
+ * is).  Its death would be harmless to them (src/rescue.c), but would make
+ * a move that was nearly done undo itself.  @old: the value to put back.
+ */
+static void oom_protect(char *old, size_t len)
 {
-	if (x->nmade == x->capmade) {
-		size_t cap = x->capmade ? x->capmade * 2 : 8;
-		struct region *m = reallocarray(x->made, cap, sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		x->made = m;
-		x->capmade = cap;
+	int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+	ssize_t n;
+
+	old[0] = '\0';
+	if (fd < 0)
+		return;
+	n = read(fd, old, len - 1);
+	old[n > 0 ? n : 0] = '\0';
+	if (n > 0 && pwrite(fd, "-1000", 5, 0) != 5)
+		old[0] = '\0';
+	close(fd);
+}
+
+static void oom_restore(const char *old)
+{
+	int fd;
+
+	if (!old[0] || (fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)) < 0)
+		return;
+	if (write(fd, old, strlen(old)) < 0) {
+		/* nothing to be done: pvmmap exits soon anyway */
 	}
-	x->made[x->nmade++] = (struct region){ start, len, orig, kind };
-	return 0;
+	close(fd);
 }
 
 /* ---- create ------------------------------------------------------------ */
@@ -203,45 +232,35 @@ struct mapping {
 	uint64_t off;
 };
 
-/* fixed: 0 the kernel chooses, 1 at dest (MAP_FIXED_NOREPLACE, or MAP_FIXED
- * with --replace), 2 at dest inside a reservation of ours (MAP_FIXED). */
+/*
+ * An mmap in the target, journaled: at @dest (MAP_FIXED_NOREPLACE, or
+ * MAP_FIXED with --replace; 4.17 honours NOREPLACE, and pvmmap needs 5.6
+ * for pidfd_getfd anyway, so success means @dest), or where the kernel
+ * likes (@fixed false; *got).  Pieces side by side share one undo entry.
+ */
 static int mmap_at(struct xfer *x, uint64_t dest, uint64_t len, const struct mapping *m,
-		   int fixed, uint64_t *got)
+		   bool fixed, uint64_t *got, int *id)
 {
-	uint64_t flags = m->flags;
+	uint64_t flags = m->flags | (fixed ? (x->req->replace ? MAP_FIXED : MAP_FIXED_NOREPLACE) : 0);
+	const uint64_t args[6] = { fixed ? dest : 0, len, (uint64_t)m->prot, flags,
+				   (uint64_t)(int64_t)m->fd, m->off };
+	const struct inject_undo undo = {
+		.sys = ARCH_SYS_MUNMAP, .a0 = dest, .a1 = len,
+		.flags = fixed ? INJECT_UNDO_MERGE : INJECT_UNDO_RESULT,
+	};
 	int64_t ret;
-	int r;
+	int r = inject_call_undo(x->tp, ARCH_SYS_MMAP, args, &undo, -1, &ret, id);
 
-	if (fixed)
-		flags |= x->req->replace || fixed == 2 ? MAP_FIXED : MAP_FIXED_NOREPLACE;
-	r = inject_call(x->tp, ARCH_SYS_MMAP, fixed ? dest : 0, len, (uint64_t)m->prot, flags,
-		(uint64_t)(int64_t)m->fd, m->off, &ret);
-	if (r)
-		return r;
-	if (ret < 0 && ret > -4096) {
+	if (!r && ret < 0 && ret > -4096)
+		r = (int)ret;
+	if (r) {
 		snprintf(x->st->message, sizeof(x->st->message),
 			 "mmap of 0x%llx bytes at 0x%llx in the target failed: %s",
-			 (unsigned long long)len, (unsigned long long)dest, strerror((int)-ret));
-		return (int)ret;
-	}
-	if (fixed && (uint64_t)ret != dest) {
-		/* 4.17: an older kernel ignored MAP_FIXED_NOREPLACE; undo its choice. */
-		int64_t ign;
-		inject_call(x->tp, ARCH_SYS_MUNMAP, (uint64_t)ret, len, 0, 0, 0, 0, &ign);
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "the target's 0x%llx is occupied", (unsigned long long)dest);
-		return -EEXIST;
+			 (unsigned long long)len, (unsigned long long)dest, strerror(-r));
+		return r;
 	}
 	if (got)
 		*got = (uint64_t)ret;
-	if (fixed == 2)
-		return 0;       /* inside a region already remembered */
-	r = remember(x, (uint64_t)ret, len, 0, RG_MAPPED);
-	if (r) {
-		int64_t ign;
-		inject_call(x->tp, ARCH_SYS_MUNMAP, (uint64_t)ret, len, 0, 0, 0, 0, &ign);
-		return r;
-	}
 	return 0;
 }
 
@@ -269,8 +288,12 @@ static int scratch_get(struct xfer *x)
 	if (x->scratch)
 		return 0;
 	for (int i = 0; i < 2; i++) {
-		r = inject_call(x->tp, ARCH_SYS_MMAP, hint, SCRATCH_LEN, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0, &ret);
+		const struct inject_undo undo = { .sys = ARCH_SYS_MUNMAP, .a1 = SCRATCH_LEN,
+						  .flags = INJECT_UNDO_RESULT };
+		r = inject_call_undo(x->tp, ARCH_SYS_MMAP,
+				     (uint64_t[6]){ hint, SCRATCH_LEN, PROT_READ | PROT_WRITE,
+						    MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1 },
+				     &undo, -1, &ret, &x->scratch_id);
 		if (!r && ret < 0 && ret > -4096)
 			r = (int)ret;
 		if (r)
@@ -279,7 +302,9 @@ static int scratch_get(struct xfer *x)
 			x->scratch = (uint64_t)ret;
 			return 0;
 		}
-		inject_call(x->tp, ARCH_SYS_MUNMAP, (uint64_t)ret, SCRATCH_LEN, 0, 0, 0, 0, &ret);
+		r = inject_journal_undo(x->tp, x->scratch_id);
+		if (r)
+			return r;
 		for (size_t k = 0; k < x->plan->n; k++) {
 			const struct plan_entry *e = &x->plan->e[k];
 			if (e->status == STATUS_OK && e->dest_start != ADDR_NONE &&
@@ -311,7 +336,7 @@ static uint64_t huge_flags(uint64_t page_size)
  * there (fdpass), so mount, network and user namespaces do not matter; the
  * fd is closed again once mapped, leaving the target's fd table as it was.
  */
-static int map_object(struct xfer *x, struct plan_entry *e, int fixed)
+static int map_object(struct xfer *x, struct plan_entry *e)
 {
 	const struct vma *v = e->vma;
 	bool shared = e->method == METHOD_SHARE;
@@ -322,7 +347,7 @@ static int map_object(struct xfer *x, struct plan_entry *e, int fixed)
 		.flags = (shared ? MAP_SHARED : MAP_PRIVATE) | ((v->vmflags & VMF(NR)) ? MAP_NORESERVE : 0),
 		.off = v->offset + (e->start - v->start),
 	};
-	int fd, r;
+	int fd, r, undo = -1;
 
 	fd = proc_vma_open(x->sp->procfd, v, oflags);
 	if (fd < 0) {
@@ -333,7 +358,7 @@ static int map_object(struct xfer *x, struct plan_entry *e, int fixed)
 	}
 	r = scratch_get(x);
 	if (!r) {
-		r = fdpass_send(x->tp, fd, x->scratch + SCRATCH_FD, &m.fd);
+		r = fdpass_send(x->tp, fd, x->scratch + SCRATCH_FD, &m.fd, &undo);
 		if (r)
 			snprintf(x->st->message, sizeof(x->st->message),
 				 "cannot hand the object behind 0x%llx to the target: %s",
@@ -342,8 +367,8 @@ static int map_object(struct xfer *x, struct plan_entry *e, int fixed)
 	close(fd);
 	if (r)
 		return r;
-	r = mmap_at(x, e->dest_start, e->end - e->start, &m, fixed, NULL);
-	fdpass_close(x->tp, m.fd);
+	r = mmap_at(x, e->dest_start, e->end - e->start, &m, true, NULL, NULL);
+	fdpass_close(x->tp, m.fd, undo);
 	return r;
 }
 
@@ -351,14 +376,16 @@ static int map_object(struct xfer *x, struct plan_entry *e, int fixed)
  * did (it counts in shm_nattch; a segment already marked for removal can
  * still be attached on Linux).  Only a whole attach is reproduced so; a
  * piece of one is mapped as the object (map_object). */
-static int attach_sysv(struct xfer *x, struct plan_entry *e, int fixed, bool *done)
+static int attach_sysv(struct xfer *x, struct plan_entry *e, bool *done)
 {
 	const struct vma *v = e->vma;
 	uint64_t len = e->end - e->start;
 	uint64_t flags = (v->perms[1] == 'w' ? 0 : SHM_RDONLY) | (v->perms[2] == 'x' ? SHM_EXEC : 0);
+	const struct inject_undo undo = { .sys = ARCH_SYS_MUNMAP, .a1 = len,
+					  .flags = INJECT_UNDO_RESULT };
 	struct stat st;
 	int64_t ret;
-	int fd, r;
+	int fd, r, id = -1;
 
 	*done = false;
 	if (e->start != v->start || e->end != v->end || v->offset != 0)
@@ -370,9 +397,11 @@ static int attach_sysv(struct xfer *x, struct plan_entry *e, int fixed, bool *do
 	close(fd);
 	if (r < 0 || (((uint64_t)st.st_size + x->page - 1) & ~(x->page - 1)) != len)
 		return 0;       /* attached in part: map the object instead */
-	if (fixed == 2 || x->req->replace)
+	if (x->req->replace)
 		flags |= SHM_REMAP;
-	r = inject_call(x->tp, ARCH_SYS_SHMAT, v->inode, e->dest_start, flags, 0, 0, 0, &ret);
+	/* munmap of the whole attach detaches it, as shmdt does */
+	r = inject_call_undo(x->tp, ARCH_SYS_SHMAT, (uint64_t[6]){ v->inode, e->dest_start, flags },
+			     &undo, -1, &ret, &id);
 	if (!r && ret < 0 && ret > -4096)
 		r = (int)ret;
 	if (r) {
@@ -382,21 +411,26 @@ static int attach_sysv(struct xfer *x, struct plan_entry *e, int fixed, bool *do
 		return r;
 	}
 	if ((uint64_t)ret != e->dest_start) {
-		inject_call(x->tp, ARCH_SYS_SHMDT, (uint64_t)ret, 0, 0, 0, 0, 0, &ret);
+		inject_journal_undo(x->tp, id);
 		snprintf(x->st->message, sizeof(x->st->message), "shmat chose another address");
 		return -EIO;
 	}
 	*done = true;
-	return fixed == 2 ? 0 : remember(x, e->dest_start, len, 0, RG_MAPPED);
+	return 0;
 }
 
 /* A move within one process: the pages go with the VMA, nothing copied. */
 static int remap_piece(struct xfer *x, struct plan_entry *e)
 {
 	uint64_t len = e->end - e->start;
+	const struct inject_undo back = { .sys = ARCH_SYS_MREMAP, .a0 = e->dest_start, .a1 = len,
+					  .a2 = e->start };
 	int64_t ret;
-	int r = inject_call(x->sp, ARCH_SYS_MREMAP, e->start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
-		    e->dest_start, 0, &ret);
+	int id = -1;
+	int r = inject_call_undo(x->sp, ARCH_SYS_MREMAP,
+				 (uint64_t[6]){ e->start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+						e->dest_start },
+				 &back, -1, &ret, &id);
 
 	if (!r && ret < 0 && ret > -4096)
 		r = (int)ret;
@@ -408,16 +442,14 @@ static int remap_piece(struct xfer *x, struct plan_entry *e)
 	}
 	if ((uint64_t)ret != e->dest_start) {
 		/* MREMAP_FIXED never chooses another place; be sure anyway. */
-		inject_call(x->sp, ARCH_SYS_MREMAP, (uint64_t)ret, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
-		    e->start, 0, &ret);
 		snprintf(x->st->message, sizeof(x->st->message), "mremap chose 0x%llx, not 0x%llx",
 			 (unsigned long long)ret, (unsigned long long)e->dest_start);
 		return -EIO;
 	}
-	return remember(x, e->dest_start, len, e->start, RG_MOVED);
+	return 0;
 }
 
-static int create_piece(struct xfer *x, struct plan_entry *e, int fixed)
+static int create_piece(struct xfer *x, struct plan_entry *e)
 {
 	const struct vma *v = e->vma;
 	struct mapping anon = {
@@ -433,17 +465,17 @@ static int create_piece(struct xfer *x, struct plan_entry *e, int fixed)
 		return remap_piece(x, e);
 	case METHOD_SHARE:
 		if (e->kind == KIND_SYSV) {
-			r = attach_sysv(x, e, fixed, &done);
+			r = attach_sysv(x, e, &done);
 			if (r || done)
 				return r;
 		}
-		return map_object(x, e, fixed);
+		return map_object(x, e);
 	case METHOD_FILE_COW:
-		return map_object(x, e, fixed);
+		return map_object(x, e);
 	case METHOD_COPY:
 		if (e->kind == KIND_HUGETLB)
 			anon.flags |= huge_flags(v->kernel_page_size);
-		return mmap_at(x, e->dest_start, e->end - e->start, &anon, fixed, NULL);
+		return mmap_at(x, e->dest_start, e->end - e->start, &anon, true, NULL, NULL);
 	case METHOD_NONE:
 		break;
 	}
@@ -477,40 +509,29 @@ static uint64_t at_any_align(const struct xfer *x)
 	return align;
 }
 
-/* Reserve @len bytes where the kernel likes, with the range's start at the
- * same offset modulo at_any_align() as in the source: ask for more, then
- * give back the head and the tail. */
-static int reserve_aligned(struct xfer *x, uint64_t len, const struct mapping *rsv,
-			   uint64_t *base)
+/*
+ * Where --at any puts the range: a place of @len bytes the kernel likes,
+ * with the range's start at the same offset modulo at_any_align() as in
+ * the source.  Asked for by mapping more than needed and giving it all
+ * back at once: the pieces then take their places in it one by one, each
+ * journaled on its own, while the frozen target can map nothing there.
+ */
+static int find_room(struct xfer *x, uint64_t len, uint64_t *base)
 {
-	uint64_t align = at_any_align(x), got, b, off = x->req->addr & (align - 1);
-	int64_t ign;
-	int r;
+	uint64_t align = at_any_align(x), got, off = x->req->addr & (align - 1);
+	const struct mapping probe = {
+		.prot = PROT_NONE, .fd = -1, .flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+	};
+	int id = -1;
+	int r = mmap_at(x, 0, len + align, &probe, false, &got, &id);
 
-	if (align == x->page)
-		return mmap_at(x, 0, len, rsv, 0, base);
-	r = inject_call(x->tp, ARCH_SYS_MMAP, 0, len + align, (uint64_t)rsv->prot, rsv->flags,
-		(uint64_t)-1, 0, (int64_t *)&got);
-	if (!r && (int64_t)got < 0 && (int64_t)got > -4096)
-		r = (int)(int64_t)got;
-	if (r) {
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "reserving 0x%llx bytes in the target failed: %s",
-			 (unsigned long long)(len + align), strerror(-r));
+	if (r)
 		return r;
-	}
+	r = inject_journal_undo(x->tp, id);
+	if (r)
+		return r;
 	/* the first address at or above got with b % align == off */
-	b = ((got - off + align - 1) & ~(align - 1)) + off;
-	if (b > got)
-		inject_call(x->tp, ARCH_SYS_MUNMAP, got, b - got, 0, 0, 0, 0, &ign);
-	if (got + len + align > b + len)
-		inject_call(x->tp, ARCH_SYS_MUNMAP, b + len, got + len + align - (b + len), 0, 0, 0, 0, &ign);
-	r = remember(x, b, len, 0, RG_MAPPED);
-	if (r) {
-		inject_call(x->tp, ARCH_SYS_MUNMAP, b, len, 0, 0, 0, 0, &ign);
-		return r;
-	}
-	*base = b;
+	*base = ((got - off + align - 1) & ~(align - 1)) + off;
 	return 0;
 }
 
@@ -521,44 +542,22 @@ static int create_all(struct xfer *x)
 	int r;
 
 	if (req->at_any) {
-		/* One reservation for the whole range, placed by the kernel;
-		 * the pieces then take their places inside it, and holes
-		 * (with --partial) are given back. */
 		uint64_t len = req->range_end - req->addr, base;
-		const struct mapping rsv = {
-			.prot = PROT_NONE, .fd = -1,
-			.flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		};
-		r = reserve_aligned(x, len, &rsv, &base);
+		r = find_room(x, len, &base);
 		if (r)
 			return r;
 		p->dest_start = base;
 		p->dest_end = base + len;
 		for (size_t i = 0; i < p->n; i++) {
 			struct plan_entry *e = &p->e[i];
-			e->dest_start = base + (e->start - req->addr);
-			if (e->status != STATUS_OK) {
-				int64_t ret;
-				r = inject_call(x->tp, ARCH_SYS_MUNMAP, e->dest_start, e->end - e->start,
-					0, 0, 0, 0, &ret);
-				if (!r && ret)
-					r = (int)ret;
-				if (r)
-					return r;
-				e->dest_start = ADDR_NONE;
-				continue;
-			}
-			r = create_piece(x, e, 2);
-			if (r)
-				return r;
+			e->dest_start = e->status == STATUS_OK ? base + (e->start - req->addr) : ADDR_NONE;
 		}
-		return 0;
 	}
 	for (size_t i = 0; i < p->n; i++) {
 		struct plan_entry *e = &p->e[i];
 		if (e->status != STATUS_OK)
 			continue;
-		r = create_piece(x, e, 1);
+		r = create_piece(x, e);
 		if (r)
 			return r;
 	}
@@ -847,8 +846,12 @@ static int populate(struct xfer *x, const struct batch *b)
 	if (x->self_pidfd == -1) {
 		x->self_pidfd = -2;
 		r = inject_call(x->tp, ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0, &ret);
-		if (!r && ret > 0)
-			r = inject_call(x->tp, ARCH_SYS_PIDFD_OPEN, (uint64_t)ret, 0, 0, 0, 0, 0, &ret);
+		if (!r && ret > 0) {
+			const struct inject_undo undo = { .sys = ARCH_SYS_CLOSE,
+							  .flags = INJECT_UNDO_RESULT };
+			r = inject_call_undo(x->tp, ARCH_SYS_PIDFD_OPEN, (uint64_t[6]){ (uint64_t)ret },
+					     &undo, -1, &ret, &x->self_pidfd_id);
+		}
 		if (r)
 			return r;
 		if (ret >= 0)
@@ -881,10 +884,8 @@ static int populate(struct xfer *x, const struct batch *b)
 
 static void self_pidfd_close(struct xfer *x)
 {
-	int64_t ign;
-
 	if (x->self_pidfd >= 0)
-		inject_call(x->tp, ARCH_SYS_CLOSE, (uint64_t)x->self_pidfd, 0, 0, 0, 0, 0, &ign);
+		inject_journal_undo(x->tp, x->self_pidfd_id);
 	x->self_pidfd = -1;
 }
 
@@ -1042,55 +1043,30 @@ static int copy_all(struct xfer *x)
 
 static void scratch_free(struct xfer *x)
 {
-	int64_t ign;
-
 	self_pidfd_close(x);
 	if (x->scratch)
-		inject_call(x->tp, ARCH_SYS_MUNMAP, x->scratch, SCRATCH_LEN, 0, 0, 0, 0, &ign);
+		inject_journal_undo(x->tp, x->scratch_id);
 	x->scratch = 0;
-
 }
 
 /* ---- finish -------------------------------------------------------------- */
 
-/* Undo what was done in the target, last first.  0, or -ENOTRECOVERABLE
- * when some of it could not be undone (st->message says what is where). */
+/* Undo what was done in the target, last first: its journal.  0, or
+ * -ENOTRECOVERABLE when some of it could not be undone (st->message says
+ * what is where). */
 static int rollback(struct xfer *x)
 {
+	char what[200];
 	int err = 0;
 
-	/* The scratch page first: in one process it may sit where a remapped
-	 * piece must go back. */
-	scratch_free(x);
-	for (size_t i = x->nmade; i-- > 0;) {
-		const struct region *m = &x->made[i];
-		int64_t ret = 0;
-		int r;
-
-		if (m->kind == RG_MOVED)
-			r = inject_call(x->tp, ARCH_SYS_MREMAP, m->start, m->len, m->len,
-				MREMAP_MAYMOVE | MREMAP_FIXED, m->orig, 0, &ret);
-		else
-			r = inject_call(x->tp, ARCH_SYS_MUNMAP, m->start, m->len, 0, 0, 0, 0, &ret);
-		if (!r && ret < 0 && ret > -4096)
-			r = (int)ret;
-		if (r && !err) {
-			err = -ENOTRECOVERABLE;
-			if (m->kind == RG_MOVED)
-				snprintf(x->st->message, sizeof(x->st->message),
-					 "rolling back failed: process %d's 0x%llx-0x%llx is now at 0x%llx (%s)",
-					 x->tp->pid, (unsigned long long)m->orig,
-					 (unsigned long long)(m->orig + m->len),
-					 (unsigned long long)m->start, strerror(-r));
-			else
-				snprintf(x->st->message, sizeof(x->st->message),
-					 "rolling back failed: the target %d still maps 0x%llx-0x%llx (%s); "
-					 "the source is unchanged", x->tp->pid,
-					 (unsigned long long)m->start,
-					 (unsigned long long)(m->start + m->len), strerror(-r));
-		}
+	/* A target that exited has nothing left to undo. */
+	if (inject_alive(x->tp))
+		scratch_free(x);
+	if (inject_alive(x->tp) && inject_journal_rollback(x->tp, what, sizeof what)) {
+		err = -ENOTRECOVERABLE;
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "rolling back failed: %s; the source is unchanged", what);
 	}
-	x->nmade = 0;
 	for (size_t i = 0; i < x->plan->n; i++) {
 		struct plan_entry *e = &x->plan->e[i];
 		if (e->status == STATUS_OK) {
@@ -1104,11 +1080,19 @@ static int rollback(struct xfer *x)
 	return err;
 }
 
+/* The commit point: the target keeps what it got (its journal is
+ * forgotten), then the source lets go of the range (move). */
 static int commit(struct xfer *x)
 {
 	int err = 0;
 
 	scratch_free(x);
+	err = inject_journal_commit(x->tp);
+	if (err) {
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "cannot commit in the target: %s", strerror(-err));
+		return rollback(x) ? -ENOTRECOVERABLE : err;
+	}
 	for (size_t i = 0; i < x->plan->n; i++) {
 		struct plan_entry *e = &x->plan->e[i];
 		if (e->status != STATUS_OK)
@@ -1137,6 +1121,39 @@ static int commit(struct xfer *x)
 		e->status = STATUS_DONE;
 	}
 	return err ? -ENOTRECOVERABLE : 0;
+}
+
+/*
+ * After a failure: when it was a process exiting under pvmmap (killed by
+ * someone else), say so, not what the failed syscall said.  The survivor
+ * is as it was: the rollback left the target so, and the source is never
+ * changed before the commit.
+ */
+static int peer_exited(struct xfer *x, int r)
+{
+	/* a process being killed fails our syscalls a moment before it is
+	 * a zombie: give it that moment when the error looks like it */
+	int grace = r == -ESRCH || r == -EFAULT || r == -EIO ? 100 : 0;
+	bool tgt = inject_exited(x->tp, grace), src = x->sp != x->tp && inject_exited(x->sp, grace);
+
+	if (!tgt && !src)
+		return r;
+	x->st->exited_pid = tgt ? x->tp->pid : x->sp->pid;
+	if (tgt && src)
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "the source %d and the target %d exited during the transfer", x->sp->pid,
+			 x->tp->pid);
+	else if (tgt)
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "the target %d exited during the transfer; the source %d is unchanged",
+			 x->tp->pid, x->sp->pid);
+	else if (r == -ENOTRECOVERABLE)
+		return r;       /* the rollback in the target failed: say that */
+	else
+		snprintf(x->st->message, sizeof(x->st->message),
+			 "the source %d exited during the transfer; the target %d is as it was",
+			 x->sp->pid, x->tp->pid);
+	return -ESRCH;
 }
 
 /* ---- plan again, under the freeze ------------------------------------------ */
@@ -1233,10 +1250,24 @@ static int check_supported(const struct plan *plan, const struct request *req,
 	return 0;
 }
 
+/* Whether anything but a remap is to be done: then the target needs the
+ * scratch page, made before anything else, while every source range is
+ * still mapped and so cannot be where the kernel puts it (a remapped piece
+ * must be able to go back, also when the target's own journal undoes it). */
+static bool needs_scratch(const struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->e[i].status == STATUS_OK && p->e[i].method != METHOD_REMAP)
+			return true;
+	return false;
+}
+
 static int steps(struct xfer *x)
 {
 	int r = boundary(x, "start");
 
+	if (!r && needs_scratch(x->plan))
+		r = scratch_get(x);
 	if (!r)
 		r = create_all(x);
 	if (!r)
@@ -1259,10 +1290,11 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		 struct transfer_stats *st)
 {
 	struct xfer x = { .sf = sf, .req = req, .plan = plan, .st = st, .hooks = hooks,
-			  .self_pidfd = -1 };
+			  .self_pidfd = -1, .scratch_id = -1, .self_pidfd_id = -1 };
 	unsigned flags = (sf->self_cap_eff >> CAP_BIT_ADMIN) & 1 ? INJECT_SUSPEND_SECCOMP : 0;
 	int timeout_ms = (int)(req->timeout_s * 1000);
 	bool any = false;
+	char oom_old[16];
 	double t0;
 	int r;
 
@@ -1282,10 +1314,12 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		return r;
 
 	t0 = clock_now_s();
+	oom_protect(oom_old, sizeof oom_old);
 	r = inject_seize(src->pid, src->start_time, flags, timeout_ms, &x.sp);
 	if (r) {
 		st->attach_err = r;
 		st->attach_pid = src->pid;
+		oom_restore(oom_old);
 		return r;
 	}
 	if (tgt == src) {
@@ -1297,6 +1331,7 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 			st->attach_pid = tgt->pid;
 			inject_detach(x.sp);
 			st->paused_s = clock_now_s() - t0;
+			oom_restore(oom_old);
 			return r;
 		}
 	}
@@ -1315,6 +1350,8 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		goto out;
 
 	x.src = src;
+	/* an entry a piece, the scratch page, a pidfd, fdpass's two */
+	inject_journal_reserve(x.tp, plan->n + 6);
 	r = steps(&x);
 	if (r) {
 		if (!st->message[0])
@@ -1326,12 +1363,14 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	} else {
 		r = commit(&x);
 	}
+	if (r)
+		r = peer_exited(&x, r);
 	free(x.buf);
-	free(x.made);
 out:
 	if (x.tp != x.sp)
 		inject_detach(x.tp);
 	inject_detach(x.sp);
 	st->paused_s = clock_now_s() - t0;
+	oom_restore(oom_old);
 	return r;
 }

@@ -17,6 +17,8 @@
 #ifndef PVMMAP_TRANSFER_H
 #define PVMMAP_TRANSFER_H
 
+#include <signal.h>
+
 #include "plan.h"
 #include "proc.h"
 
@@ -25,6 +27,7 @@ struct transfer_stats {
 	uint64_t bytes_copied;
 	int attach_err;             /* -errno of inject_seize, or 0 */
 	pid_t attach_pid;           /* which process it was about */
+	pid_t exited_pid;           /* a process that exited during the transfer */
 	char message[256];          /* what failed, for the report */
 };
 
@@ -34,6 +37,15 @@ struct transfer_hooks {
 	void (*progress)(uint64_t done, uint64_t total, void *arg);
 	void *arg;
 };
+
+/*
+ * The signals that end pvmmap (SIGINT, SIGTERM, SIGHUP and every other
+ * catchable one whose default is to terminate).  The caller blocks them
+ * from its first instruction: one that arrives is then only pending, and
+ * the transfer rolls back at its next step boundary (-EINTR) instead of
+ * pvmmap dying with the processes held.
+ */
+void transfer_term_signals(sigset_t *set);
 
 /* Whether this version carries out @e (an entry with STATUS_OK). */
 bool transfer_supports(const struct plan_entry *e, const struct request *req);
@@ -47,7 +59,9 @@ bool transfer_supports(const struct plan_entry *e, const struct request *req);
  * Returns 0 (done, or the new plan refused: see its entries and error),
  * -EOPNOTSUPP (unsupported entries: nothing touched), an attach error
  * (st->attach_err, st->attach_pid; nothing changed), -EINTR (a signal:
- * rolled back), another -errno (rolled back), or -ENOTRECOVERABLE (the
+ * rolled back), -ESRCH with st->exited_pid (the source or the target
+ * exited; the other is as it was), another -errno (rolled back), or
+ * -ENOTRECOVERABLE (the
  * commit failed: the target has everything, the source kept some pieces;
  * or the rollback could not undo all it had done): st->message says what
  * is left where.  @hooks may be NULL.  For a transfer within one process,

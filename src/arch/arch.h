@@ -91,6 +91,34 @@ void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr,
  */
 void arch_regs_rewind_syscall(struct arch_regs *regs);
 
+/* ---- the rescue code (src/rescue.c) ---------------------------------------- */
+/*
+ * The code a held thread rests in (src/arch/<arch>-rescue.S): a syscall
+ * instruction at offset 0, where injected syscalls run, and the rest entry
+ * right after it.  It reads its record and the area's head through two
+ * registers (arch_regs_rest).  Returns the code's length.
+ */
+size_t arch_rescue_code(const unsigned char **code);
+
+/* Bytes of the architecture's context in a record (from REC_CTX). */
+size_t arch_rescue_ctx_size(void);
+
+/*
+ * Write into @ctx the context that resumes a thread stopped with @regs the
+ * way the kernel would resume it when no signal is taken: an interrupted
+ * syscall's restart applied (ip back on the instruction, the syscall's
+ * number, or restart_syscall's, in its register).
+ */
+void arch_rescue_ctx_fill(void *ctx, const struct arch_regs *regs);
+
+/*
+ * Registers resting at @ip in the rescue code: the record at @rec, the
+ * area's head at @head (0: this thread does not hold the journal), the
+ * result register at -1 (no syscall to settle), no syscall to restart.
+ * The stack pointer stays the thread's own.
+ */
+void arch_regs_rest(struct arch_regs *regs, uint64_t ip, uint64_t rec, uint64_t head);
+
 /* The syscall instruction (x86_64: 0f 05). */
 extern const unsigned char arch_syscall_insn[];
 extern const size_t arch_syscall_insn_len;

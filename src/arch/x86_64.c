@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #include "compat.h"
@@ -137,6 +138,60 @@ void arch_regs_rewind_syscall(struct arch_regs *regs)
 {
 	regs->r.rax = regs->r.orig_rax;
 	regs->r.rip -= arch_syscall_insn_len;
+}
+
+/* ------------------------------------------------------------------- rescue */
+
+extern const unsigned char pv_rescue_x86_64[], pv_rescue_x86_64_end[];
+
+/* The context as src/arch/x86_64-rescue.S reads it: the iretq frame first. */
+struct rescue_ctx {
+	uint64_t rip, cs, rflags, rsp, ss;
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r13, r14, r15, r12;
+};
+_Static_assert(sizeof(struct rescue_ctx) == 160, "src/arch/x86_64-rescue.S reads 160 bytes");
+
+size_t arch_rescue_code(const unsigned char **code)
+{
+	*code = pv_rescue_x86_64;
+	return (size_t)(pv_rescue_x86_64_end - pv_rescue_x86_64);
+}
+
+size_t arch_rescue_ctx_size(void)
+{
+	return sizeof(struct rescue_ctx);
+}
+
+/* What arch_do_signal_or_restart does when no handler runs. */
+void arch_rescue_ctx_fill(void *ctx, const struct arch_regs *regs)
+{
+	const struct user_regs_struct *r = &regs->r;
+	struct rescue_ctx c = {
+		.rip = r->rip, .cs = r->cs, .rflags = r->eflags, .rsp = r->rsp, .ss = r->ss,
+		.rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx, .rsi = r->rsi,
+		.rdi = r->rdi, .rbp = r->rbp, .r8 = r->r8, .r9 = r->r9, .r10 = r->r10,
+		.r11 = r->r11, .r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
+	};
+
+	if (arch_regs_will_restart(regs)) {
+		c.rip -= arch_syscall_insn_len;
+		c.rax = (int64_t)r->rax == -ERESTART_RESTARTBLOCK ? (uint64_t)__NR_restart_syscall
+								   : r->orig_rax;
+	}
+	memcpy(ctx, &c, sizeof c);
+}
+
+void arch_regs_rest(struct arch_regs *regs, uint64_t ip, uint64_t rec, uint64_t head)
+{
+	struct user_regs_struct *r = &regs->r;
+
+	r->rip = ip;
+	r->r12 = rec;
+	r->r13 = head;
+	r->rax = (uint64_t)-1;
+	r->orig_rax = (uint64_t)-1;
+	/* IF and the reserved bit; no TF, DF clear as the ABI wants */
+	r->eflags = 0x202;
 }
 
 /* ----------------------------------------------------------------- syscalls */

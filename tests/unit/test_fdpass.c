@@ -328,11 +328,11 @@ static void roundtrip(struct victim *v, struct inject_proc *p, uint64_t scratch,
 {
 	unsigned char buf[2 * PAGE], *mine;
 	const char msg[] = "written in the victim";
-	int mfd = make_memfd(&mine, 7), remote = -1;
+	int mfd = make_memfd(&mine, 7), remote = -1, undo = -1;
 	unsigned flags = 0;
 	int64_t addr;
 
-	assert_int_equal(fdpass_send(p, mfd, scratch, &remote), 0);
+	assert_int_equal(fdpass_send(p, mfd, scratch, &remote, &undo), 0);
 	assert_true(remote >= 0);
 	/* exactly one descriptor more: both socket ends are gone again */
 	assert_fdtab(v->pid, before, remote);
@@ -356,13 +356,13 @@ static void roundtrip(struct victim *v, struct inject_proc *p, uint64_t scratch,
 	assert_memory_equal(mine + PAGE + 5, msg, sizeof msg);
 
 	/* the mapping outlives the descriptor, as any mmap does */
-	assert_int_equal(fdpass_close(p, remote), 0);
+	assert_int_equal(fdpass_close(p, remote, undo), 0);
 	assert_fdtab(v->pid, before, -1);
 	mine[0] = 0x42;
 	assert_int_equal(inject_read(p, (uint64_t)addr, buf, 1), 0);
 	assert_int_equal(buf[0], 0x42);
 	unmap_in(p, (uint64_t)addr, 2 * PAGE);
-	assert_int_equal(fdpass_close(p, remote), -EBADF);
+	assert_int_equal(fdpass_close(p, remote, undo), -EBADF);
 
 	assert_int_equal(munmap(mine, 2 * PAGE), 0);
 	close(mfd);
@@ -436,7 +436,7 @@ static void test_readonly_file(void **state)
 	struct victim v;
 	uint64_t scratch;
 	unsigned flags;
-	int fd, wfd, remote = -1;
+	int fd, wfd, remote = -1, undo = -1;
 	int64_t addr;
 
 	(void)state;
@@ -453,7 +453,7 @@ static void test_readonly_file(void **state)
 	fdtab_read(v.pid, &before);
 	p = seize(&v);
 	scratch = map_in(p, PROT_READ | PROT_WRITE);
-	assert_int_equal(fdpass_send(p, fd, scratch, &remote), 0);
+	assert_int_equal(fdpass_send(p, fd, scratch, &remote, &undo), 0);
 	assert_fdtab(v.pid, &before, remote);
 	assert_same_object(v.pid, remote, fd);
 	fdinfo_flags(v.pid, remote, &flags);
@@ -471,7 +471,7 @@ static void test_readonly_file(void **state)
 	assert_int_equal(call(p, ARCH_SYS_READ, (uint64_t)remote, scratch, 5, 0, 0, 0), 5);
 	assert_int_equal(lseek(fd, 0, SEEK_CUR), 5);
 
-	assert_int_equal(fdpass_close(p, remote), 0);
+	assert_int_equal(fdpass_close(p, remote, undo), 0);
 	unmap_in(p, scratch, PAGE);
 	assert_int_equal(inject_detach(p), 0);
 	assert_fdtab(v.pid, &before, -1);
@@ -490,7 +490,7 @@ static void test_table_full(void **state)
 	struct victim v;
 	uint64_t scratch;
 	unsigned char *mine;
-	int mfd, remote = 0;
+	int mfd, remote = 0, undo = -1;
 
 	(void)state;
 	start_victim(&v, PLAIN);
@@ -507,7 +507,7 @@ static void test_table_full(void **state)
 				       .rlim_max = was.rlim_max };
 		assert_int_equal(prlimit(v.pid, RLIMIT_NOFILE, &lim, NULL), 0);
 		remote = 0;
-		assert_int_equal(fdpass_send(p, mfd, scratch, &remote), -EMFILE);
+		assert_int_equal(fdpass_send(p, mfd, scratch, &remote, &undo), -EMFILE);
 		assert_int_equal(remote, -1);
 		assert_fdtab(v.pid, &before, -1);
 	}
@@ -515,11 +515,11 @@ static void test_table_full(void **state)
 	 * lower one while the descriptor arrives) */
 	lim.rlim_cur = (rlim_t)free_slot(&before, 2);
 	assert_int_equal(prlimit(v.pid, RLIMIT_NOFILE, &lim, NULL), 0);
-	assert_int_equal(fdpass_send(p, mfd, scratch, &remote), 0);
+	assert_int_equal(fdpass_send(p, mfd, scratch, &remote, &undo), 0);
 	assert_int_equal(remote, free_slot(&before, 1));
 	assert_fdtab(v.pid, &before, remote);
 	assert_same_object(v.pid, remote, mfd);
-	assert_int_equal(fdpass_close(p, remote), 0);
+	assert_int_equal(fdpass_close(p, remote, undo), 0);
 	assert_fdtab(v.pid, &before, -1);
 
 	assert_int_equal(prlimit(v.pid, RLIMIT_NOFILE, &was, NULL), 0);
@@ -540,7 +540,7 @@ static void test_errors(void **state)
 	struct victim v;
 	uint64_t scratch, ro;
 	unsigned char *mine;
-	int mfd, remote = 0, closed;
+	int mfd, remote = 0, undo = -1, closed;
 
 	(void)state;
 	start_victim(&v, PLAIN);
@@ -550,7 +550,7 @@ static void test_errors(void **state)
 	scratch = map_in(p, PROT_READ | PROT_WRITE);
 
 	/* no descriptor at all */
-	assert_int_equal(fdpass_send(p, -1, scratch, &remote), -EBADF);
+	assert_int_equal(fdpass_send(p, -1, scratch, &remote, &undo), -EBADF);
 	assert_int_equal(remote, -1);
 	/* a closed one: sendmsg fails after both sockets exist.  A high
 	 * number: a low one would be taken again by pidfd_getfd's copy of
@@ -559,7 +559,7 @@ static void test_errors(void **state)
 	assert_true(closed >= 900);
 	close(closed);
 	remote = 0;
-	assert_int_equal(fdpass_send(p, closed, scratch, &remote), -EBADF);
+	assert_int_equal(fdpass_send(p, closed, scratch, &remote, &undo), -EBADF);
 	assert_int_equal(remote, -1);
 	assert_fdtab(v.pid, &before, -1);
 
@@ -574,7 +574,7 @@ static void test_errors(void **state)
 		lim = (struct rlimit){ .rlim_cur = (rlim_t)lowest, .rlim_max = was.rlim_max };
 		assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
 		remote = 0;
-		rc = fdpass_send(p, mfd, scratch, &remote);
+		rc = fdpass_send(p, mfd, scratch, &remote, &undo);
 		assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
 		assert_int_equal(rc, -EMFILE);
 		assert_int_equal(remote, -1);
@@ -582,20 +582,20 @@ static void test_errors(void **state)
 	}
 
 	/* scratch that is no memory of the victim's */
-	assert_int_equal(fdpass_send(p, mfd, 0, &remote), -EFAULT);
+	assert_int_equal(fdpass_send(p, mfd, 0, &remote, &undo), -EFAULT);
 	unmap_in(p, scratch, PAGE);
-	assert_int_equal(fdpass_send(p, mfd, scratch, &remote), -EFAULT);
+	assert_int_equal(fdpass_send(p, mfd, scratch, &remote, &undo), -EFAULT);
 	assert_fdtab(v.pid, &before, -1);
 	/* read-only scratch: inject_write gets through /proc/PID/mem, the
 	 * victim's own kernel calls do not */
 	ro = map_in(p, PROT_READ);
-	assert_int_equal(fdpass_send(p, mfd, ro, &remote), -EFAULT);
+	assert_int_equal(fdpass_send(p, mfd, ro, &remote, &undo), -EFAULT);
 	assert_int_equal(remote, -1);
 	assert_fdtab(v.pid, &before, -1);
 	unmap_in(p, ro, PAGE);
 
-	assert_int_equal(fdpass_close(p, -1), -EBADF);
-	assert_int_equal(fdpass_close(p, free_slot(&before, 0)), -EBADF);
+	assert_int_equal(fdpass_close(p, -1, -1), -EBADF);
+	assert_int_equal(fdpass_close(p, free_slot(&before, 0), 99), -EBADF);
 	assert_int_equal(inject_detach(p), 0);
 	assert_fdtab(v.pid, &before, -1);
 	assert_victim_fine(&v);
@@ -609,7 +609,7 @@ static void test_errors(void **state)
 static void test_many(void **state)
 {
 	enum { HELD = 5, ROUNDS = 50 };
-	int mfd[HELD], remote[HELD];
+	int mfd[HELD], remote[HELD], undo[HELD];
 	unsigned char *mine[HELD], byte;
 	struct inject_proc *p;
 	struct fdtab before;
@@ -626,7 +626,7 @@ static void test_many(void **state)
 
 	for (int i = 0; i < HELD; i++) {
 		mfd[i] = make_memfd(&mine[i], (unsigned)i);
-		assert_int_equal(fdpass_send(p, mfd[i], scratch, &remote[i]), 0);
+		assert_int_equal(fdpass_send(p, mfd[i], scratch, &remote[i], &undo[i]), 0);
 		for (int k = 0; k < i; k++)
 			assert_int_not_equal(remote[i], remote[k]);
 		assert_same_object(v.pid, remote[i], mfd[i]);
@@ -637,7 +637,7 @@ static void test_many(void **state)
 		assert_int_equal(inject_read(p, (uint64_t)addr, &byte, 1), 0);
 		assert_int_equal(byte, mine[i][PAGE]);
 		unmap_in(p, (uint64_t)addr, PAGE);
-		assert_int_equal(fdpass_close(p, remote[i]), 0);
+		assert_int_equal(fdpass_close(p, remote[i], undo[i]), 0);
 		assert_int_equal(munmap(mine[i], 2 * PAGE), 0);
 		close(mfd[i]);
 	}

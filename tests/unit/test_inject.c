@@ -38,6 +38,7 @@
 
 #include "arch.h"
 #include "inject.h"
+#include "testpoint.h"
 
 #define VICTIM PVMMAP_SRCDIR "/build/fixtures/victim"
 #define TIMEOUT_MS 5000
@@ -382,8 +383,7 @@ static void test_inject_read_thread(void **state)
 	p = seize(&v, 0);
 	idx = idx_of(p, tid);
 	exercise(&v, p, idx);
-	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_SYSCALL);
-	assert_int_equal(p->threads[idx].site, arch_regs_ip(&p->threads[idx].regs) - arch_syscall_insn_len);
+	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_RESCUE);
 	assert_int_equal(inject_detach(p), 0);
 
 	assert_true(syscall_text_becomes(v.pid, tid, before));
@@ -409,7 +409,7 @@ static void test_inject_nanosleep_thread(void **state)
 	assert_true(arch_regs_will_restart(&p->threads[idx].regs));
 	exercise(&v, p, idx);
 	exercise(&v, p, idx);
-	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_SYSCALL);
+	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_RESCUE);
 	test_sleep_ms(200);
 	done = victim_count(&v, "nanosleep-ok", NULL);
 	assert_int_equal(inject_detach(p), 0);
@@ -421,26 +421,52 @@ static void test_inject_nanosleep_thread(void **state)
 	victim_stop(&v);
 }
 
-/* A thread spinning in user space has no syscall instruction: the vdso's. */
+/* The vdso's bytes, read through /proc/PID/mem. */
+static size_t vdso_bytes(pid_t pid, unsigned char *buf, size_t len)
+{
+	uint64_t start, end;
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	assert_true(vdso_range(pid, &start, &end));
+	assert_true(end - start <= len);
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = pread(fd, buf, end - start, (off_t)start);
+	close(fd);
+	assert_int_equal(n, (ssize_t)(end - start));
+	return (size_t)n;
+}
+
+/* A thread spinning in user space, stopped between two instructions: the
+ * syscalls run from the rescue code in the vdso's tail, whose bytes are put
+ * back at the detach; the thread goes on counting. */
 static void test_inject_busy_thread(void **state)
 {
-	uint64_t vstart, vend;
+	static unsigned char before[1 << 16], after[1 << 16];
 	struct inject_proc *p;
 	struct victim v;
 	const char *l;
 	unsigned long n0;
+	size_t len;
 	int idx;
 
 	(void)state;
 	start_victim(&v, "-b", NULL);
+	len = vdso_bytes(v.pid, before, sizeof before);
 	p = seize(&v, 0);
 	idx = idx_of(p, victim_tid(&v, "busy"));
 	assert_int_equal(arch_syscall_site(&p->threads[idx].regs), 0);
 	exercise(&v, p, idx);
-	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_VDSO);
-	assert_true(vdso_range(v.pid, &vstart, &vend));
-	assert_true(p->vdso_site >= vstart && p->vdso_site + arch_syscall_insn_len <= vend);
+	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_RESCUE);
+	assert_non_null(p->rescue);
+	assert_int_equal(vdso_bytes(v.pid, after, sizeof after), len);
+	assert_memory_not_equal(after, before, len);    /* the rescue code is there */
 	assert_int_equal(inject_detach(p), 0);
+	assert_int_equal(vdso_bytes(v.pid, after, sizeof after), len);
+	assert_memory_equal(after, before, len);
 
 	victim_send(&v, "count");
 	assert_true(victim_wait(&v, "count ", 1, 5000));
@@ -456,7 +482,11 @@ static void test_inject_busy_thread(void **state)
 	victim_stop(&v);
 }
 
-/* No instruction to borrow: one is written at ip and the code restored. */
+/*
+ * The rescue area in a mapping of its own (PVMMAP_RESCUE=mapped, as where
+ * the vdso has no room), made by a plain syscall in a thread with no
+ * instruction to borrow: one is written at its ip and the code restored.
+ */
 static void test_inject_written(void **state)
 {
 	unsigned char code[16], after[16];
@@ -469,20 +499,25 @@ static void test_inject_written(void **state)
 
 	(void)state;
 	start_victim(&v, "-b", NULL);
+	setenv("PVMMAP_RESCUE", "mapped", 1);
 	p = seize(&v, INJECT_FORCE_WRITE);
 	idx = idx_of(p, victim_tid(&v, "busy"));
 	ip = arch_regs_ip(&p->threads[idx].regs);
 	assert_int_equal(inject_read(p, ip, code, sizeof code), 0);
-	exercise(&v, p, idx);
-	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_WRITTEN);
+	assert_int_equal(sys(p, idx, ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0), v.pid);
+	assert_non_null(p->rescue);
+	assert_true(p->unguarded_ns > 0);       /* the area's own mmap */
 	assert_int_equal(p->written_len, 0);
 	assert_int_equal(inject_read(p, ip, after, sizeof after), 0);
 	assert_memory_equal(after, code, sizeof code);
-	/* a thread in a syscall still uses its own instruction */
+	exercise(&v, p, idx);
+	assert_int_equal(p->threads[idx].last_site, INJECT_SITE_RESCUE);
+	/* another thread runs from the same rescue code */
 	ridx = idx_of(p, victim_tid(&v, "read"));
 	assert_int_equal(sys(p, ridx, ARCH_SYS_GETTID, 0, 0, 0, 0, 0, 0), victim_tid(&v, "read"));
-	assert_int_equal(p->threads[ridx].last_site, INJECT_SITE_SYSCALL);
+	assert_int_equal(p->threads[ridx].last_site, INJECT_SITE_RESCUE);
 	assert_int_equal(inject_detach(p), 0);
+	unsetenv("PVMMAP_RESCUE");
 
 	victim_send(&v, "count");
 	assert_true(victim_wait(&v, "count ", 1, 5000));
@@ -588,7 +623,7 @@ static void test_signal_while_frozen(void **state)
 	struct inject_proc *p;
 	struct victim v;
 	char want[64];
-	unsigned held = 0;
+	unsigned passed = 0;
 	int sent = 0;
 
 	(void)state;
@@ -605,25 +640,26 @@ static void test_signal_while_frozen(void **state)
 	sent++;
 
 	/* Signals racing the attach: some reach a thread first (a
-	 * signal-delivery-stop, queued again), none may be lost. */
+	 * signal-delivery-stop, delivered there), none may be lost. */
 	for (int i = 0; i < 20; i++) {
 		assert_int_equal(kill(v.pid, SIGUSR1), 0);
 		sent++;
 		p = seize(&v, 0);
-		held += p->held_signals;
+		passed += p->passed_signals;
 		assert_int_equal(sys(p, idx_of(p, v.pid), ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0), v.pid);
 		assert_int_equal(inject_detach(p), 0);
 		assert_true(victim_wait(&v, "sigusr1", sent, 5000));
 	}
 	assert_int_equal(victim_count(&v, "sigusr1", NULL), sent);
-	print_message("signals taken in a signal-delivery-stop and queued again: %u of 20\n", held);
+	print_message("signals taken in a signal-delivery-stop while attaching: %u of 20\n", passed);
 	wake_all(&v);
 	assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
 /* A SIGSTOP sent while frozen is taken by the thread running a syscall
- * (it cannot be blocked): held back, sent again at detach. */
+ * (it cannot be blocked): the process stops then, and stays stopped after
+ * the detach (and should pvmmap die, as it would have). */
 static void test_sigstop_while_injecting(void **state)
 {
 	struct inject_proc *p;
@@ -636,8 +672,7 @@ static void test_sigstop_while_injecting(void **state)
 	p = seize(&v, 0);
 	assert_int_equal(kill(v.pid, SIGSTOP), 0);
 	exercise(&v, p, idx_of(p, victim_tid(&v, "read")));
-	assert_int_equal(p->held_signals, 1);
-	assert_true(p->restop);
+	assert_int_equal(p->passed_signals, 1);
 	n = p->nthreads;
 	for (size_t i = 0; i < n; i++)
 		tids[i] = p->threads[i].tid;
@@ -652,6 +687,187 @@ static void test_sigstop_while_injecting(void **state)
 	assert_true(victim_wait(&v, "nanosleep-ok", 1, 5000));
 	assert_full_sleeps(&v, 1000);
 	assert_no_eintr(&v);
+	victim_stop(&v);
+}
+
+/* ---- pvmmap's own death ------------------------------------------------ */
+
+/* What a process shows of itself that the rescue must keep: every
+ * thread's SigBlk and the state of its syscall, its maps, its fds. */
+struct outside {
+	char blk[4096], maps[32768], fds[4096];
+};
+
+static void outside_read(pid_t pid, struct outside *o)
+{
+	char path[96], text[4096];
+	struct dirent *e;
+	DIR *d;
+
+	o->blk[0] = o->fds[0] = '\0';
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		const char *b;
+		if (e->d_name[0] == '.')
+			continue;
+		b = status_field(pid, (pid_t)atoi(e->d_name), "SigBlk", text, sizeof text);
+		if (b)
+			snprintf(o->blk + strlen(o->blk), sizeof o->blk - strlen(o->blk), "%s=%.16s ",
+				 e->d_name, b);
+	}
+	closedir(d);
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	assert_true(read_text(path, o->maps, sizeof o->maps));
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		snprintf(o->fds + strlen(o->fds), sizeof o->fds - strlen(o->fds), "%s ", e->d_name);
+	closedir(d);
+}
+
+/*
+ * In a child (the tracer): seize the victim, run syscalls in several
+ * threads, leave a journaled descriptor and mapping in it, then die
+ * without letting go: at rest (@steps 0), or @steps steps into the mmap
+ * (arming its journal change takes 3, its registers 1, the resume 1, the
+ * entry stop 1, the resume 1, the exit stop 1: 4 is before it runs, 8 on
+ * its way out with the result).
+ */
+static void die_holding(struct victim *v, int steps)
+{
+	pid_t child = fork();
+	int st;
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct inject_proc *p = NULL;
+		const struct inject_undo unmap = { .sys = ARCH_SYS_MUNMAP, .a1 = 4 * PAGE,
+						   .flags = INJECT_UNDO_RESULT };
+		const struct inject_undo close_it = { .sys = ARCH_SYS_CLOSE,
+						      .flags = INJECT_UNDO_RESULT };
+		int64_t ret;
+		int id;
+
+		if (inject_seize(v->pid, 0, 0, TIMEOUT_MS, &p))
+			_exit(1);
+		for (size_t i = 0; i < p->nthreads; i++)
+			if (inject_syscall(p, i, arch_sysno(ARCH_SYS_GETPID), (uint64_t[6]){ 0 }, &ret) ||
+			    ret != v->pid)
+				_exit(2);
+		if (inject_call_undo(p, ARCH_SYS_PIDFD_OPEN, (uint64_t[6]){ (uint64_t)v->pid },
+				     &close_it, -1, &ret, &id) || ret < 0)
+			_exit(3);
+		if (steps)
+			testpoint_die_after(steps);
+		inject_call_undo(p, ARCH_SYS_MMAP,
+				 (uint64_t[6]){ 0, 4 * PAGE, PROT_READ | PROT_WRITE,
+						MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1 },
+				 &unmap, -1, &ret, &id);
+		_exit(ret > 0 && inject_journal_count(p) == 2 ? 0 : 4);
+	}
+	assert_int_equal(waitpid(child, &st, 0), child);
+	if (steps)
+		assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	else
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Every thread as if never touched: the same masks, maps and descriptors
+ * (but for @extra_maps lines), every blocked syscall completes exactly. */
+static void assert_untouched(struct victim *v, const struct outside *before, int extra_maps)
+{
+	struct outside now;
+	int lines_before = 0, lines_now = 0;
+
+	for (int i = 0; i < 100; i++) {
+		outside_read(v->pid, &now);
+		if (strcmp(now.blk, before->blk) == 0)
+			break;
+		test_sleep_ms(10);
+	}
+	assert_string_equal(now.blk, before->blk);
+	assert_string_equal(now.fds, before->fds);
+	for (const char *c = before->maps; *c; c++)
+		lines_before += *c == '\n';
+	for (const char *c = now.maps; *c; c++)
+		lines_now += *c == '\n';
+	assert_int_equal(lines_now, lines_before + extra_maps);
+	if (!extra_maps)
+		assert_string_equal(now.maps, before->maps);
+	wake_all(v);
+	assert_true(victim_wait(v, "nanosleep-ok", 1, 5000));
+	assert_full_sleeps(v, 1000);
+	assert_no_eintr(v);
+}
+
+/* The tracer dies at rest and right after a journaled syscall: the held
+ * thread undoes the journal, puts its mask and registers back; nothing is
+ * left but the vdso's tail (same maps); the others never ran for it. */
+static void test_tracer_dies(void **state)
+{
+	static const int at[] = { 0, 3, 4, 6, 8 };
+
+	for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+		struct outside before;
+		struct victim v;
+		const char *l;
+		unsigned long n0;
+
+		(void)state;
+		start_victim(&v, "-s1000", "-b");
+		outside_read(v.pid, &before);
+		die_holding(&v, at[k]);
+		assert_untouched(&v, &before, 0);
+		victim_send(&v, "count");
+		assert_true(victim_wait(&v, "count ", 1, 5000));
+		victim_count(&v, "count ", &l);
+		n0 = strtoul(l + 6, NULL, 10);
+		test_sleep_ms(50);
+		victim_send(&v, "count");
+		assert_true(victim_wait(&v, "count ", 2, 5000));
+		victim_count(&v, "count ", &l);
+		assert_true(strtoul(l + 6, NULL, 10) > n0);
+		victim_stop(&v);
+	}
+}
+
+/* The same with the area in a mapping of its own: it is what is left
+ * (the thread cannot unmap the code it runs), marked for pvmmap. */
+static void test_tracer_dies_mapped(void **state)
+{
+	struct outside before, now;
+	struct victim v;
+	char magic[16], *nl, path[64];
+	uint64_t at;
+	int fd;
+
+	(void)state;
+	setenv("PVMMAP_RESCUE", "mapped", 1);
+	start_victim(&v, "-s1000", NULL);
+	outside_read(v.pid, &before);
+	die_holding(&v, 8);
+	unsetenv("PVMMAP_RESCUE");
+	assert_untouched(&v, &before, 1);
+	/* the one new line: r-xp, private, anonymous, starting with the mark */
+	outside_read(v.pid, &now);
+	for (char *line = now.maps; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strstr(before.maps, line))
+			continue;
+		assert_non_null(strstr(line, " r-xp 00000000 00:00 0"));
+		assert_int_equal(sscanf(line, "%" SCNx64, &at), 1);
+	}
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)v.pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, magic, sizeof magic, (off_t)at), (ssize_t)sizeof magic);
+	close(fd);
+	assert_string_equal(magic, "pvmmap rescue 1");
 	victim_stop(&v);
 }
 
@@ -1057,6 +1273,8 @@ int main(void)
 		T(test_memory_fallback),
 		T(test_blocking_injection),
 		T(test_timing),
+		T(test_tracer_dies),
+		T(test_tracer_dies_mapped),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

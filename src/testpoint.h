@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Test points: every action that changes a process pvmmap holds calls
+ * testpoint() after it.  With PVMMAP_DIE_AT=K in the environment (tests
+ * only; documented in pvmmap.1) pvmmap sends itself SIGKILL right after
+ * the K-th, so a test can kill it after each step of a transfer in turn
+ * and check that the processes it held never notice.
+ */
+#ifndef PVMMAP_TESTPOINT_H
+#define PVMMAP_TESTPOINT_H
+
+void testpoint(void);
+
+/* For unit tests: die right after the @k-th step from now. */
+void testpoint_die_after(long k);
+
+#endif
