@@ -42,6 +42,7 @@ enum {
 
 struct cli {
 	struct request req;
+	bool clean;              /* the clean command (req.op is OP_MAPS) */
 	bool help_done;          /* --help, --usage or --version printed */
 	const char *cmd;
 	char **rest;             /* argv from the command name on */
@@ -100,10 +101,14 @@ static int parse_positional(struct argp_state *st, struct cli *c, const char *ar
 		r = parse_pid(arg, &req->pid);
 		return r ? usage_errno(st, "PID", arg, r) : 0;
 	case 1:
+		if (c->clean)
+			break;
 		req->has_range = true;
 		req->len = (uint64_t)c->page_size;
 		return parse_addr_arg(st, c, "address", arg, &req->addr);
 	case 2:
+		if (c->clean)
+			break;
 		r = parse_len(arg, &req->len);
 		if (r)
 			return usage_errno(st, "length", arg, r);
@@ -133,6 +138,10 @@ static int check_complete(struct argp_state *st, struct cli *c)
 		return 0;
 	if (c->nargs < need) {
 		argp_error(st, "missing %s", names[c->nargs]);
+		return EINVAL;
+	}
+	if (c->clean && req->pid2) {
+		argp_error(st, "clean takes no --to");
 		return EINVAL;
 	}
 	if (req->op != OP_MAPS && !req->pid2) {
@@ -233,6 +242,25 @@ static const struct argp_option transfer_options[] = {
 	{ 0 }
 };
 
+static const struct argp_option clean_options[] = {
+	{ "json", OPT_JSON, NULL, 0, "Print one JSON document", 0 },
+	{ "timeout", OPT_TIMEOUT, "SECONDS", 0, "Longest wait for the process to stop (default 10)", 0 },
+	{ "quiet", 'q', NULL, 0, "Print nothing on success", 0 },
+	{ "help", 'h', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ 0 }
+};
+
+static const struct argp clean_argp = {
+	clean_options, parse_cmd_opt, "PID",
+	"Remove the rescue code a killed pvmmap left in PID.\v"
+	"pvmmap writes a few hundred bytes of code into the unused tail of a "
+	"process's [vdso] (or a small mapping of its own) while it holds the "
+	"process; a pvmmap that is killed leaves them there, inert.  `pvmmap maps' "
+	"shows them as a note; any later move or copy in that process removes "
+	"them too.  Stops PID for a moment.", NULL, NULL, NULL
+};
+
 static const struct argp maps_argp = {
 	maps_options, parse_cmd_opt, "PID [ADDR [LEN]]",
 	"List PID's mappings and what a move (or copy) would do with each.\v"
@@ -298,6 +326,7 @@ static const struct argp root_argp = {
 	"  maps PID [ADDR [LEN]]     list the mappings and whether/how each can move\n"
 	"  move PID ADDR LEN --to PID2   hand the range over; PID loses it\n"
 	"  copy PID ADDR LEN --to PID2   duplicate it; shared memory stays shared\n"
+	"  clean PID                 remove what a killed pvmmap left in PID\n"
 	"\n`pvmmap COMMAND --help' describes each command's options.",
 	NULL, NULL, NULL
 };
@@ -358,8 +387,12 @@ static int parse_cli(int argc, char **argv, struct cli *c, char *msg, size_t mle
 	} else if (strcmp(c->cmd, "copy") == 0) {
 		c->req.op = OP_COPY;
 		cmd_argp = &copy_argp;
+	} else if (strcmp(c->cmd, "clean") == 0) {
+		c->req.op = OP_MAPS;
+		c->clean = true;
+		cmd_argp = &clean_argp;
 	} else {
-		snprintf(msg, mlen, "pvmmap: unknown command '%s' (expected maps, move or copy)", c->cmd);
+		snprintf(msg, mlen, "pvmmap: unknown command '%s' (expected maps, move, copy or clean)", c->cmd);
 		return -EINVAL;
 	}
 	/* "pvmmap move: ..." in messages and help. */
@@ -628,6 +661,78 @@ report:
 	return status;
 }
 
+/*
+ * pvmmap clean PID: remove a killed pvmmap's rescue code.  Its JSON is a
+ * document of its own: {"pvmmap": 1, "operation": "clean", "source":
+ * {"pid", "comm"}, "removed": ["0x..."], "error": null | {"code",
+ * "message"}}.  Exit 0 (removed, or nothing to remove), 3 (the process
+ * cannot be used), 4 (it could not be removed: nothing changed).
+ */
+static int run_clean(struct cli *c)
+{
+	struct request *req = &c->req;
+	struct proc_facts pf = { .procfd = -1 };
+	struct report_error err = { 0 };
+	struct sys_facts sf;
+	uint64_t at[8];
+	size_t n = 0;
+	char msg[256] = "";
+	int status = EXIT_DONE, r;
+
+	r = sys_facts_read(&sf);
+	if (!r)
+		r = proc_facts_read(req->pid, true, &pf);
+	if (r) {
+		facts_error(&err, req->pid, r);
+		status = EXIT_PROCESS;
+	} else {
+		bool any = false;
+		for (size_t i = 0; i < pf.vmas.n; i++)
+			any |= pf.vmas.v[i].residue != 0;
+		r = any ? transfer_clean(&sf, &pf, req->timeout_s, at, 8, &n, msg, sizeof msg) : 0;
+		if (r == -EBUSY || (r && msg[0])) {
+			err.code = r == -EBUSY ? "busy" : "rolled-back";
+			snprintf(err.message, sizeof err.message, "%s", msg);
+			status = EXIT_ROLLED_BACK;
+		} else if (r) {
+			attach_error(&err, &pf, r);
+			status = EXIT_PROCESS;
+		}
+	}
+	if (req->json) {
+		printf("{\"pvmmap\": 1, \"operation\": \"clean\", \"source\": ");
+		if (pf.procfd >= 0) {
+			printf("{\"pid\": %d, \"comm\": ", (int)pf.pid);
+			json_write_string(stdout, pf.comm);
+			fputc('}', stdout);
+		} else {
+			fputs("null", stdout);
+		}
+		fputs(", \"removed\": [", stdout);
+		for (size_t i = 0; i < n; i++)
+			printf("%s\"0x%llx\"", i ? ", " : "", (unsigned long long)at[i]);
+		fputs("], \"error\": ", stdout);
+		if (err.code) {
+			printf("{\"code\": \"%s\", \"message\": ", err.code);
+			json_write_string(stdout, err.message);
+			fputc('}', stdout);
+		} else {
+			fputs("null", stdout);
+		}
+		fputs("}\n", stdout);
+	} else if (err.code) {
+		fprintf(stderr, "pvmmap: %s: %s\n", err.code, err.message);
+	} else if (!req->quiet) {
+		if (!n)
+			printf("process %d (%s) holds nothing a killed pvmmap left\n", (int)pf.pid, pf.comm);
+		for (size_t i = 0; i < n; i++)
+			printf("removed the rescue code a killed pvmmap left at 0x%llx in process %d (%s)\n",
+			       (unsigned long long)at[i], (int)pf.pid, pf.comm);
+	}
+	proc_facts_free(&pf);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
@@ -661,5 +766,5 @@ int main(int argc, char **argv)
 	}
 	if (c.help_done)
 		return EXIT_DONE;
-	return run(&c);
+	return c.clean ? run_clean(&c) : run(&c);
 }

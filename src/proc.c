@@ -10,6 +10,7 @@
  * start time, which a reused pid cannot share with a live process.
  */
 #include "proc.h"
+#include "rescue_layout.h"
 
 #include <dirent.h>
 #include <elf.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <libproc2/pids.h>
@@ -1302,6 +1304,52 @@ static bool gone_now(const struct proc_facts *pf)
 			  (pf->start_time && start != pf->start_time));
 }
 
+/* ---- residue of a killed pvmmap ------------------------------------------ */
+
+/* The rescue area (src/rescue_layout.h) whose head is at @at, if it is one
+ * a pvmmap other than this one wrote (ours is alive, not residue). */
+static bool rescue_head_at(pid_t pid, uint64_t at)
+{
+	uint64_t head[2 + 1];
+	struct iovec l = { head, sizeof head }, r = { (void *)(uintptr_t)at, sizeof head };
+
+	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)sizeof head &&
+	       memcmp(head, RESCUE_MAGIC, sizeof RESCUE_MAGIC) == 0 &&
+	       head[HEAD_PID / 8] != (uint64_t)getpid();
+}
+
+/*
+ * Rescue code a killed pvmmap left (src/rescue.c): in the tail of the
+ * [vdso], or at the start of a small private anonymous r-x mapping of its
+ * own.  Read with process_vm_readv, which needs the right to attach but
+ * stops nothing; when it is not allowed, nothing is found.
+ */
+static void residue_find(struct proc_facts *pf)
+{
+	enum { TAIL = 4096, OWN_MAX = 65536 };
+	unsigned char tail[TAIL];
+
+	for (size_t i = 0; i < pf->vmas.n; i++) {
+		struct vma *v = &pf->vmas.v[i];
+		uint64_t size = v->end - v->start;
+
+		if (strcmp(v->name, "[vdso]") == 0 && size >= TAIL) {
+			struct iovec l = { tail, TAIL }, r = { (void *)(uintptr_t)(v->end - TAIL), TAIL };
+			if (process_vm_readv(pf->pid, &l, 1, &r, 1, 0) != TAIL)
+				continue;
+			for (size_t off = 0; off + sizeof RESCUE_MAGIC <= TAIL; off += 16)
+				if (memcmp(tail + off, RESCUE_MAGIC, sizeof RESCUE_MAGIC) == 0 &&
+				    rescue_head_at(pf->pid, v->end - TAIL + off)) {
+					v->residue = v->end - TAIL + off;
+					break;
+				}
+		} else if (!v->name[0] && strcmp(v->perms, "r-xp") == 0 && !v->inode &&
+			   size <= OWN_MAX && rescue_head_at(pf->pid, v->start)) {
+			v->residue = v->start;
+		}
+	}
+}
+
 /* ---- public ----------------------------------------------------------- */
 
 int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
@@ -1400,6 +1448,8 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 			r = threads_read(pf);
 		if (r == 0)
 			r = files_read(pf);
+		if (r == 0)
+			residue_find(pf);
 		if (r < 0) {
 			maps_drop(pf);
 			/* a zombie has no mm: smaps fails as if it were gone */

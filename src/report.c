@@ -226,6 +226,10 @@ static void json_entry(FILE *out, const struct plan_entry *e)
 	}
 	fputs(", \"hint\": ", out);
 	json_str_or_null(out, reason_info(e->reason)->hint);
+	if (v && v->residue) {
+		fputs(", \"residue\": ", out);
+		json_hex(out, v->residue);
+	}
 	fprintf(out, ", \"bytes_copied\": %" PRIu64 "}", e->bytes_copied);
 }
 
@@ -372,6 +376,9 @@ static void text_entry(FILE *out, const struct plan_entry *e)
 		const struct reason_info *ri = reason_info(e->reason);
 		text_reason(out, ri->code, ri->sentence, e->detail, NULL, 4);
 	}
+	if (e->vma && e->vma->residue)
+		fprintf(out, "    note: rescue code of a pvmmap that was killed is left at 0x%" PRIx64
+			" (inert; pvmmap clean removes it)\n", e->vma->residue);
 }
 
 static void text_summary(FILE *out, const struct report *r, const struct plan_summary *s)

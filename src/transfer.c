@@ -1174,6 +1174,46 @@ static void frozen_threads(struct proc_facts *pf, const struct inject_proc *p)
 	}
 }
 
+/* Where the named kernel mapping @name starts, or 0. */
+static uint64_t special_start(const struct proc_facts *pf, const char *name)
+{
+	for (size_t i = 0; i < pf->vmas.n; i++)
+		if (strcmp(pf->vmas.v[i].name, name) == 0)
+			return pf->vmas.v[i].start;
+	return 0;
+}
+
+/*
+ * Whether @now is another program than @before in the same process: it ran
+ * execve between the two readings.  The pid and the start time stay; the
+ * name, the vdso and the main stack of a new mm do not (the kernel places
+ * them afresh, at random unless randomisation is off).
+ */
+static bool execd(const struct proc_facts *before, const struct proc_facts *now)
+{
+	return strcmp(before->comm, now->comm) != 0 ||
+	       special_start(before, "[vdso]") != special_start(now, "[vdso]") ||
+	       special_start(before, "[stack]") != special_start(now, "[stack]");
+}
+
+/* After an attach that failed as if the process had gone: whether it is
+ * there still, another program.  Then st says so. */
+static bool attach_saw_exec(const struct proc_facts *pf, struct transfer_stats *st)
+{
+	struct proc_facts now = { .procfd = -1 };
+	bool r = proc_facts_read(pf->pid, true, &now) == 0 && now.start_time == pf->start_time &&
+		 execd(pf, &now);
+
+	if (r) {
+		st->exited_pid = pf->pid;
+		snprintf(st->message, sizeof(st->message),
+			 "process %d ran execve during the attach (it is now %s): the memory pvmmap "
+			 "examined is gone; nothing was changed", pf->pid, now.comm);
+	}
+	proc_facts_free(&now);
+	return r;
+}
+
 /* Re-read both processes under the freeze and plan again.  @src and @tgt
  * are the same facts for a transfer within one process. */
 static int replan(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
@@ -1187,6 +1227,8 @@ static int replan(const struct sys_facts *sf, struct proc_facts *src, struct pro
 	r = proc_facts_read(src->pid, true, &ns);
 	if (!r && !same)
 		r = proc_facts_read(tgt->pid, true, &nt);
+	if (!r && (execd(src, &ns) || (!same && execd(tgt, &nt))))
+		r = -ECHILD;    /* the caller says which one exec'd */
 	if (r) {
 		proc_facts_free(&ns);
 		proc_facts_free(&nt);
@@ -1320,6 +1362,10 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		st->attach_err = r;
 		st->attach_pid = src->pid;
 		oom_restore(oom_old);
+		if ((r == -ESRCH || r == -EOWNERDEAD) && attach_saw_exec(src, st)) {
+			st->attach_err = 0;
+			return -ESRCH;
+		}
 		return r;
 	}
 	if (tgt == src) {
@@ -1332,12 +1378,23 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 			inject_detach(x.sp);
 			st->paused_s = clock_now_s() - t0;
 			oom_restore(oom_old);
+			if ((r == -ESRCH || r == -EOWNERDEAD) && attach_saw_exec(tgt, st)) {
+				st->attach_err = 0;
+				return -ESRCH;
+			}
 			return r;
 		}
 	}
 
 	/* What was checked is what is done. */
 	r = replan(sf, src, tgt, req, plan, x.sp);
+	if (r == -ECHILD) {
+		/* @src and @tgt are still the facts from before */
+		if (!attach_saw_exec(src, st))
+			attach_saw_exec(tgt, st);
+		r = -ESRCH;
+		goto out;
+	}
 	if (r) {
 		snprintf(st->message, sizeof(st->message), "cannot re-read the processes: %s",
 			 strerror(-r));
@@ -1372,5 +1429,78 @@ out:
 	inject_detach(x.sp);
 	st->paused_s = clock_now_s() - t0;
 	oom_restore(oom_old);
+	return r;
+}
+
+/* ---- clean ------------------------------------------------------------------- */
+
+/* Remove one rescue area at @at in VMA @v of the frozen process @p. */
+static int clean_one(struct inject_proc *p, const struct vma *v, uint64_t at, char *msg, size_t len)
+{
+	uint64_t size;
+	int64_t ret;
+	int r;
+
+	for (size_t i = 0; i < p->nthreads; i++) {
+		uint64_t ip = arch_regs_ip(&p->threads[i].regs);
+		if ((p->threads[i].state & INJECT_T_STOPPED) && ip >= at && ip < v->end) {
+			snprintf(msg, len, "thread %d of process %d still rests in the rescue code at "
+				 "0x%llx: it is stopped; it runs that code and goes on once continued "
+				 "(SIGCONT)", p->threads[i].tid, p->pid, (unsigned long long)at);
+			return -EBUSY;
+		}
+	}
+	if (strcmp(v->name, "[vdso]") != 0) {
+		r = inject_call(p, ARCH_SYS_MUNMAP, v->start, v->end - v->start, 0, 0, 0, 0, &ret);
+		if (!r && ret < 0)
+			r = (int)ret;
+		if (r)
+			snprintf(msg, len, "munmap of 0x%llx in process %d failed: %s",
+				 (unsigned long long)v->start, p->pid, strerror(-r));
+		return r;
+	}
+	/* in the vdso: zero what the head says it holds, to the vdso's end */
+	r = inject_read(p, at + 24 /* HEAD_SIZE */, &size, sizeof size);
+	if (!r) {
+		unsigned char *zero;
+		if (size > v->end - at)
+			size = v->end - at;
+		zero = calloc(1, size);
+		r = zero ? inject_write(p, at, zero, size) : -ENOMEM;
+		free(zero);
+	}
+	if (r)
+		snprintf(msg, len, "cannot write the vdso of process %d: %s", p->pid, strerror(-r));
+	return r;
+}
+
+int transfer_clean(const struct sys_facts *sf, struct proc_facts *pf, double timeout_s,
+		   uint64_t *at, size_t max, size_t *n, char *msg, size_t len)
+{
+	unsigned flags = (sf->self_cap_eff >> CAP_BIT_ADMIN) & 1 ? INJECT_SUSPEND_SECCOMP : 0;
+	struct proc_facts now = { .procfd = -1 };
+	struct inject_proc *p;
+	int r;
+
+	*n = 0;
+	msg[0] = '\0';
+	r = inject_seize(pf->pid, pf->start_time, flags, (int)(timeout_s * 1000), &p);
+	if (r)
+		return r;
+	/* What is there under the freeze.  The vdso's first: removing a
+	 * mapping runs a syscall, whose rescue area then takes the vdso's
+	 * tail (and would cover what is read here). */
+	r = proc_facts_read(pf->pid, true, &now);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; !r && i < now.vmas.n; i++) {
+			const struct vma *v = &now.vmas.v[i];
+			if (!v->residue || (strcmp(v->name, "[vdso]") == 0) != (pass == 0))
+				continue;
+			r = clean_one(p, v, v->residue, msg, len);
+			if (!r && *n < max)
+				at[(*n)++] = v->residue;
+		}
+	proc_facts_free(&now);
+	inject_detach(p);
 	return r;
 }

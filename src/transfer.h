@@ -78,4 +78,16 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		 const struct request *req, struct plan *plan, const struct transfer_hooks *hooks,
 		 struct transfer_stats *st);
 
+/*
+ * Remove the rescue code a killed pvmmap left in process @pf (see
+ * src/rescue.c): the bytes in its [vdso]'s tail are zeroed again, a
+ * mapping of its own is unmapped.  The process is frozen meanwhile.
+ * @at receives the addresses removed (up to @max), *n their number.
+ * Returns 0, an attach error (as inject_seize), -EBUSY when a thread
+ * still rests in such code (a stopped process: it runs it once
+ * continued), or another -errno; @msg says what failed.
+ */
+int transfer_clean(const struct sys_facts *sf, struct proc_facts *pf, double timeout_s,
+		   uint64_t *at, size_t max, size_t *n, char *msg, size_t len);
+
 #endif

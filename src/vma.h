@@ -45,6 +45,8 @@ struct vma {
 	unsigned dev_major, dev_minor;
 	uint64_t inode;
 	char *name;              /* owned; "" for an anonymous VMA, never NULL */
+	uint64_t residue;        /* where rescue code a killed pvmmap left in it
+				    starts (src/rescue.c), or 0 (set by proc.c) */
 
 	/* smaps fields, in bytes (the kernel prints kB) */
 	uint64_t rss, pss, anonymous, anon_huge, swap, locked;
