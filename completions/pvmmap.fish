@@ -4,6 +4,7 @@
 # Installed as $(DATADIR)/fish/vendor_completions.d/pvmmap.fish.
 #   pvmmap maps PID [ADDR [LEN]] [--to PID2] [--for move|copy] [--json]
 #   pvmmap move|copy PID ADDR LEN --to PID2 [options]
+#   pvmmap clean PID [--json] [--timeout S] [-q]
 #   pvmmap --help | -h | --usage | --version ; pvmmap COMMAND --help | --usage
 # -t is --to (src/main.c).
 
@@ -13,7 +14,7 @@ function __pvmmap_needs_pid
     set -l tokens (commandline -opc)
     set -e tokens[1]
     test (count $tokens) -ge 1; or return 1
-    contains -- $tokens[1] maps move copy; or return 1
+    contains -- $tokens[1] maps move copy clean; or return 1
     set -e tokens[1]
     set -l skip 0
     for t in $tokens
@@ -38,6 +39,7 @@ complete -c pvmmap -f
 complete -c pvmmap -n __fish_use_subcommand -a maps -d 'List mappings, with what move or copy would do'
 complete -c pvmmap -n __fish_use_subcommand -a move -d 'Move a range of mappings into another process'
 complete -c pvmmap -n __fish_use_subcommand -a copy -d 'Copy a range of mappings into another process'
+complete -c pvmmap -n __fish_use_subcommand -a clean -d 'Remove what a killed pvmmap left in a process'
 complete -c pvmmap -n __fish_use_subcommand -l version -d 'Print the version'
 complete -c pvmmap -s h -l help -d 'Print the help'
 complete -c pvmmap -l usage -d 'Print a short usage message'
@@ -47,7 +49,7 @@ complete -c pvmmap -n __pvmmap_needs_pid -a '(__fish_complete_pids)'
 
 # Options of every command
 complete -c pvmmap -n '__fish_seen_subcommand_from maps move copy' -s t -l to -x -a '(__fish_complete_pids)' -d 'The target process'
-complete -c pvmmap -n '__fish_seen_subcommand_from maps move copy' -l json -d 'Print one JSON document on stdout'
+complete -c pvmmap -n '__fish_seen_subcommand_from maps move copy clean' -l json -d 'Print one JSON document on stdout'
 
 # maps
 complete -c pvmmap -n '__fish_seen_subcommand_from maps' -l for -x -a 'move copy' -d 'Give the verdicts for this operation'
@@ -62,3 +64,7 @@ complete -c pvmmap -n '__fish_seen_subcommand_from move copy' -l allow-cross-use
 complete -c pvmmap -n '__fish_seen_subcommand_from move copy' -l progress -d 'Print a progress line on stderr'
 complete -c pvmmap -n '__fish_seen_subcommand_from move copy' -l no-progress -d 'Print no progress line'
 complete -c pvmmap -n '__fish_seen_subcommand_from move copy' -s q -l quiet -d 'Print nothing on success'
+
+# clean
+complete -c pvmmap -n '__fish_seen_subcommand_from clean' -l timeout -x -d 'Longest wait for the process to stop (s)'
+complete -c pvmmap -n '__fish_seen_subcommand_from clean' -s q -l quiet -d 'Print nothing on success'

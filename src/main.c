@@ -311,7 +311,7 @@ static error_t parse_root_opt(int key, char *arg, struct argp_state *st)
 		return 0;
 	case ARGP_KEY_END:
 		if (!c->cmd && !c->help_done) {
-			argp_error(st, "missing command (maps, move or copy)");
+			argp_error(st, "missing command (maps, move, copy or clean)");
 			return EINVAL;
 		}
 		return 0;

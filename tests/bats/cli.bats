@@ -114,11 +114,11 @@ ranges() {
 # ---- usage errors -----------------------------------------------------------
 
 @test "no command: usage error" {
-	usage_error 'pvmmap: missing command (maps, move or copy)'
+	usage_error 'pvmmap: missing command (maps, move, copy or clean)'
 }
 
 @test "unknown command: usage error naming it" {
-	usage_error "pvmmap: unknown command 'frob' (expected maps, move or copy)" frob 1
+	usage_error "pvmmap: unknown command 'frob' (expected maps, move, copy or clean)" frob 1
 }
 
 @test "unknown option: usage error naming it" {

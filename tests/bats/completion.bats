@@ -64,7 +64,7 @@ MOVE_OPTS=(--to --at --replace --partial --dry-run --json --timeout --allow-cros
 @test "bash: pvmmap <TAB> gives the commands and the global options" {
 	run complete_line "pvmmap "
 	assert_success
-	assert_output "$(sorted maps move copy --help --usage --version -h)"
+	assert_output "$(sorted maps move copy clean --help --usage --version -h)"
 }
 
 @test "bash: pvmmap mo<TAB> gives move" {
@@ -253,7 +253,7 @@ need_zpty() {
 	need_zpty
 	run zsh_complete "pvmmap "
 	assert_success
-	assert_output "$(sorted copy maps move)"
+	assert_output "$(sorted clean copy maps move)"
 }
 
 @test "zsh: pvmmap move --<TAB> gives the options of move" {
@@ -309,7 +309,7 @@ need_fish() {
 	need_fish
 	run fish_complete "pvmmap "
 	assert_success
-	assert_output "$(sorted copy maps move)"
+	assert_output "$(sorted clean copy maps move)"
 }
 
 @test "fish: pvmmap move --<TAB> gives the options of move" {
