@@ -808,20 +808,46 @@ static void assert_untouched(struct victim *v, const struct outside *before, int
 /* The tracer dies at rest and right after a journaled syscall: the held
  * thread undoes the journal, puts its mask and registers back; nothing is
  * left but the vdso's tail (same maps); the others never ran for it. */
+/* The registers of every thread blocked in a syscall, as a seize sees them
+ * (a thread let go by the rescue code re-entered its syscall: the kernel
+ * shows it exactly as one let go by a detach). */
+static void blocked_regs(struct victim *v, pid_t *tids, struct arch_regs *regs, size_t n)
+{
+	struct inject_proc *p = seize(v, 0);
+
+	for (size_t i = 0; i < n; i++)
+		regs[i] = p->threads[idx_of(p, tids[i])].regs;
+	assert_int_equal(inject_detach(p), 0);
+}
+
 static void test_tracer_dies(void **state)
 {
 	static const int at[] = { 0, 3, 4, 6, 8 };
+	const char *names[] = { "read", "futex", "epoll", "sigwait", "pause" };
+	enum { N = sizeof names / sizeof names[0] };
 
 	for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+		struct arch_regs regs0[N], regs1[N];
 		struct outside before;
 		struct victim v;
 		const char *l;
 		unsigned long n0;
+		pid_t tids[N];
 
 		(void)state;
 		start_victim(&v, "-s1000", "-b");
+		for (size_t i = 0; i < N; i++)
+			tids[i] = victim_tid(&v, names[i]);
+		/* first, while every thread sits in its syscall (rt_sigtimedwait
+		 * shows its mask without the signals it waits for) */
 		outside_read(v.pid, &before);
+		blocked_regs(&v, tids, regs0, N);
 		die_holding(&v, at[k]);
+		test_sleep_ms(100);
+		blocked_regs(&v, tids, regs1, N);
+		for (size_t i = 0; i < N; i++)
+			if (memcmp(&regs0[i], &regs1[i], sizeof regs0[i]) != 0)
+				fail_msg("registers of %s differ after the rescue (stage %d)", names[i], at[k]);
 		assert_untouched(&v, &before, 0);
 		victim_send(&v, "count");
 		assert_true(victim_wait(&v, "count ", 1, 5000));
