@@ -304,6 +304,23 @@ static void assert_full_sleeps(struct victim *v, long ms)
 			fail_msg("short sleep: %.40s (want >= %ld)", l, ms);
 }
 
+/* The busy thread (-b) keeps counting: it runs on from where it was stopped. */
+static void assert_still_counting(struct victim *v)
+{
+	unsigned long n0;
+	const char *l;
+
+	victim_send(v, "count");
+	assert_true(victim_wait(v, "count ", 1, 5000));
+	victim_count(v, "count ", &l);
+	n0 = strtoul(l + 6, NULL, 10);
+	test_sleep_ms(50);
+	victim_send(v, "count");
+	assert_true(victim_wait(v, "count ", 2, 5000));
+	victim_count(v, "count ", &l);
+	assert_true(strtoul(l + 6, NULL, 10) > n0);
+}
+
 static const char *const blocked_names[] = { "read", "futex", "epoll", "poll", "sigwait", "pause" };
 #define NBLOCKED (sizeof blocked_names / sizeof blocked_names[0])
 
@@ -449,8 +466,6 @@ static void test_inject_busy_thread(void **state)
 	static unsigned char before[1 << 16], after[1 << 16];
 	struct inject_proc *p;
 	struct victim v;
-	const char *l;
-	unsigned long n0;
 	size_t len;
 	int idx;
 
@@ -469,15 +484,7 @@ static void test_inject_busy_thread(void **state)
 	assert_int_equal(vdso_bytes(v.pid, after, sizeof after), len);
 	assert_memory_equal(after, before, len);
 
-	victim_send(&v, "count");
-	assert_true(victim_wait(&v, "count ", 1, 5000));
-	victim_count(&v, "count ", &l);
-	n0 = strtoul(l + 6, NULL, 10);
-	test_sleep_ms(50);
-	victim_send(&v, "count");
-	assert_true(victim_wait(&v, "count ", 2, 5000));
-	victim_count(&v, "count ", &l);
-	assert_true(strtoul(l + 6, NULL, 10) > n0);
+	assert_still_counting(&v);
 	wake_all(&v);
 	assert_no_eintr(&v);
 	victim_stop(&v);
@@ -493,8 +500,6 @@ static void test_inject_written(void **state)
 	unsigned char code[16], after[16];
 	struct inject_proc *p;
 	struct victim v;
-	const char *l;
-	unsigned long n0;
 	uint64_t ip;
 	int idx, ridx;
 
@@ -521,15 +526,7 @@ static void test_inject_written(void **state)
 	assert_int_equal(inject_detach(p), 0);
 	unsetenv("PVMMAP_RESCUE");
 
-	victim_send(&v, "count");
-	assert_true(victim_wait(&v, "count ", 1, 5000));
-	victim_count(&v, "count ", &l);
-	n0 = strtoul(l + 6, NULL, 10);
-	test_sleep_ms(50);
-	victim_send(&v, "count");
-	assert_true(victim_wait(&v, "count ", 2, 5000));
-	victim_count(&v, "count ", &l);
-	assert_true(strtoul(l + 6, NULL, 10) > n0);
+	assert_still_counting(&v);
 	wake_all(&v);
 	assert_no_eintr(&v);
 	victim_stop(&v);
@@ -830,8 +827,6 @@ static void test_tracer_dies(void **state)
 		struct arch_regs regs0[N], regs1[N];
 		struct outside before;
 		struct victim v;
-		const char *l;
-		unsigned long n0;
 		pid_t tids[N];
 
 		(void)state;
@@ -849,15 +844,7 @@ static void test_tracer_dies(void **state)
 			if (memcmp(&regs0[i], &regs1[i], sizeof regs0[i]) != 0)
 				fail_msg("registers of %s differ after the rescue (stage %d)", names[i], at[k]);
 		assert_untouched(&v, &before, 0);
-		victim_send(&v, "count");
-		assert_true(victim_wait(&v, "count ", 1, 5000));
-		victim_count(&v, "count ", &l);
-		n0 = strtoul(l + 6, NULL, 10);
-		test_sleep_ms(50);
-		victim_send(&v, "count");
-		assert_true(victim_wait(&v, "count ", 2, 5000));
-		victim_count(&v, "count ", &l);
-		assert_true(strtoul(l + 6, NULL, 10) > n0);
+		assert_still_counting(&v);
 		victim_stop(&v);
 	}
 }
