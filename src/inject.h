@@ -164,18 +164,21 @@ int inject_seize(pid_t pid, unsigned long long start_time, unsigned flags, int t
 /* Index of thread @tid in p->threads, or -1. */
 int inject_thread_index(const struct inject_proc *p, pid_t tid);
 
-/* A good thread to run syscalls in: one stopped in a syscall (its own
- * syscall instruction serves), else the first live one; -1 if none. */
+/* The thread syscalls run in: the one that holds the journal once there is
+ * one, else one stopped in a syscall, else the first live one; -1 if none. */
 int inject_pick_thread(const struct inject_proc *p);
 
 /*
  * Run syscall @nr (see arch_sysno) with @args in thread @idx and put its
- * result (a value, or -errno from the kernel) in *ret.  The thread's
- * registers are put back exactly afterwards.
+ * result (a value, or -errno from the kernel) in *ret.  The first thread
+ * to run one becomes the journal's holder and stays held in the rescue
+ * code until the detach; any other is held for the syscall only and gets
+ * its own registers and mask back right after.
  * Errors: -ESRCH (the thread is gone), -ETIMEDOUT, -EACCES (the thread has
  * a seccomp filter the injection would meet: seize with
- * INJECT_SUSPEND_SECCOMP), -EFAULT (no usable syscall instruction),
- * -EPROTO (the thread stopped in a way ptrace does not allow here).
+ * INJECT_SUSPEND_SECCOMP), -EFAULT (the rescue code faulted: cannot
+ * happen), -EPROTO (the thread stopped in a way ptrace does not allow
+ * here), -ENOMEM, or an error making the rescue area.
  */
 int inject_syscall(struct inject_proc *p, size_t idx, long nr, const uint64_t args[6],
 		   int64_t *ret);
