@@ -107,28 +107,57 @@ static uint64_t deadline_after(int ms)
 	return clock_now_ns() + (uint64_t)(ms > 0 ? ms : 0) * 1000000u;
 }
 
+static void mark_gone(struct inject_thread *t);
+
 /*
- * Wait for a change of thread @tid until @deadline.  waitpid cannot time
- * out and a timer signal would meddle with the caller's signals, so poll:
- * most stops come within tens of microseconds, so yield first, then sleep
- * a little longer each round.  The process's pidfd (@pidfd, or -1) tells
- * at once when the whole process has exited: a thread of a dying process
- * may never report again, and waiting for it would hold the other
- * process of a transfer for the whole timeout.
+ * Reap the threads of @p, other than @tid, that have exited: a traced
+ * thread stays a zombie until its tracer waits for it, and the kernel
+ * reports the leader's own exit only once every other thread of the group
+ * is reaped (delay_group_leader).  A tracee's ptrace stops are reported
+ * even to waitid(WEXITED) (wait_task_stopped), so look first (WNOWAIT) and
+ * take only an exit: no stop of a live thread is consumed here.
  */
-static int wait_tid(pid_t tid, int pidfd, int *status, uint64_t deadline)
+static void reap_exited(struct inject_proc *p, pid_t tid)
+{
+	for (size_t i = 0; p && i < p->nthreads; i++) {
+		struct inject_thread *t = &p->threads[i];
+		siginfo_t si = { 0 };
+		if (t->tid == tid || !(t->state & INJECT_T_SEIZED))
+			continue;
+		if (waitid(P_PID, (id_t)t->tid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) != 0 ||
+		    si.si_pid != t->tid ||
+		    (si.si_code != CLD_EXITED && si.si_code != CLD_KILLED && si.si_code != CLD_DUMPED))
+			continue;
+		waitid(P_PID, (id_t)t->tid, &si, WEXITED | WNOHANG | __WALL);
+		mark_gone(t);
+	}
+}
+
+/*
+ * Wait for a change of thread @tid of @p until @deadline.  waitpid cannot
+ * time out and a timer signal would meddle with the caller's signals, so
+ * poll: most stops come within tens of microseconds, so yield first, then
+ * sleep a little longer each round.  A process killed meanwhile ends the
+ * wait at once: its exited threads are reaped (so that the one waited for
+ * can report), and its pidfd says when the whole group is gone -- waiting
+ * for a dying thread would hold the other process of a transfer frozen
+ * for the whole timeout.
+ */
+static int wait_tid(struct inject_proc *p, pid_t tid, int *status, uint64_t deadline)
 {
 	long nap_ns = 10000;
 
 	for (unsigned i = 0;; i++) {
-		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+		struct pollfd pfd = { .fd = p ? p->pidfd : -1, .events = POLLIN };
 		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
 		if (r == tid)
 			return 0;
 		if (r < 0 && errno != EINTR)
 			return errno == ECHILD ? -ESRCH : -errno;
-		if (pidfd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
+		if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
 			return -ESRCH;
+		if (i >= 64)
+			reap_exited(p, tid);
 		if (clock_now_ns() >= deadline)
 			return -ETIMEDOUT;
 		if (i < 64) {
@@ -464,7 +493,7 @@ static int stopped(struct inject_proc *p, struct inject_thread *t)
 static int await_stop(struct inject_proc *p, struct inject_thread *t, uint64_t deadline)
 {
 	for (int n = 0; n < STOP_LIMIT; n++) {
-		int st, r = wait_tid(t->tid, p->pidfd, &st, deadline);
+		int st, r = wait_tid(p, t->tid, &st, deadline);
 
 		if (r == -ESRCH || (r == 0 && is_exit(st))) {
 			mark_gone(t);
@@ -747,7 +776,7 @@ static int run_syscall(struct inject_proc *p, struct inject_thread *t, long nr, 
 			testpoint();
 		resume = true;
 		sig = 0;
-		r = wait_tid(t->tid, p->pidfd, &st, deadline);
+		r = wait_tid(p, t->tid, &st, deadline);
 		if (r == -ETIMEDOUT && entered && !interrupted) {
 			/* A syscall that blocks: interrupt it and collect
 			 * its exit stop, so the thread is ours again. */
@@ -1141,9 +1170,19 @@ bool inject_alive(const struct inject_proc *p)
 
 bool inject_exited(const struct inject_proc *p, int ms)
 {
-	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+	uint64_t until = deadline_after(ms);
 
-	return !inject_alive(p) || (ms > 0 && poll(&pfd, 1, ms) == 1);
+	/* The leader shows Z as soon as it has exited, while the pidfd
+	 * waits for every (traced, unreaped) thread: look at both. */
+	for (;;) {
+		struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+		if (!inject_alive(p))
+			return true;
+		if (clock_now_ns() >= until)
+			return false;
+		if (poll(&pfd, 1, 5) == 1)
+			return true;
+	}
 }
 
 bool inject_held_by_other(const struct inject_proc *p, uint64_t lo, uint64_t hi)

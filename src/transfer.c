@@ -1059,10 +1059,12 @@ static int rollback(struct xfer *x)
 	char what[200];
 	int err = 0;
 
-	/* A target that exited has nothing left to undo. */
+	/* A target that exited has nothing left to undo; one being killed
+	 * fails the undoing a moment before it shows that it exited. */
 	if (inject_alive(x->tp))
 		scratch_free(x);
-	if (inject_alive(x->tp) && inject_journal_rollback(x->tp, what, sizeof what)) {
+	if (inject_alive(x->tp) && inject_journal_rollback(x->tp, what, sizeof what) &&
+	    !inject_exited(x->tp, 100)) {
 		err = -ENOTRECOVERABLE;
 		snprintf(x->st->message, sizeof(x->st->message),
 			 "rolling back failed: %s; the source is unchanged", what);
@@ -1133,7 +1135,7 @@ static int peer_exited(struct xfer *x, int r)
 {
 	/* a process being killed fails our syscalls a moment before it is
 	 * a zombie: give it that moment when the error looks like it */
-	int grace = r == -ESRCH || r == -EFAULT || r == -EIO ? 100 : 0;
+	int grace = r == -ESRCH || r == -EFAULT || r == -EIO || r == -ENOTRECOVERABLE ? 100 : 0;
 	bool tgt = inject_exited(x->tp, grace), src = x->sp != x->tp && inject_exited(x->sp, grace);
 
 	if (!tgt && !src)

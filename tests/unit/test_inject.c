@@ -768,10 +768,12 @@ static void die_holding(struct victim *v, int steps)
 		_exit(ret > 0 && inject_journal_count(p) == 2 ? 0 : 4);
 	}
 	assert_int_equal(waitpid(child, &st, 0), child);
-	if (steps)
-		assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	else
-		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (steps) {
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
+			fail_msg("the tracer was to die after %d steps: status %#x", steps, st);
+	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fail_msg("the tracer failed: status %#x", st);
+	}
 }
 
 /* Every thread as if never touched: the same masks, maps and descriptors
