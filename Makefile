@@ -68,10 +68,12 @@ FIXTURES     := $(FIXTURE_SRCS:tests/fixtures/%.c=build/fixtures/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all check check-deps unit fixtures fuzz bench install uninstall clean
+.PHONY: all check check-deps unit fixtures fuzz bench soak install uninstall clean
 .DEFAULT_GOAL := all
 
-all: check-deps pvmmap
+# `make` builds the release binary, ./pvmmap; `make SANITIZE=1` builds
+# build/asan/pvmmap as well ($(BIN)), and ./pvmmap stays the release build.
+all: check-deps pvmmap $(BIN)
 
 # The top-level ./pvmmap is always the release build, so README commands work.
 pvmmap: build/release/pvmmap
@@ -132,6 +134,9 @@ unit-asan:
 
 bench: pvmmap fixtures
 	tests/bench/run
+
+soak: pvmmap fixtures
+	tests/soak/run
 
 install: pvmmap
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \

@@ -1193,6 +1193,9 @@ static uint64_t special_start(const struct proc_facts *pf, const char *name)
  */
 static bool execd(const struct proc_facts *before, const struct proc_facts *now)
 {
+	/* a process being killed loses its mm first: no maps is no new program */
+	if (!now->vmas.n || strchr("ZXx", now->state))
+		return false;
 	return strcmp(before->comm, now->comm) != 0 ||
 	       special_start(before, "[vdso]") != special_start(now, "[vdso]") ||
 	       special_start(before, "[stack]") != special_start(now, "[stack]");
