@@ -61,6 +61,7 @@ complete -c pvmmap -n '__fish_seen_subcommand_from move copy' -l partial -d 'Do 
 complete -c pvmmap -n '__fish_seen_subcommand_from move copy' -s n -l dry-run -d 'Check and print the plan; change nothing'
 complete -c pvmmap -n '__fish_seen_subcommand_from move copy' -l timeout -x -d 'Longest wait for a process to stop (s)'
 complete -c pvmmap -n '__fish_seen_subcommand_from move copy' -l allow-cross-user -d 'Permit processes of different users'
+complete -c pvmmap -n '__fish_seen_subcommand_from move copy' -l force -d 'Move [heap] although the program may still use it'
 complete -c pvmmap -n '__fish_seen_subcommand_from move copy' -l progress -d 'Print a progress line on stderr'
 complete -c pvmmap -n '__fish_seen_subcommand_from move copy' -l no-progress -d 'Print no progress line'
 complete -c pvmmap -n '__fish_seen_subcommand_from move copy' -s q -l quiet -d 'Print nothing on success'

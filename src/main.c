@@ -29,6 +29,8 @@ enum exit_status {
 	EXIT_PROCESS = 3,
 	EXIT_ROLLED_BACK = 4,
 	EXIT_LEFT_OVER = 5,
+	EXIT_DEFERRED = 6,       /* dry run: nothing refused, but the move itself
+				    must check some pieces (status deferred) */
 };
 
 const char *argp_program_version = "pvmmap " PVMMAP_VERSION;
@@ -37,7 +39,7 @@ const char *argp_program_bug_address = NULL;
 /* Option keys without a short form. */
 enum {
 	OPT_USAGE = 0x100, OPT_VERSION, OPT_FOR, OPT_AT, OPT_REPLACE, OPT_PARTIAL,
-	OPT_JSON, OPT_TIMEOUT, OPT_CROSS_USER, OPT_PROGRESS, OPT_NO_PROGRESS,
+	OPT_JSON, OPT_TIMEOUT, OPT_CROSS_USER, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_FORCE,
 };
 
 struct cli {
@@ -199,6 +201,7 @@ static error_t parse_cmd_opt(int key, char *arg, struct argp_state *st)
 	case 'n': req->dry_run = true; return 0;
 	case 'q': req->quiet = true; return 0;
 	case OPT_CROSS_USER: req->allow_cross_user = true; return 0;
+	case OPT_FORCE: req->force = true; return 0;
 	case OPT_PROGRESS: req->progress = 1; return 0;
 	case OPT_NO_PROGRESS: req->progress = 0; return 0;
 	case OPT_TIMEOUT:
@@ -234,6 +237,7 @@ static const struct argp_option transfer_options[] = {
 	{ "json", OPT_JSON, NULL, 0, "Print one JSON document", 0 },
 	{ "timeout", OPT_TIMEOUT, "SECONDS", 0, "Longest wait for a process to stop (default 10)", 0 },
 	{ "allow-cross-user", OPT_CROSS_USER, NULL, 0, "Permit source and target of different users", 0 },
+	{ "force", OPT_FORCE, NULL, 0, "Move [heap] although the program may still use it", 0 },
 	{ "progress", OPT_PROGRESS, NULL, 0, "Show progress on stderr", 0 },
 	{ "no-progress", OPT_NO_PROGRESS, NULL, 0, "Never show progress", 0 },
 	{ "quiet", 'q', NULL, 0, "Print nothing on success", 0 },
@@ -367,6 +371,7 @@ static int parse_cli(int argc, char **argv, struct cli *c, char *msg, size_t mle
 	int r;
 
 	c->page_size = sysconf(_SC_PAGESIZE);
+	c->req.op = OP_NONE;     /* until the command is known */
 	c->req.at = ADDR_NONE;
 	c->req.for_op = OP_MOVE;
 	c->req.progress = -1;
@@ -404,9 +409,12 @@ static int parse_cli(int argc, char **argv, struct cli *c, char *msg, size_t mle
 /* ---- running a request --------------------------------------------------- */
 
 
-/* A fact-gathering failure as the contract's per-process reason. */
-static void facts_error(struct report_error *e, pid_t pid, int err)
+/* A fact-gathering failure as the contract's per-process reason.  @sf is
+ * NULL when the system's own facts could not be read. */
+static void facts_error(struct report_error *e, const struct sys_facts *sf, pid_t pid, int err,
+			const struct proc_facts *failed)
 {
+	static struct proc_refusal why; /* e->hint may point into it */
 	const struct reason_info *ri;
 
 	if (err == -ESRCH)
@@ -415,6 +423,23 @@ static void facts_error(struct report_error *e, pid_t pid, int err)
 		ri = reason_info(R_PTRACE_DENIED);
 	else
 		ri = NULL;
+	if (ri && err != -ESRCH && sf) {
+		/* Reading /proc needs the ptrace access check's read mode:
+		 * say which file, and which rule refused it, from the facts
+		 * anyone may read (status). */
+		struct proc_facts lite = { .procfd = -1 };
+		char what[96];
+		snprintf(what, sizeof(what), "reading /proc/%d/%s", pid, failed->denied ? failed->denied : "smaps");
+		if (proc_facts_read(pid, false, &lite) == 0) {
+			plan_access_denied(sf, &lite, false, what, &why);
+			e->code = ri->code;
+			e->hint = why.hint[0] ? why.hint : ri->hint;
+			snprintf(e->message, sizeof(e->message), "%s (%s)", ri->sentence, why.detail);
+			proc_facts_free(&lite);
+			return;
+		}
+		proc_facts_free(&lite);
+	}
 	if (ri) {
 		e->code = ri->code;
 		e->hint = ri->hint;
@@ -457,7 +482,11 @@ static int exit_status(const struct request *req, const struct plan *p)
 	plan_summarise(p, &s);
 	if (s.failed || s.rolled_back)
 		return EXIT_ROLLED_BACK;
-	return s.refused ? EXIT_REFUSED : EXIT_DONE;
+	if (s.refused)
+		return EXIT_REFUSED;
+	/* A real move plans again under the freeze, where nothing is
+	 * deferred; a dry run cannot promise what only the move can see. */
+	return s.deferred && req->dry_run ? EXIT_DEFERRED : EXIT_DONE;
 }
 
 static void emit(const struct report *r)
@@ -469,8 +498,10 @@ static void emit(const struct report *r)
 }
 
 /* An attach error as the contract's per-process reason. */
-static void attach_error(struct report_error *e, const struct proc_facts *pf, int err)
+static void attach_error(struct report_error *e, const struct sys_facts *sf, const struct proc_facts *pf,
+			 double timeout_s, int err)
 {
+	static struct proc_refusal why; /* e->hint may point into it */
 	enum reason r;
 
 	switch (err) {
@@ -503,6 +534,20 @@ static void attach_error(struct report_error *e, const struct proc_facts *pf, in
 				 ri->sentence, pf->pid, tp, comm);
 		else
 			snprintf(e->message, sizeof(e->message), "%s (process %d)", ri->sentence, pf->pid);
+	} else if (r == R_PTRACE_DENIED) {
+		plan_access_denied(sf, pf, true, "attaching with PTRACE_SEIZE", &why);
+		if (why.hint[0])
+			e->hint = why.hint;
+		snprintf(e->message, sizeof(e->message), "%s (process %d: %s)", ri->sentence, pf->pid, why.detail);
+	} else if (r == R_TIMEOUT) {
+		snprintf(e->message, sizeof(e->message), "%s (process %d did not stop within %g seconds)",
+			 ri->sentence, pf->pid, timeout_s);
+	} else if (r == R_NO_SUCH_PROCESS) {
+		snprintf(e->message, sizeof(e->message), "%s (process %d exited)", ri->sentence, pf->pid);
+	} else if (r == R_ZOMBIE) {
+		snprintf(e->message, sizeof(e->message), "%s (process %d became a zombie)", ri->sentence, pf->pid);
+	} else if (r == R_ARCH_MISMATCH) {
+		snprintf(e->message, sizeof(e->message), "%s (process %d)", ri->sentence, pf->pid);
 	} else {
 		snprintf(e->message, sizeof(e->message), "%s (process %d: %s)", ri->sentence, pf->pid,
 			 strerror(-err));
@@ -538,6 +583,23 @@ static void progress_line(uint64_t done, uint64_t total, void *arg)
 	fflush(stderr);
 }
 
+/*
+ * ETIMEDOUT's text is "Connection timed out": in pvmmap it means that a
+ * process did not answer within --timeout.  Say that, in messages made
+ * with strerror.
+ */
+static void timeout_words(char *msg, size_t len, double timeout_s)
+{
+	const char *t = strerror(ETIMEDOUT);
+	char *at = strstr(msg, t), rest[512], words[96];
+
+	if (!at)
+		return;
+	snprintf(rest, sizeof(rest), "%s", at + strlen(t));
+	snprintf(words, sizeof(words), "the process did not answer within --timeout (%g seconds)", timeout_s);
+	snprintf(at, len - (size_t)(at - msg), "%s%s", words, rest);
+}
+
 /* Carry out the plan; SIGINT/SIGTERM/SIGHUP are held meanwhile and roll it back. */
 static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
 		       const struct request *req, struct plan *plan, struct report *rep,
@@ -566,7 +628,7 @@ static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struc
 	rep->paused_s = st.paused_s;
 
 	if (st.attach_err) {
-		attach_error(err, st.attach_pid == src->pid ? src : tgt, st.attach_err);
+		attach_error(err, sf, st.attach_pid == src->pid ? src : tgt, req->timeout_s, st.attach_err);
 		return EXIT_PROCESS;
 	}
 	if (r == -ESRCH && st.exited_pid) {
@@ -587,6 +649,7 @@ static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struc
 		err->code = "left-over";
 		err->hint = NULL;
 		snprintf(err->message, sizeof(err->message), "%s", st.message);
+		timeout_words(err->message, sizeof(err->message), req->timeout_s);
 		return EXIT_LEFT_OVER;
 	}
 	if (r) {
@@ -594,6 +657,7 @@ static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struc
 		err->hint = NULL;
 		snprintf(err->message, sizeof(err->message), "%s; everything was rolled back",
 			 st.message[0] ? st.message : strerror(-r));
+		timeout_words(err->message, sizeof(err->message), req->timeout_s);
 		/* re-read facts failing: no entry changed */
 		return EXIT_ROLLED_BACK;
 	}
@@ -615,19 +679,19 @@ static int run(struct cli *c)
 
 	r = sys_facts_read(&sf);
 	if (r) {
-		facts_error(&err, getpid(), r);
+		facts_error(&err, NULL, getpid(), r, &src);
 		goto report;
 	}
 	r = proc_facts_read(req->pid, true, &src);
 	if (r) {
-		facts_error(&err, req->pid, r);
+		facts_error(&err, &sf, req->pid, r, &src);
 		goto report;
 	}
 	rep.src = &src;
 	if (req->pid2 && req->pid2 != req->pid) {
 		r = proc_facts_read(req->pid2, true, &tgt);
 		if (r) {
-			facts_error(&err, req->pid2, r);
+			facts_error(&err, &sf, req->pid2, r, &tgt);
 			goto report;
 		}
 		rep.tgt = &tgt;
@@ -680,10 +744,11 @@ static int run_clean(struct cli *c)
 	int status = EXIT_DONE, r;
 
 	r = sys_facts_read(&sf);
+	bool sf_ok = r == 0;
 	if (!r)
 		r = proc_facts_read(req->pid, true, &pf);
 	if (r) {
-		facts_error(&err, req->pid, r);
+		facts_error(&err, sf_ok ? &sf : NULL, req->pid, r, &pf);
 		status = EXIT_PROCESS;
 	} else {
 		bool any = false;
@@ -695,7 +760,7 @@ static int run_clean(struct cli *c)
 			snprintf(err.message, sizeof err.message, "%s", msg);
 			status = EXIT_ROLLED_BACK;
 		} else if (r) {
-			attach_error(&err, &pf, r);
+			attach_error(&err, &sf, &pf, req->timeout_s, r);
 			status = EXIT_PROCESS;
 		}
 	}
@@ -752,9 +817,16 @@ int main(int argc, char **argv)
 		bool json = false;
 		for (int i = 1; i < argc; i++)
 			json |= strcmp(argv[i], "--json") == 0;
-		if (json) {
+		if (json && c.clean) {
+			/* clean's own document */
+			printf("{\"pvmmap\": 1, \"operation\": \"clean\", \"source\": null, \"removed\": [], "
+			       "\"error\": {\"code\": \"usage\", \"message\": ");
+			json_write_string(stdout, msg);
+			fputs("}}\n", stdout);
+		} else if (json) {
 			/* A rejected command line has no source and no range: only
-			 * the operation, when it was understood, is reported. */
+			 * the operation, when it was understood, is reported (null
+			 * for an unknown or missing command). */
 			struct request none = { .op = c.req.op };
 			struct report_error e = { .code = "usage", .hint = "see pvmmap --help" };
 			struct report rep = { .req = &none, .error = &e, .elapsed_s = -1, .paused_s = -1 };

@@ -39,11 +39,12 @@ static const char *const method_names[] = {
 static const char *const status_names[] = {
 	[STATUS_OK] = "ok", [STATUS_REFUSED] = "refused", [STATUS_DONE] = "done",
 	[STATUS_FAILED] = "failed", [STATUS_ROLLED_BACK] = "rolled-back",
+	[STATUS_DEFERRED] = "deferred", [STATUS_SKIPPED] = "skipped",
 };
 
 const char *kind_name(enum kind k) { return (unsigned)k <= KIND_DEVICE ? kind_names[k] : NULL; }
 const char *method_name(enum method m) { return (unsigned)m <= METHOD_REMAP ? method_names[m] : NULL; }
-const char *status_name(enum status s) { return (unsigned)s <= STATUS_ROLLED_BACK ? status_names[s] : "?"; }
+const char *status_name(enum status s) { return (unsigned)s <= STATUS_SKIPPED ? status_names[s] : "?"; }
 
 static void __attribute__((format(printf, 3, 4)))
 say(char *buf, size_t len, const char *fmt, ...)
@@ -58,69 +59,118 @@ say(char *buf, size_t len, const char *fmt, ...)
 
 /* Rules that make a process unusable for anything, even a listing. */
 static enum reason process_unusable(const struct sys_facts *sf, const struct proc_facts *pf,
-				    char *detail, size_t dlen)
+				    struct proc_refusal *r)
 {
 	if (pf->pid == sf->self_pid) {
-		say(detail, dlen, "%d is pvmmap itself", pf->pid);
+		say(r->detail, sizeof(r->detail), "%d is pvmmap itself", pf->pid);
+		say(r->hint, sizeof(r->hint), "pvmmap cannot stop itself to change its own memory: give the id of another process");
 		return R_NOT_A_PROCESS;
 	}
 	if (pf->tgid && pf->tgid != pf->pid) {
-		say(detail, dlen, "%d is a thread of process %d", pf->pid, pf->tgid);
+		say(r->detail, sizeof(r->detail), "%d is a thread of process %d", pf->pid, pf->tgid);
+		say(r->hint, sizeof(r->hint), "give %d, the id of the whole process", pf->tgid);
 		return R_NOT_A_PROCESS;
 	}
 	if (pf->kernel_thread) {
-		say(detail, dlen, "%d (%s) is a kernel thread", pf->pid, pf->comm);
+		say(r->detail, sizeof(r->detail), "%d (%s) is a kernel thread", pf->pid, pf->comm);
+		say(r->hint, sizeof(r->hint), "a kernel thread has no user memory: give the id of a user process");
 		return R_NOT_A_PROCESS;
 	}
 	if (pf->state == 'Z' || pf->state == 'X') {
-		say(detail, dlen, "%d (%s) is a zombie", pf->pid, pf->comm);
+		say(r->detail, sizeof(r->detail), "%d (%s) is a zombie", pf->pid, pf->comm);
 		return R_ZOMBIE;
 	}
 	return R_NONE;
 }
 
 /*
- * Would PTRACE_SEIZE succeed?  The kernel's ptrace_may_access() and Yama's
- * ptrace_access_check, as far as /proc shows them.  A process may have
- * allowed pvmmap with PR_SET_PTRACER, which /proc does not show: the
- * prediction errs on refusing, and the real attach has the last word.
+ * The kernel's __ptrace_may_access() and the security modules' checks
+ * (commoncap, Yama), in their order, as far as /proc shows them.  pvmmap
+ * is not set-user-ID: its real, effective and filesystem ids are one.  A
+ * process may have allowed pvmmap with PR_SET_PTRACER, which /proc does
+ * not show: the prediction errs on refusing, and the real attach has the
+ * last word.
  */
-static enum reason ptrace_predict(const struct sys_facts *sf, const struct proc_facts *pf,
-				  char *detail, size_t dlen)
+enum reason plan_access_denied(const struct sys_facts *sf, const struct proc_facts *pf, bool attach,
+			       const char *what, struct proc_refusal *out)
 {
 	bool cap_ptrace = HAS_CAP(sf->self_cap_eff, CAP_BIT_SYS_PTRACE);
+	/* commoncap: the caller's effective set for /proc files (FSCREDS),
+	 * its permitted set for an attach (REALCREDS) */
+	uint64_t mine = attach ? sf->self_cap_prm : sf->self_cap_eff;
+	char rule[320] = "", pre[128] = "";
 
-	if (sf->yama_scope >= 3) {
-		say(detail, dlen, "kernel.yama.ptrace_scope is %d: no process may be traced", sf->yama_scope);
-		return R_PTRACE_DENIED;
+	out->reason = R_NONE;
+	out->pid = pf->pid;
+	out->detail[0] = out->hint[0] = '\0';
+	if (what)
+		say(pre, sizeof(pre), "%s was refused: ", what);
+
+	if (attach && sf->yama_scope >= 3) {
+		say(rule, sizeof(rule), "kernel.yama.ptrace_scope is %d: no process may attach to another", sf->yama_scope);
+		say(out->hint, sizeof(out->hint), "nothing can attach until the next boot (ptrace_scope 3 cannot be lowered)");
+	} else if (!cap_ptrace && (pf->euid != sf->self_euid || pf->ruid != sf->self_euid ||
+				   pf->suid != sf->self_euid)) {
+		uid_t other = pf->euid != sf->self_euid ? pf->euid : pf->ruid != sf->self_euid ? pf->ruid : pf->suid;
+		say(rule, sizeof(rule), "process %d belongs to uid %u and pvmmap runs as uid %u, without CAP_SYS_PTRACE",
+		    pf->pid, (unsigned)other, (unsigned)sf->self_euid);
+		say(out->hint, sizeof(out->hint), "run pvmmap as uid %u, the process's owner, or as root", (unsigned)other);
+	} else if (!cap_ptrace && (pf->egid != sf->self_egid || pf->rgid != sf->self_egid ||
+				   pf->sgid != sf->self_egid)) {
+		gid_t other = pf->egid != sf->self_egid ? pf->egid : pf->rgid != sf->self_egid ? pf->rgid : pf->sgid;
+		say(rule, sizeof(rule), "process %d runs with gid %u and pvmmap with gid %u, without CAP_SYS_PTRACE",
+		    pf->pid, (unsigned)other, (unsigned)sf->self_egid);
+		say(out->hint, sizeof(out->hint), "run pvmmap with gid %u, or as root", (unsigned)other);
+	} else if (!cap_ptrace && !pf->dumpable) {
+		say(rule, sizeof(rule), "process %d is not dumpable (it changed credentials, or called prctl(PR_SET_DUMPABLE, 0)) and pvmmap lacks CAP_SYS_PTRACE",
+		    pf->pid);
+		say(out->hint, sizeof(out->hint), "run pvmmap as root (with CAP_SYS_PTRACE)");
+	} else if (!cap_ptrace && (pf->cap_prm & ~mine)) {
+		say(rule, sizeof(rule), "process %d holds capabilities pvmmap lacks (its CapPrm is %" PRIx64 ", pvmmap's %s %" PRIx64 ") and pvmmap has no CAP_SYS_PTRACE",
+		    pf->pid, pf->cap_prm, attach ? "CapPrm" : "CapEff", mine);
+		say(out->hint, sizeof(out->hint), "run pvmmap with CAP_SYS_PTRACE, or with every capability the process holds");
+	} else if (attach && !cap_ptrace && sf->yama_scope == 2) {
+		say(rule, sizeof(rule), "kernel.yama.ptrace_scope is 2: only a tracer with CAP_SYS_PTRACE may attach");
+		say(out->hint, sizeof(out->hint), "run pvmmap as root (with CAP_SYS_PTRACE)");
+	} else if (attach && !cap_ptrace && sf->yama_scope == 1) {
+		say(rule, sizeof(rule), "kernel.yama.ptrace_scope is 1: only a parent may attach, unless the process allows pvmmap with prctl(PR_SET_PTRACER)");
+		say(out->hint, sizeof(out->hint), "run pvmmap as root, or set kernel.yama.ptrace_scope to 0");
 	}
-	if (cap_ptrace)
+	if (rule[0]) {
+		say(out->detail, sizeof(out->detail), "%s%s", pre, rule);
+		return out->reason = R_PTRACE_DENIED;
+	}
+	if (!what)
 		return R_NONE;
-	if (sf->yama_scope == 2) {
-		say(detail, dlen, "kernel.yama.ptrace_scope is 2 and pvmmap lacks CAP_SYS_PTRACE");
-		return R_PTRACE_DENIED;
-	}
-	if (pf->ruid != sf->self_euid || pf->euid != sf->self_euid) {
-		say(detail, dlen, "the process belongs to uid %u and pvmmap runs as uid %u without CAP_SYS_PTRACE",
-		    (unsigned)pf->euid, (unsigned)sf->self_euid);
-		return R_PTRACE_DENIED;
-	}
-	if (!pf->dumpable) {
-		say(detail, dlen, "the process is not dumpable (it changed credentials or called prctl(PR_SET_DUMPABLE, 0))");
-		return R_PTRACE_DENIED;
-	}
-	if (sf->yama_scope == 1) {
-		say(detail, dlen, "kernel.yama.ptrace_scope is 1: only a parent may trace, unless the process allows pvmmap with PR_SET_PTRACER");
-		return R_PTRACE_DENIED;
-	}
-	return R_NONE;
+
+	/* Every rule pvmmap can see allows it: what is left is a security
+	 * module's policy, or a user namespace pvmmap's capabilities do not
+	 * reach (whose ns file it may not read). */
+	char who[96], yama[64] = "", lsm[160];
+	if (cap_ptrace)
+		say(who, sizeof(who), "pvmmap holds CAP_SYS_PTRACE");
+	else
+		say(who, sizeof(who), "pvmmap runs as uid %u like process %d and holds all of its capabilities",
+		    (unsigned)sf->self_euid, pf->pid);
+	if (attach)
+		say(yama, sizeof(yama), sf->yama_scope < 0 ? ", and there is no Yama on this kernel"
+							: ", and Yama's ptrace_scope %d permits it", sf->yama_scope);
+	if (sf->lsm[0])
+		say(lsm, sizeof(lsm), "a security module refused it (active: %s)", sf->lsm);
+	else
+		say(lsm, sizeof(lsm), "a security module (LSM: SELinux, AppArmor, a BPF program...) refused it");
+	say(out->detail, sizeof(out->detail), "%s was refused although %s%s, so %s%s", what, who, yama, lsm,
+	    sf->self_init_userns ? "" : ", or the process is in a user namespace where pvmmap's capabilities do not count");
+	say(out->hint, sizeof(out->hint), "look for the denial in the audit log (or dmesg): the security policy must allow pvmmap to trace the process");
+	return out->reason = R_PTRACE_DENIED;
 }
 
 /* Rules that stop a transfer but not a listing. */
 static enum reason process_untransferable(const struct sys_facts *sf, const struct proc_facts *pf,
-					  char *detail, size_t dlen)
+					  struct proc_refusal *r)
 {
-	enum reason r;
+	char *detail = r->detail;
+	size_t dlen = sizeof(r->detail);
 
 	/* Under the freeze of a transfer pvmmap itself is the tracer: the
 	 * re-plan then checks the same rules as the first plan did. */
@@ -140,9 +190,8 @@ static enum reason process_untransferable(const struct sys_facts *sf, const stru
 					     : "it is not a native %s program", arch_name);
 		return R_ARCH_MISMATCH;
 	}
-	r = ptrace_predict(sf, pf, detail, dlen);
-	if (r)
-		return r;
+	if (plan_access_denied(sf, pf, true, NULL, r))
+		return R_PTRACE_DENIED;
 	if (pf->seccomp_mode && !HAS_CAP(sf->self_cap_eff, CAP_BIT_SYS_ADMIN)) {
 		say(detail, dlen, "it runs in seccomp %s mode and pvmmap lacks CAP_SYS_ADMIN",
 		    pf->seccomp_mode == 1 ? "strict" : "filter");
@@ -211,7 +260,7 @@ static const uint64_t vmflags_known =
 	VMF(AC) | VMF(NR) | VMF(HT) | VMF(WF) | VMF(DD) | VMF(SD) | VMF(HG) | VMF(NH) |
 	VMF(MG) | VMF(DW) |
 	/* refused by rules of their own below */
-	VMF(IO) | VMF(PF) | VMF(MM) | VMF(UM) | VMF(UW) | VMF(UI) | VMF(SS) | VMF(SL);
+	VMF(IO) | VMF(PF) | VMF(MM) | VMF(UM) | VMF(UW) | VMF(UI) | VMF(SS) | VMF(SL) | VMF(DP);
 
 /* Kind and method of a VMA, or the reason it cannot be recreated at all. */
 static enum reason classify(const struct vma *v, const struct file_fact *ff, struct plan_entry *e)
@@ -279,6 +328,12 @@ static enum reason classify(const struct vma *v, const struct file_fact *ff, str
 	}
 	if (v->vmflags & (VMF(UM) | VMF(UW) | VMF(UI)))
 		return R_UFFD_REGISTERED;
+	/* MAP_DROPPABLE (6.11): recreating it needs the flag at mmap in the
+	 * target, which transfer.c does not pass yet; fail closed, by name */
+	if (v->vmflags & VMF(DP)) {
+		say(e->detail, sizeof(e->detail), "VmFlags dp");
+		return R_DROPPABLE;
+	}
 	if (v->pkey > 0) {
 		say(e->detail, sizeof(e->detail), "protection key %d", v->pkey);
 		return R_PROTECTION_KEY;
@@ -347,9 +402,17 @@ static bool sysv_permits(const struct file_fact *f, const struct proc_facts *tgt
 	return (need & ~bits & 7) == 0;
 }
 
-/* A source thread runs on [start, end): its stack pointer or its code. */
-static bool in_use(const struct proc_facts *src, const struct vma *v, uint64_t start, uint64_t end,
-		   char *detail, size_t dlen)
+/*
+ * The source still uses [start, end): a thread's stack pointer, code or
+ * thread-local storage is in it, or it is memory every program uses while
+ * it lives (the main thread's [stack]; [heap], which malloc allocates from,
+ * unless --force).  Moving it away would crash the process as munmap would.
+ * A thread's TLS is found by its thread pointer (a frozen thread's
+ * registers) or, without stopping it, by its robust-futex list, which glibc
+ * keeps in the same control block.
+ */
+static bool in_use(const struct proc_facts *src, const struct request *req, const struct vma *v,
+		   uint64_t start, uint64_t end, char *detail, size_t dlen)
 {
 	/* The main thread's stack is always in use while the process lives,
 	 * whatever /proc says of a thread that happens to be running. */
@@ -357,20 +420,61 @@ static bool in_use(const struct proc_facts *src, const struct vma *v, uint64_t s
 		say(detail, dlen, "it is the main thread's stack");
 		return true;
 	}
+	if (strcmp(v->name, "[heap]") == 0 && !req->force) {
+		say(detail, dlen, "it is the brk heap, where malloc keeps the memory it has handed out; --force moves it all the same");
+		return true;
+	}
 	for (size_t i = 0; i < src->nthreads; i++) {
 		const struct thread_fact *t = &src->threads[i];
-		if (!t->blocked)
-			continue;
-		if (t->sp >= start && t->sp < end) {
+		if (t->blocked && t->sp >= start && t->sp < end) {
 			say(detail, dlen, "thread %d's stack pointer 0x%" PRIx64 " is in it", t->tid, t->sp);
 			return true;
 		}
-		if (t->ip >= start && t->ip < end) {
+		if (t->blocked && t->ip >= start && t->ip < end) {
 			say(detail, dlen, "thread %d is executing code at 0x%" PRIx64 " in it", t->tid, t->ip);
 			return true;
 		}
+		/* the robust list first: a dry run and the real run then
+		 * give the same detail for a glibc thread */
+		if (t->robust && t->robust >= start && t->robust < end) {
+			say(detail, dlen, "thread %d's thread-local storage is in it: its robust-futex list is at 0x%" PRIx64,
+			    t->tid, t->robust);
+			return true;
+		}
 		if (t->tls && t->tls >= start && t->tls < end) {
-			say(detail, dlen, "thread %d's thread-local storage 0x%" PRIx64 " is in it", t->tid, t->tls);
+			say(detail, dlen, "thread %d's thread-local storage is in it: its thread pointer is 0x%" PRIx64,
+			    t->tid, t->tls);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A dry run (or maps) cannot see everything the move sees under the freeze:
+ * a running thread's stack and instruction pointers, or the thread pointer
+ * of a thread that has no robust-futex list (a program without glibc).
+ * Such a thread may be using any writable piece (its stack or TLS) or any
+ * executable one (its code): the verdict is left to the move.
+ */
+static bool in_use_unknown(const struct proc_facts *src, const struct vma *v, char *detail, size_t dlen)
+{
+	bool writable = v->perms[1] == 'w', exec = v->perms[2] == 'x';
+
+	for (size_t i = 0; i < src->nthreads && (writable || exec); i++) {
+		const struct thread_fact *t = &src->threads[i];
+		if (!t->blocked && t->unreadable) {
+			say(detail, dlen, "the stack and instruction pointers of thread %d cannot be read without attaching to it",
+			    t->tid);
+			return true;
+		}
+		if (!t->blocked) {
+			say(detail, dlen, "thread %d is running, so its stack and instruction pointers are not known", t->tid);
+			return true;
+		}
+		if (writable && !t->tls && !t->robust) {
+			say(detail, dlen, "where thread %d keeps its thread-local storage cannot be seen without stopping it (it has no robust-futex list, as glibc threads have)",
+			    t->tid);
 			return true;
 		}
 	}
@@ -480,8 +584,9 @@ static enum reason check_target(const struct sys_facts *sf, const struct proc_fa
 				break;
 		uint64_t need = ps ? (size + ps - 1) / ps : 0;
 		if (i == sf->npools || b->huge_used[i] + need > sf->pools[i].free_pages) {
-			say(e->detail, sizeof(e->detail), "%" PRIu64 " pages of %" PRIu64 " kB needed, %" PRIu64 " free",
-			    need, ps >> 10, i == sf->npools ? 0 : sf->pools[i].free_pages - b->huge_used[i]);
+			say(e->detail, sizeof(e->detail), "%" PRIu64 " %s of %" PRIu64 " kB needed, %" PRIu64 " free",
+			    need, need == 1 ? "page" : "pages", ps >> 10,
+			    i == sf->npools ? 0 : sf->pools[i].free_pages - b->huge_used[i]);
 			return R_HUGETLB_UNAVAILABLE;
 		}
 		b->huge_used[i] += need;
@@ -577,7 +682,7 @@ static void decide(const struct sys_facts *sf, const struct proc_facts *src,
 		r = huge_page_split(e);
 	if (!r && op == OP_MOVE && (e->vma->vmflags & VMF(SL)))
 		r = R_SEALED;
-	if (!r && op == OP_MOVE && in_use(src, e->vma, e->start, e->end, e->detail, sizeof(e->detail)))
+	if (!r && op == OP_MOVE && in_use(src, req, e->vma, e->start, e->end, e->detail, sizeof(e->detail)))
 		r = R_IN_USE;
 	if (!r && tgt && tgt->pid == src->pid && op == OP_MOVE)
 		e->method = METHOD_REMAP;
@@ -585,10 +690,18 @@ static void decide(const struct sys_facts *sf, const struct proc_facts *src,
 		r = check_target(sf, src, tgt, req, e, b);
 	e->reason = r;
 	e->status = r ? STATUS_REFUSED : STATUS_OK;
-	if (r)
+	if (r) {
 		e->method = METHOD_NONE;
-	else
-		e->detail[0] = '\0';
+		return;
+	}
+	e->detail[0] = '\0';
+	/* Only a plan that is not carried out says so: a real move plans
+	 * again under the freeze, where every thread's registers are known. */
+	if (op == OP_MOVE && (req->op == OP_MAPS || req->dry_run) &&
+	    in_use_unknown(src, e->vma, e->detail, sizeof(e->detail))) {
+		e->status = STATUS_DEFERRED;
+		e->reason = R_IN_USE_UNKNOWN;
+	}
 }
 
 /*
@@ -600,18 +713,20 @@ static int check_processes(const struct sys_facts *sf, const struct proc_facts *
 			   const struct proc_facts *tgt, const struct request *req, struct plan *p)
 {
 	const struct proc_facts *who[2] = { src, tgt && tgt->pid != src->pid ? tgt : NULL };
-	struct proc_refusal r = { 0 };
+	struct proc_refusal r;
 
 	for (int i = 0; i < 2; i++) {
-		if (!who[i] || !(r.reason = process_unusable(sf, who[i], r.detail, sizeof(r.detail))))
+		memset(&r, 0, sizeof(r));
+		if (!who[i] || !(r.reason = process_unusable(sf, who[i], &r)))
 			continue;
 		r.pid = who[i]->pid;
 		p->error = r;
 		return 1;
 	}
 	for (int i = 0; i < 3; i++) {
+		memset(&r, 0, sizeof(r));
 		if (i < 2 && who[i]) {
-			r.reason = process_untransferable(sf, who[i], r.detail, sizeof(r.detail));
+			r.reason = process_untransferable(sf, who[i], &r);
 			r.pid = who[i]->pid;
 		} else if (i == 2 && tgt) {
 			r.reason = check_pair(src, tgt, req, r.detail, sizeof(r.detail));
@@ -628,6 +743,32 @@ static int check_processes(const struct sys_facts *sf, const struct proc_facts *
 		p->blockers[p->nblockers++] = r;
 	}
 	return 0;
+}
+
+/*
+ * Without --partial, a move or copy with a refused piece changes nothing:
+ * every other piece is skipped, and says because of what.
+ */
+static void all_or_nothing(const struct request *req, struct plan *p)
+{
+	const struct plan_entry *first = NULL;
+
+	if (req->op == OP_MAPS || req->partial)
+		return;
+	for (size_t i = 0; i < p->n && !first; i++)
+		if (p->e[i].status == STATUS_REFUSED)
+			first = &p->e[i];
+	if (!first)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		struct plan_entry *e = &p->e[i];
+		if (e->status != STATUS_OK && e->status != STATUS_DEFERRED)
+			continue;
+		e->status = STATUS_SKIPPED;
+		e->reason = R_ALL_OR_NOTHING;
+		say(e->detail, sizeof(e->detail), "0x%" PRIx64 "-0x%" PRIx64 " is refused: %s", first->start,
+		    first->end, reason_code(first->reason));
+	}
 }
 
 int plan_make(const struct sys_facts *sf, const struct proc_facts *src,
@@ -680,7 +821,9 @@ int plan_make(const struct sys_facts *sf, const struct proc_facts *src,
 		decide(sf, src, tgt, req, e, &b);
 		pos = e->end;
 	}
-	if (cut && pos < end) {
+	/* A range of maps lists whole VMAs and no gaps, but one that meets
+	 * no VMA at all is said to be what it is. */
+	if ((cut && pos < end) || (!cut && req->has_range && out->n == 0)) {
 		struct plan_entry *e = plan_add(out);
 		if (!e)
 			goto nomem;
@@ -689,6 +832,7 @@ int plan_make(const struct sys_facts *sf, const struct proc_facts *src,
 		e->reason = R_NOT_MAPPED;
 		e->status = STATUS_REFUSED;
 	}
+	all_or_nothing(req, out);
 	return 0;
 nomem:
 	plan_free(out);
@@ -718,8 +862,11 @@ void plan_summarise(const struct plan *p, struct plan_summary *s)
 		case STATUS_REFUSED: s->refused++; break;
 		case STATUS_FAILED: s->failed++; break;
 		case STATUS_ROLLED_BACK: s->rolled_back++; break;
+		case STATUS_DEFERRED: s->deferred++; break;
+		case STATUS_SKIPPED: s->skipped++; break;
 		}
-		if (e->method == METHOD_SHARE && (e->status == STATUS_OK || e->status == STATUS_DONE))
+		if (e->method == METHOD_SHARE &&
+		    (e->status == STATUS_OK || e->status == STATUS_DONE || e->status == STATUS_DEFERRED))
 			s->bytes_shared += e->end - e->start;
 	}
 }

@@ -13,7 +13,8 @@
 #include "proc.h"
 #include "reasons.h"
 
-enum op { OP_MAPS, OP_MOVE, OP_COPY };
+/* OP_NONE: a command line that was not understood (a usage error). */
+enum op { OP_MAPS, OP_MOVE, OP_COPY, OP_NONE };
 
 enum kind {
 	KIND_NONE = 0, /* a gap: nothing mapped */
@@ -23,7 +24,15 @@ enum kind {
 
 enum method { METHOD_NONE = 0, METHOD_COPY, METHOD_SHARE, METHOD_FILE_COW, METHOD_REMAP };
 
-enum status { STATUS_OK, STATUS_REFUSED, STATUS_DONE, STATUS_FAILED, STATUS_ROLLED_BACK };
+/*
+ * STATUS_DEFERRED (a dry run or maps, for move): nothing refuses the piece,
+ * but whether a thread uses it (R_IN_USE_UNKNOWN) can only be seen under
+ * the freeze, where the plan is made again.  STATUS_SKIPPED: the piece is
+ * not carried out because another one is refused and the request is all or
+ * nothing (R_ALL_OR_NOTHING); its method is what --partial would use.
+ */
+enum status { STATUS_OK, STATUS_REFUSED, STATUS_DONE, STATUS_FAILED, STATUS_ROLLED_BACK,
+	      STATUS_DEFERRED, STATUS_SKIPPED };
 
 const char *kind_name(enum kind k);     /* NULL for KIND_NONE */
 const char *method_name(enum method m); /* NULL for METHOD_NONE */
@@ -41,6 +50,7 @@ struct request {
 	bool at_any;
 	uint64_t at;             /* ADDR_NONE: the source address */
 	bool replace, partial, dry_run, json, quiet, allow_cross_user;
+	bool force;              /* move [heap] although malloc may still use it */
 	int progress;            /* -1 auto, 0 off, 1 on */
 	double timeout_s;
 };
@@ -54,7 +64,7 @@ struct plan_entry {
 	enum method method;
 	enum status status;
 	enum reason reason;
-	char detail[128];        /* what made the reason true here, or "" */
+	char detail[192];        /* what made the reason true here, or "" */
 	uint64_t rss, swap;      /* of the piece */
 	uint64_t changed;        /* file-cow: the source's private (changed) bytes */
 	uint64_t bytes_copied;
@@ -64,7 +74,8 @@ struct plan_entry {
 struct proc_refusal {
 	enum reason reason;
 	pid_t pid;
-	char detail[256];
+	char detail[384];
+	char hint[192];          /* what to do in this case; "": the reason's hint */
 };
 
 struct plan {
@@ -88,9 +99,22 @@ int plan_make(const struct sys_facts *sf, const struct proc_facts *src,
 	      const struct proc_facts *tgt, const struct request *req, struct plan *out);
 void plan_free(struct plan *p);
 
+/*
+ * Why the kernel's ptrace access check refuses pvmmap the process @pf, as
+ * far as the facts show it: for reading its /proc files (@attach false:
+ * PTRACE_MODE_READ_FSCREDS) or for attaching (PTRACE_MODE_ATTACH_REALCREDS,
+ * which Yama also checks).  @what is what was refused ("reading
+ * /proc/1/smaps"), or NULL for a prediction.  Returns R_PTRACE_DENIED with
+ * the rule in @out->detail and its remedy in @out->hint, or R_NONE when no
+ * rule pvmmap can see refuses; with @what it always explains (then an LSM,
+ * or a user namespace, is what is left).
+ */
+enum reason plan_access_denied(const struct sys_facts *sf, const struct proc_facts *pf, bool attach,
+			       const char *what, struct proc_refusal *out);
+
 /* Counts for the summary. */
 struct plan_summary {
-	size_t vmas, ok, done, refused, failed, rolled_back;
+	size_t vmas, ok, done, refused, failed, rolled_back, deferred, skipped;
 	uint64_t bytes_copied, bytes_shared, size, rss;
 };
 void plan_summarise(const struct plan *p, struct plan_summary *s);

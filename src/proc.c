@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -472,14 +473,24 @@ static int status_read(struct proc_facts *pf)
 	if (r < 0)
 		goto bad;
 	pf->cap_eff = v;
+	/* the ptrace access check compares it with pvmmap's capabilities */
+	pf->cap_prm = status_u64(text, "CapPrm", 16, &v) == 0 ? v : 0;
 
 	/* "Gid:\tREAL\tEFFECTIVE\tSAVED\tFS"; "Groups:\tG1 G2 ..." (SysV
-	 * permission checks use the effective gid and the groups) */
+	 * permission checks use the effective gid and the groups; the ptrace
+	 * access check all of real, effective and saved ids) */
 	{
-		const char *g = status_value(text, "Gid");
-		unsigned long rg, eg;
-		if (g && sscanf(g, "%lu %lu", &rg, &eg) == 2)
+		const char *g = status_value(text, "Uid");
+		unsigned long ru, eu, su, rg, eg, sg;
+		pf->suid = pf->ruid;
+		if (g && sscanf(g, "%lu %lu %lu", &ru, &eu, &su) == 3)
+			pf->suid = (uid_t)su;
+		g = status_value(text, "Gid");
+		if (g && sscanf(g, "%lu %lu %lu", &rg, &eg, &sg) == 3) {
+			pf->rgid = (gid_t)rg;
 			pf->egid = (gid_t)eg;
+			pf->sgid = (gid_t)sg;
+		}
 		g = status_value(text, "Groups");
 		pf->ngroups = 0;
 		while (g && pf->ngroups < (int)(sizeof pf->groups / sizeof pf->groups[0])) {
@@ -975,14 +986,34 @@ static int syscall_parse(const char *text, struct thread_fact *t, long *nr)
 	return 0;
 }
 
+/*
+ * Where glibc keeps the thread's control block, and with it its TLS: the
+ * robust-futex list it registers for every thread (set_robust_list) is a
+ * field of that block.  get_robust_list needs the right to read the
+ * process (PTRACE_MODE_READ), not to attach, and stops nothing.  0 when
+ * the thread has none (a program without glibc) or it cannot be read.
+ */
+static uint64_t robust_list_read(pid_t tid)
+{
+	void *head = NULL;
+	size_t len = 0;
+
+	if (syscall(SYS_get_robust_list, (int)tid, &head, &len) != 0)
+		return 0;
+	return (uint64_t)(uintptr_t)head;
+}
+
 static int thread_read(int taskfd, struct thread_fact *t)
 {
 	char path[32], *text;
 	long nr = 0;
 	int r;
 
+	t->robust = robust_list_read(t->tid);
 	snprintf(path, sizeof path, "%d/syscall", (int)t->tid);
 	r = read_at(taskfd, path, &text, NULL);
+	if (r == -EACCES)
+		t->unreadable = true;
 	if (r < 0)
 		return r;
 	/* text we cannot trust: not claimed blocked, so no sp/ip is believed */
@@ -1444,6 +1475,8 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 		r = smaps_read(pf->procfd, &pf->vmas);
 		if (r == -ENOENT)
 			r = -ESRCH; /* reaped, on kernels before 6.x's ESRCH */
+		if (r == -EACCES || r == -EPERM)
+			pf->denied = "smaps";
 		if (r == 0)
 			r = threads_read(pf);
 		if (r == 0)
@@ -1647,14 +1680,30 @@ int sys_facts_read(struct sys_facts *sf)
 	memset(sf, 0, sizeof *sf);
 	sf->self_pid = getpid();
 	sf->self_euid = geteuid();
+	sf->self_egid = getegid();
 
 	r = read_at(AT_FDCWD, "/proc/self/status", &text, NULL);
 	if (r < 0)
 		return r;
 	r = status_u64(text, "CapEff", 16, &sf->self_cap_eff);
+	if (r == 0)
+		r = status_u64(text, "CapPrm", 16, &sf->self_cap_prm);
 	free(text);
 	if (r < 0)
 		return -EBADMSG;
+	{
+		/* PROC_USER_INIT_INO (include/linux/proc_ns.h): the first user
+		 * namespace, whose capabilities hold in every other one */
+		struct stat ns;
+		sf->self_init_userns = stat("/proc/self/ns/user", &ns) == 0 &&
+				       ns.st_ino == 0xEFFFFFFDU;
+	}
+	/* the security modules, in their order; securityfs may be unmounted */
+	if (read_at(AT_FDCWD, "/sys/kernel/security/lsm", &text, NULL) == 0) {
+		snprintf(sf->lsm, sizeof sf->lsm, "%s", text);
+		sf->lsm[strcspn(sf->lsm, "\n")] = '\0';
+		free(text);
+	}
 
 	/* absent file: no Yama LSM, only the classic ptrace checks */
 	r = sysctl_u64("/proc/sys/kernel/yama/ptrace_scope", &v);

@@ -19,9 +19,17 @@ struct thread_fact {
 	pid_t tid;
 	bool blocked;            /* /proc/.../syscall gave sp and pc, or the
 				    registers of the frozen thread did */
+	bool unreadable;         /* task/TID/syscall could not be read (no
+				    attach rights): sp and ip not known */
 	uint64_t sp, ip;
 	uint64_t tls;            /* thread pointer, 0 when not known: only
 				    the registers of a frozen thread give it */
+	uint64_t robust;         /* the head of its robust-futex list
+				    (get_robust_list), 0 when none or not
+				    known.  glibc (and musl, when it has one)
+				    keeps it in the thread's control block,
+				    at the thread pointer: where the thread's
+				    TLS is, seen without stopping it */
 };
 
 /*
@@ -62,8 +70,8 @@ struct proc_facts {
 	/* process-level */
 	pid_t tgid;
 	char state;              /* R S D T t Z X I ... */
-	uid_t ruid, euid;
-	gid_t egid;
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
 	gid_t groups[64];        /* supplementary groups (the first 64) */
 	int ngroups;
 	char comm[64];
@@ -73,7 +81,7 @@ struct proc_facts {
 	pid_t tracer_pid;
 	char tracer_comm[64];
 	int seccomp_mode;        /* 0 none, 1 strict, 2 filter */
-	uint64_t cap_eff;
+	uint64_t cap_eff, cap_prm;
 	bool dumpable;           /* best guess: /proc/PID/status owned by its euid (the
 	                          * directory itself always is) */
 	bool compat;             /* 32-bit (or x32) process */
@@ -90,6 +98,10 @@ struct proc_facts {
 	struct thread_fact *threads;
 	size_t nthreads;
 
+	/* After proc_facts_read failed with -EACCES: the file of /proc/PID
+	 * that was refused ("smaps"), or NULL. */
+	const char *denied;
+
 	struct vma_list vmas;
 	struct file_fact *files;         /* parallel to vmas.v */
 	struct policy_fact *policies;    /* parallel to vmas.v; NULL without NUMA */
@@ -104,8 +116,12 @@ struct hugepool { uint64_t page_size, free_pages; };
 struct sys_facts {
 	pid_t self_pid;
 	uid_t self_euid;
-	uint64_t self_cap_eff;
+	gid_t self_egid;
+	uint64_t self_cap_eff, self_cap_prm;
+	bool self_init_userns;   /* in the initial user namespace: its
+				    capabilities reach every process */
 	int yama_scope;          /* -1: no Yama */
+	char lsm[128];           /* /sys/kernel/security/lsm ("" unknown) */
 	uint64_t max_map_count;
 	uint64_t mmap_min_addr;
 	uint64_t page_size;
@@ -119,7 +135,8 @@ int sys_facts_read(struct sys_facts *sf);
 /*
  * Read everything about @pid.  Returns 0 (even for a zombie, a thread id or
  * a kernel thread: those are facts the planner turns into reasons), -ESRCH
- * when no such process exists, or another -errno.  @with_maps: also read
+ * when no such process exists, or another -errno (-EACCES: pf->denied
+ * names the file, and stays set after the failure).  @with_maps: also read
  * smaps, thread registers and files (skipped for zombies and kernel threads).
  */
 int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf);

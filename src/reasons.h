@@ -32,6 +32,9 @@ enum reason {
 	R_FILE_UNREACHABLE,
 	R_UNRECOGNISED,
 	R_HUGE_PAGE_SPLIT,
+	R_DROPPABLE,             /* additions to the contract's table */
+	R_IN_USE_UNKNOWN,        /* status deferred: only the transfer can tell */
+	R_ALL_OR_NOTHING,        /* status skipped: another piece was refused */
 	/* per process */
 	R_NO_SUCH_PROCESS,
 	R_NOT_A_PROCESS,

@@ -112,9 +112,16 @@ static enum op effective_op(const struct request *req)
 	return req->op == OP_MAPS ? req->for_op : req->op;
 }
 
+/* NULL for OP_NONE: a command line that was not understood. */
 static const char *op_name(enum op op)
 {
-	return op == OP_MAPS ? "maps" : op == OP_MOVE ? "move" : "copy";
+	return op == OP_MAPS ? "maps" : op == OP_MOVE ? "move" : op == OP_COPY ? "copy" : NULL;
+}
+
+/* The hint of a per-process refusal: its own, else its reason's. */
+static const char *refusal_hint(const struct proc_refusal *r)
+{
+	return r->hint[0] ? r->hint : reason_info(r->reason)->hint;
 }
 
 /* The error to report: an explicit one, or the plan's per-process refusal. */
@@ -130,7 +137,7 @@ static void current_error(const struct report *r, const char **code, char *msg, 
 		const struct reason_info *ri = reason_info(r->plan->error.reason);
 		*code = ri->code;
 		snprintf(msg, mlen, "%s (%s)", ri->sentence, r->plan->error.detail);
-		*hint = ri->hint;
+		*hint = refusal_hint(&r->plan->error);
 	}
 }
 
@@ -251,8 +258,10 @@ void report_json(FILE *out, const struct report *r)
 
 	if (p)
 		plan_summarise(p, &s);
-	fprintf(out, "{\n  \"pvmmap\": 1,\n  \"operation\": \"%s\",\n  \"dry_run\": %s,\n  \"source\": ",
-		op_name(req->op), req->op == OP_MAPS || req->dry_run ? "true" : "false");
+	fputs("{\n  \"pvmmap\": 1,\n  \"operation\": ", out);
+	json_str_or_null(out, op_name(req->op));
+	fprintf(out, ",\n  \"dry_run\": %s,\n  \"source\": ",
+		req->op == OP_MAPS || req->dry_run ? "true" : "false");
 	json_proc(out, req->pid, r->src);
 	fputs(",\n  \"target\": ", out);
 	json_proc(out, req->pid2, r->tgt);
@@ -267,8 +276,10 @@ void report_json(FILE *out, const struct report *r)
 	}
 	fputs(p && p->n ? "\n  ],\n" : "],\n", out);
 	fprintf(out, "  \"summary\": {\"vmas\": %zu, \"done\": %zu, \"refused\": %zu, \"failed\": %zu, "
+		"\"deferred\": %zu, \"skipped\": %zu, "
 		"\"bytes_copied\": %" PRIu64 ", \"bytes_shared\": %" PRIu64 ", \"elapsed_s\": ",
-		s.vmas, s.done, s.refused, s.failed + s.rolled_back, s.bytes_copied, s.bytes_shared);
+		s.vmas, s.done, s.refused, s.failed + s.rolled_back, s.deferred, s.skipped, s.bytes_copied,
+		s.bytes_shared);
 	json_seconds(out, r->elapsed_s);
 	fputs(", \"source_paused_s\": ", out);
 	json_seconds(out, r->paused_s);
@@ -282,7 +293,7 @@ void report_json(FILE *out, const struct report *r)
 			snprintf(msg, sizeof(msg), "%s (%s)", ri->sentence, p->blockers[i].detail);
 			json_write_string(out, msg);
 			fputs(", \"hint\": ", out);
-			json_str_or_null(out, ri->hint);
+			json_str_or_null(out, refusal_hint(&p->blockers[i]));
 			fputc('}', out);
 		}
 		fputs("],\n", out);
@@ -372,9 +383,10 @@ static void text_entry(FILE *out, const struct plan_entry *e)
 	if (e->vma)
 		text_write_name(out, e->vma->name);
 	fputc('\n', out);
-	if (e->reason) {
+	/* A skipped row's reason is the summary's "all or nothing". */
+	if (e->reason && e->status != STATUS_SKIPPED) {
 		const struct reason_info *ri = reason_info(e->reason);
-		text_reason(out, ri->code, ri->sentence, e->detail, NULL, 4);
+		text_reason(out, ri->code, ri->sentence, e->detail, ri->hint, 4);
 	}
 	if (e->vma && e->vma->residue)
 		fprintf(out, "    note: rescue code of a pvmmap that was killed is left at 0x%" PRIx64
@@ -386,23 +398,57 @@ static void text_summary(FILE *out, const struct report *r, const struct plan_su
 	const struct plan *p = r->plan;
 	enum op op = effective_op(r->req);
 	bool planned = r->req->op == OP_MAPS || r->req->dry_run;
+	const char *verb = op == OP_MOVE ? "move" : "copy";
+	const char *past = op == OP_MOVE ? "moved" : "copied";
 	char size[16], rss[16], methods[128] = "", buf[512];
 	size_t per_method[METHOD_REMAP + 1] = { 0 };
-	size_t n = 0;
+	size_t n = 0, gaps = 0;
+	int len;
 
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
+		gaps += !p->e[i].vma;
 		if (p->e[i].status == STATUS_OK || p->e[i].status == STATUS_DONE)
 			per_method[p->e[i].method]++;
+	}
 	for (int m = METHOD_COPY; m <= METHOD_REMAP; m++)
 		if (per_method[m] && n < sizeof(methods))
 			n += (size_t)snprintf(methods + n, sizeof(methods) - n, "%s%zu %s", n ? ", " : " (",
 					      per_method[m], method_name(m));
+	if (p->n && gaps == p->n) {
+		/* nothing at all is mapped in the range */
+		snprintf(buf, sizeof(buf), "Nothing is mapped at 0x%" PRIx64 "-0x%" PRIx64 " in process %d%s.",
+			 p->e[0].start, p->e[p->n - 1].end, r->req->pid,
+			 r->req->op == OP_MAPS ? "" : op == OP_MOVE ? ": nothing to move" : ": nothing to copy");
+		text_wrapped(out, 0, buf);
+		return;
+	}
 	format_size(size, sizeof(size), s->size);
 	format_size(rss, sizeof(rss), s->rss);
-	snprintf(buf, sizeof(buf), "%zu %s, %s mapped, %s resident: %zu %s%s%s, %zu refused, %zu failed.",
-		 s->vmas, s->vmas == 1 ? "VMA" : "VMAs", size, rss, s->ok + s->done,
-		 op == OP_MOVE ? (planned ? "can be moved" : "moved") : (planned ? "can be copied" : "copied"),
-		 methods, n ? ")" : "", s->refused, s->failed + s->rolled_back);
+	len = snprintf(buf, sizeof(buf), "%zu %s, %s mapped, %s resident: ", s->vmas, s->vmas == 1 ? "VMA" : "VMAs",
+		       size, rss);
+	if (len < 0 || (size_t)len >= sizeof(buf))
+		len = 0;
+	if (s->skipped) {
+		/* all or nothing, and something was refused: say so */
+		char other[32];
+		if (s->skipped == 1)
+			snprintf(other, sizeof(other), "other one");
+		else
+			snprintf(other, sizeof(other), "other %zu", s->skipped);
+		snprintf(buf + len, sizeof(buf) - (size_t)len,
+			 "nothing %s%s: %zu %s refused (all or nothing; --partial would %s the %s).",
+			 planned ? "would be " : "", past, s->refused, s->refused == 1 ? "VMA" : "VMAs", verb, other);
+	} else if (!planned && !s->done && !s->failed && !s->rolled_back) {
+		snprintf(buf + len, sizeof(buf) - (size_t)len, "nothing %s: %zu %s refused.", past, s->refused,
+			 s->refused == 1 ? "VMA" : "VMAs");
+	} else {
+		char deferred[64] = "";
+		if (s->deferred)
+			snprintf(deferred, sizeof(deferred), ", %zu to be checked by the %s itself", s->deferred, verb);
+		snprintf(buf + len, sizeof(buf) - (size_t)len, "%zu %s%s%s%s, %zu refused, %zu failed.",
+			 s->ok + s->done, planned ? (op == OP_MOVE ? "can be moved" : "can be copied") : past,
+			 methods, n ? ")" : "", deferred, s->refused, s->failed + s->rolled_back);
+	}
 	text_wrapped(out, 0, buf);
 }
 
@@ -450,7 +496,7 @@ void report_text(FILE *out, FILE *err, const struct report *r)
 	if (req->quiet && req->op != OP_MAPS) {
 		/* Quiet: refusals still reach the user, on stderr. */
 		for (size_t i = 0; i < p->n; i++)
-			if (p->e[i].reason)
+			if (p->e[i].status == STATUS_REFUSED || p->e[i].status == STATUS_DEFERRED)
 				text_entry(err, &p->e[i]);
 		return;
 	}
@@ -464,6 +510,6 @@ void report_text(FILE *out, FILE *err, const struct report *r)
 		const struct reason_info *ri = reason_info(p->blockers[i].reason);
 		fprintf(out, "Any %s would be refused for process %d:\n", op_name(effective_op(req)),
 			p->blockers[i].pid);
-		text_reason(out, ri->code, ri->sentence, p->blockers[i].detail, ri->hint, 2);
+		text_reason(out, ri->code, ri->sentence, p->blockers[i].detail, refusal_hint(&p->blockers[i]), 2);
 	}
 }

@@ -97,7 +97,7 @@ ranges() {
 	assert_line --index 1 'Move [ADDR, ADDR+LEN) of PID into PID2; PID no longer maps it afterwards.'
 	local opt
 	for opt in --allow-cross-user --at=ADDR2\|any --json --no-progress '-n, --dry-run' \
-		--partial --progress '-q, --quiet' --replace --timeout=SECONDS '-t, --to=PID2'; do
+		--partial --progress '-q, --quiet' --replace --timeout=SECONDS '-t, --to=PID2' --force; do
 		assert_line --partial -- "$opt "
 	done
 }
@@ -119,6 +119,10 @@ ranges() {
 
 @test "unknown command: usage error naming it" {
 	usage_error "pvmmap: unknown command 'frob' (expected maps, move, copy or clean)" frob 1
+	# with --json: no operation, not "maps"
+	pvrun 2 frob 1 --json
+	assert_equal "$(jqo -c '[.operation, .error.code, .error.message]')" \
+		"[null,\"usage\",\"pvmmap: unknown command 'frob' (expected maps, move, copy or clean)\"]"
 }
 
 @test "unknown option: usage error naming it" {
@@ -302,12 +306,38 @@ ranges() {
 
 @test "every transfer option is accepted, long and short forms" {
 	run --separate-stderr -1 "$PVMMAP" copy $$ 0x10000 4K -t $$ -n --partial --progress \
-		--no-progress -q --timeout 0.5 --allow-cross-user --replace --at=any
+		--no-progress -q --timeout 0.5 --allow-cross-user --replace --at=any --force
 	# --quiet: the refusal (nothing mapped there) on stderr only
 	assert_equal "$output" ''
 	assert_equal "${stderr_lines[1]}" '    not-mapped: nothing is mapped here in the source process'
 	pvrun 1 move $$ 0x10000 4K --to=$$ --at 0x20000 --dry-run --timeout=86400 --json
 	assert_equal "$(jqo -c '[.target.pid, .dest.start]')" "[$$,\"0x20000\"]"
+}
+
+@test "--timeout: a process that does not stop is said in words, not as ETIMEDOUT's text" {
+	local fifo=$BATS_TEST_TMPDIR/fifo p s
+	mkfifo "$fifo"
+	start_mapper dst anon:4K
+	# a vfork parent (posix_spawn) whose child blocks opening a FIFO: in
+	# state D until the FIFO is opened for writing, and no ptrace stop
+	start_bg vf "$FX_PY" -c 'import os, sys, time
+os.posix_spawn("/bin/true", ["true"], os.environ, file_actions=[(os.POSIX_SPAWN_OPEN, 0, sys.argv[1], os.O_RDONLY, 0)])
+time.sleep(60)' "$fifo"
+	p=$(fx_bgpid vf)
+	# whatever happens, the child is let go (it opens the FIFO, runs true)
+	local d=no
+	wait_until 5 grep -q '^State:[[:space:]]*D' "/proc/$p/status" && d=yes
+	if [[ $d == yes ]]; then
+		s=$("$PVMMAP" maps "$p" --json |
+			jq -r 'first(.vmas[] | select(.kind == "anon" and .status == "ok" and .perms == "rw-p")) | .start')
+		run --separate-stderr "$PVMMAP" copy "$p" "$s" 4K --to "$(fx_pid dst)" --at any --timeout 0.5
+	fi
+	timeout 5 sh -c ': > "$1"' _ "$fifo" || true
+	[[ $d == yes ]] || skip "no vfork parent in state D here"
+	assert_equal "$status" 3
+	[[ $stderr == *"(process $p did not stop within 0.5 seconds)"* ]] || fail "stderr: $stderr"
+	[[ $stderr != *'Connection timed out'* ]] || fail "stderr: $stderr"
+	[[ $stderr == 'pvmmap: timeout: '* ]] || fail "stderr: $stderr"
 }
 
 @test "-n and --dry-run are the same" {

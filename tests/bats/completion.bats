@@ -51,7 +51,7 @@ complete_line() {
 sorted() { printf '%s\n' "$@" | LC_ALL=C sort; }
 
 MOVE_OPTS=(--to --at --replace --partial --dry-run --json --timeout --allow-cross-user
-	--progress --no-progress --quiet)
+	--force --progress --no-progress --quiet)
 
 # ---------------------------------------------------------------- bash
 
@@ -218,11 +218,11 @@ zsh_complete() {
 		zpty -w z "fpath=(${(q)dir} \$fpath); autoload -U compinit; compinit -u -d ${(q)w}/zcompdump"
 		zpty -w z 'compadd() { local -a __h; builtin compadd -O __h "$@"; (( $#__h )) && print -rl -- $__h >> '${(q)w}'/out; builtin compadd "$@"; }'
 		zpty -w z "print >| ${(q)w}/ready"
-		for i in {1..300}; do [[ -e $w/ready ]] && break; sleep 0.1; done
+		for (( i = 0; i < 300 * ${FX_WAIT_PCT:-100} / 100; i++ )); do [[ -e $w/ready ]] && break; sleep 0.1; done
 		# the line, TAB, then ^U (kill the line) and a command that says "done"
 		zpty -w -n z "$line"$'\t'$'\025'
 		zpty -w z "print >| ${(q)w}/done"
-		for i in {1..300}; do [[ -e $w/done ]] && break; sleep 0.1; done
+		for (( i = 0; i < 300 * ${FX_WAIT_PCT:-100} / 100; i++ )); do [[ -e $w/done ]] && break; sleep 0.1; done
 		zpty -d z
 		[[ -e $w/done ]] || exit 92
 		[[ -e $w/out ]] && LC_ALL=C sort -u $w/out

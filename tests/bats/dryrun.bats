@@ -87,12 +87,37 @@ $e2 $(hex "$e3 - 0x1000") $e2 anon copy ok null 1044480 1044480"
 	unmapped "$SRC" "$s - 0x1000"
 	unmapped "$SRC" "$e"
 	pvrun 1 copy "$SRC" "$(hex "$s - 0x1000")" "$(( e - s + 0x2000 ))" --to "$DST" -n --json
+	# all or nothing: the mapped piece is skipped because of the gaps
 	assert_equal "$(pieces)" "$(hex "$s - 0x1000") $s null null null refused not-mapped 4096 0
-$s $e $s anon copy ok null 1048576 1048576
+$s $e $s anon copy skipped all-or-nothing 1048576 1048576
 $e $(hex "$e + 0x1000") null null null refused not-mapped 4096 0"
 	assert_equal "$(jqo -c '[.vmas[0] | .perms, .offset, .dev, .inode, .name, .message]')" \
 		'[null,null,null,null,null,"nothing is mapped here in the source process"]'
-	assert_equal "$(jqo -c '[.summary.vmas, .summary.refused, .error]')" '[3,2,null]'
+	assert_equal "$(jqo -c '[.summary.vmas, .summary.refused, .summary.skipped, .error]')" '[3,2,1,null]'
+	# with --partial it keeps its own verdict
+	pvrun 1 copy "$SRC" "$(hex "$s - 0x1000")" "$(( e - s + 0x2000 ))" --to "$DST" -n --partial --json
+	assert_equal "$(pieces | sed -n 2p)" "$s $e $s anon copy ok null 1048576 1048576"
+}
+
+@test "all or nothing: a refused dry run says that nothing would be done, and what --partial would do" {
+	local s e
+	s=$(fx_start src several-1)
+	e=$(fx_end src several-3)
+	# several's three parts, then the free page after them
+	run --separate-stderr -1 "$PVMMAP" copy "$SRC" "$s" "$(( e - s + 0x1000 ))" --to "$DST" -n
+	assert_equal "$stderr" ''
+	assert_line --index 2 --regexp "^0*${s#0x} rw-p anon +1M +1M skipped +\$"
+	assert_line '    not-mapped: nothing is mapped here in the source process'
+	refute_line --partial 'can be copied'
+	refute_line --partial 'all-or-nothing:'
+	local summary
+	summary=$(printf '%s\n' "${lines[@]}" | sed -n '/^[0-9]* VMAs,/,$p' | tr '\n' ' ')
+	assert_equal "$summary" "4 VMAs, 3M mapped, 3M resident: nothing would be copied: 1 VMA refused (all or nothing; --partial would copy the other 3). "
+	# move says move
+	run -1 "$PVMMAP" move "$SRC" "$s" "$(( e - s + 0x1000 ))" --to "$DST" -n
+	# (the summary may be wrapped: its lines joined)
+	[[ $(tr '\n' ' ' <<< "$output") == *'nothing would be moved: 1 VMA refused (all or nothing; --partial would move the other 3).'* ]] ||
+		fail "summary: $output"
 }
 
 @test "a range with nothing mapped at all: one not-mapped entry, exit 1" {
@@ -279,8 +304,90 @@ $e1 $e2 $(hex "$FREE + e1 - s1 - 0x2000")"
 @test "--quiet still reports refusals, on stderr" {
 	run --separate-stderr -1 "$PVMMAP" copy "$SRC" "$FREE" 4K --to "$DST" -n -q
 	assert_equal "$output" ''
-	assert_equal "$stderr" "$(printf '%016x' "$FREE")      -           4K        refused  
-    not-mapped: nothing is mapped here in the source process"
+	# the row, its reason, its hint (wrapped or not: the lines joined)
+	local joined
+	joined=$(tr '\n' ' ' <<< "$stderr" | tr -s ' ')
+	assert_equal "${joined% }" "$(printf '%016x' "$FREE") - 4K refused not-mapped: nothing is mapped here in the source process hint: choose a range that /proc/PID/maps (or pvmmap maps PID) shows as mapped"
+}
+
+@test "every refused row is followed by its hint, in the table too" {
+	run --separate-stderr -1 "$PVMMAP" copy "$SRC" "$(fx_start src anon)" 4K --to "$DST" \
+		--at "$(fx_start dst anon)" -n
+	assert_equal "$stderr" ''
+	assert_line --index 3 --regexp '^    target-occupied: the destination address range is already mapped in the'
+	assert_line --regexp '^      hint: use --at ADDR or --at any'
+	# (wrapped or not: the lines joined)
+	[[ $(tr '\n' ' ' <<< "$output" | tr -s ' ') == *") is there) hint: use --at ADDR or --at any to choose another place, or --replace to overwrite what is there "* ]] ||
+		fail "no hint after the reason: $output"
+}
+
+@test "the dry run predicts the real move: glibc's TLS block of the main thread is in use in both" {
+	# the anonymous mapping that holds the main thread's TLS (glibc's
+	# control block, seen by its robust-futex list)
+	pvrun 0 maps "$SRC" --json
+	local s e msg
+	read -r s e < <(jqo --arg t "thread $SRC's thread-local storage" \
+		'first(.vmas[] | select(.reason == "in-use" and (.message | contains($t)))) | "\(.start) \(.end)"')
+	[[ -n $s && $s != null ]] || fail "no VMA holds the TLS of thread $SRC"
+	pvrun 1 move "$SRC" "$s" $(( e - s )) --to "$DST" --at any -n --json
+	msg=$(jqo '.vmas[0] | "\(.status) \(.reason) \(.message)"')
+	[[ $msg == "refused in-use "*"(thread $SRC's thread-local storage is in it: its robust-futex list is at 0x"* ]] || fail "$msg"
+	# the move stops the process, plans again from the registers, and says the same
+	pvrun 1 move "$SRC" "$s" $(( e - s )) --to "$DST" --at any --json
+	assert_equal "$(jqo '.vmas[0] | "\(.status) \(.reason) \(.message)"')" "$msg"
+	mapped "$SRC" "$s"
+}
+
+@test "a dry run that cannot see a running thread: deferred, exit 6, never a silent ok" {
+	start_mapper spin spinner:label=t anon:64K:label=a
+	local p; p=$(fx_pid spin)
+	run --separate-stderr -6 "$PVMMAP" move "$p" "$(fx_start spin a)" 64K --to "$DST" --at any -n
+	assert_equal "$stderr" ''
+	assert_line --index 2 --regexp '^[0-9a-f]{16} rw-p anon +64K +[0-9.]+[BKM] deferred +$'
+	assert_line --index 3 --regexp '^    in-use-unknown: whether a thread of the source is using this memory'
+	assert_output --partial "(thread $(fx_field spin t tid) is running, so its stack and instruction"
+	assert_output --partial '      hint: run the move itself'
+	[[ $(tr '\n' ' ' <<< "$output") == *'1 VMA, 64K mapped, 64K resident: 0 can be moved, 1 to be checked by the move itself, 0 refused, 0 failed.'* ]] ||
+		fail "summary: $output"
+	# -q: exit 6, the deferred row on stderr
+	run --separate-stderr -6 "$PVMMAP" move "$p" "$(fx_start spin a)" 64K --to "$DST" --at any -n -q
+	assert_equal "$output" ''
+	[[ $stderr == *deferred* ]] || fail "stderr: $stderr"
+	# copy has no in-use rule; the real move decides with the thread stopped
+	pvrun 0 copy "$p" "$(fx_start spin a)" 64K --to "$DST" --at any -n
+	pvrun 0 move "$p" "$(fx_start spin a)" 64K --to "$DST" --at any --json
+	assert_equal "$(jqo '.vmas[0].status')" done
+}
+
+@test "a running thread's stack below its TLS: deferred in the dry run, refused by the move, which sees the stack pointer" {
+	start_mapper sp spinner:label=t
+	local p s e spp r rp
+	p=$(fx_pid sp); s=$(fx_start sp t); e=$(fx_end sp t); spp=$(fx_start sp t-sp)
+	# glibc's control block of the thread (its TLS) is at the top of its stack
+	pvrun 1 move "$p" "$s" $(( e - s )) --to "$DST" --at any -n --json
+	r=$(jqo '.vmas[0].message' | sed -n 's/.*robust-futex list is at \(0x[0-9a-f]*\).*/\1/p')
+	[[ -n $r ]] || fail "no robust-futex list in: $output"
+	rp=$(( r & ~0xfff ))
+	(( spp < rp )) || skip "the stack pointer shares a page with the thread's control block"
+	# the pages from the stack pointer's up to the control block's
+	pvrun 6 move "$p" "$spp" $(( rp - spp )) --to "$DST" --at any -n --json
+	assert_equal "$(jqo '.vmas[0] | "\(.status) \(.reason)"')" 'deferred in-use-unknown'
+	pvrun 1 move "$p" "$spp" $(( rp - spp )) --to "$DST" --at any --json
+	assert_equal "$(jqo '.vmas[0] | "\(.status) \(.reason)"')" 'refused in-use'
+	[[ $(jqo '.vmas[0].message') == *"thread $(fx_field sp t tid)'s stack pointer 0x"* ]] ||
+		fail "$(jqo '.vmas[0].message')"
+	mapped "$p" "$spp"
+}
+
+@test "--force: a move of [heap] is refused without it" {
+	start_mapper h heap:1M:label=h
+	local p s e; p=$(fx_pid h); s=$(fx_start h h); e=$(fx_end h h)
+	pvrun 1 move "$p" "$s" $(( e - s )) --to "$DST" --at any -n --json
+	assert_equal "$(jqo '.vmas[0] | "\(.kind) \(.status) \(.reason)"')" 'heap refused in-use'
+	pvrun 0 move "$p" "$s" $(( e - s )) --to "$DST" --at any -n --force --json
+	assert_equal "$(jqo '.vmas[0] | "\(.kind) \(.status) \(.method)"')" 'heap ok copy'
+	# copy takes --force and is not changed by it
+	pvrun 0 copy "$p" "$s" $(( e - s )) --to "$DST" --at any -n --force --json
 }
 
 # ---- per-process refusals: exit 3, error.code in JSON -----------------------
@@ -320,6 +427,10 @@ process_error() {
 	run -3 bash -c 'exec "$0" move "$1" 0x10000 4K --to $$ -n --json' "$PVMMAP" "$SRC"
 	assert_regex "$(jqo '[.error.code, .error.message] | join("|")')" \
 		'^not-a-process\|.* \([0-9]+ is pvmmap itself\)$'
+	# each with a remedy of its own
+	assert_equal "$(jqo '.error.hint')" 'pvmmap cannot stop itself to change its own memory: give the id of another process'
+	pvrun 3 copy "$tid" 0x10000 4K --to "$DST" -n --json
+	assert_equal "$(jqo '.error.hint')" "give $SRC, the id of the whole process"
 }
 
 @test "zombie: a child that exited and was not reaped" {
@@ -346,7 +457,7 @@ process_error() {
 	run --separate-stderr -3 setpriv --bounding-set=-sys_admin "$PVMMAP" copy "$SRC" \
 		"$(fx_start src anon)" 4K --to "$(fx_pid sec)" -n --json
 	assert_equal "$(jqo '[.error.code, .error.message] | join("|")')" \
-		'seccomp-blocks|the process runs under a seccomp filter that could refuse or kill it for the system calls pvmmap must run inside it (it runs in seccomp filter mode and pvmmap lacks CAP_SYS_ADMIN)'
+		'seccomp-blocks|the process runs under a seccomp filter that could refuse the system calls pvmmap must run inside it, or kill the process for them (it runs in seccomp filter mode and pvmmap lacks CAP_SYS_ADMIN)'
 	# as root, with CAP_SYS_ADMIN, pvmmap may suspend the filter
 	pvrun 0 copy "$SRC" "$(fx_start src anon)" 4K --to "$(fx_pid sec)" --at any -n --json
 }
@@ -364,6 +475,6 @@ process_error() {
 @test "ptrace-denied: pvmmap run as nobody against root's processes" {
 	run -3 setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$PVMMAP" copy "$SRC" "$(fx_start src anon)" 4K --to "$DST" -n --json
-	assert_equal "$(jqo '[.error.code, .error.message] | join("|")')" \
-		"ptrace-denied|the kernel will not let pvmmap attach to the process with ptrace (process $SRC: Permission denied)"
+	assert_equal "$(jqo '[.error.code, .error.message, .error.hint] | join("|")')" \
+		"ptrace-denied|the kernel's ptrace access rules do not let pvmmap read or attach to this process (reading /proc/$SRC/smaps was refused: process $SRC belongs to uid 0 and pvmmap runs as uid 65534, without CAP_SYS_PTRACE)|run pvmmap as uid 0, the process's owner, or as root"
 }

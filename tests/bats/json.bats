@@ -56,6 +56,15 @@ breaks = {
     "no summary": lambda d: d.pop("summary"),
     "unknown error code": lambda d: d.update(error={"code": "oops", "message": "m"}),
     "size as a string": vma(size="4096"),
+    "skipped without its reason": vma(status="skipped", reason=None, message=None),
+    "skipped with a refusal's code": vma(status="skipped", reason="sealed", message="x"),
+    "deferred without method": vma(status="deferred", reason="in-use-unknown", message="x", method=None),
+    "deferred for all or nothing": vma(status="deferred", reason="all-or-nothing", message="x"),
+    "refused for all or nothing": vma(status="refused", reason="all-or-nothing", message="x", method=None),
+    "ok with a reason": vma(reason="in-use-unknown", message="x"),
+    "unknown status": vma(status="maybe"),
+    "summary without skipped": lambda d: d["summary"].pop("skipped"),
+    "operation clean": lambda d: d.update(operation="clean"),
 }
 for what, change in breaks.items():
     d = copy.deepcopy(good)
@@ -124,6 +133,37 @@ PY
 	pvrun 2 copy "$SRC" 0x1000 4K --json
 	keep
 	all_valid
+}
+
+@test "deferred and skipped entries, and a document without an operation: valid" {
+	start_mapper spin spinner anon:64K:label=a
+	# deferred: a thread runs, only the move itself can tell what it uses
+	pvrun 6 move "$(fx_pid spin)" "$(fx_start spin a)" 64K --to "$DST" --at any -n --json
+	assert_equal "$(jqo -c '[.vmas[0].status, .vmas[0].reason, .vmas[0].method, .summary.deferred]')" \
+		'["deferred","in-use-unknown","copy",1]'
+	keep
+	pvrun 0 maps "$(fx_pid spin)" --json
+	keep
+	# skipped: another piece is refused, all or nothing
+	local s e
+	s=$(fx_start src anon)
+	e=$(fx_end src anon)
+	pvrun 1 copy "$SRC" "$s" "$(( e - s + 0x1000 ))" --to "$DST" -n --json
+	assert_equal "$(jqo -c '[.vmas[] | [.status, .reason, .method]]')" \
+		'[["skipped","all-or-nothing","copy"],["refused","not-mapped",null]]'
+	assert_equal "$(jqo -c '[.summary.skipped, .summary.refused, .summary.done]')" '[1,1,0]'
+	keep
+	# an unknown command: no operation, not "maps"
+	pvrun 2 frob "$SRC" --json
+	assert_equal "$(jqo -c '[.operation, .error.code]')" '[null,"usage"]'
+	keep
+	pvrun 2 --json
+	assert_equal "$(jqo -c '.operation')" null
+	keep
+	all_valid
+	# clean's usage error is clean's own document
+	pvrun 2 clean "$SRC" 0x1000 --json
+	assert_equal "$(jqo -c '[.operation, .source, .removed, .error.code]')" '["clean",null,[],"usage"]'
 }
 
 @test "a usage-error document reports no range: the request was not understood" {

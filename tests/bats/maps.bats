@@ -117,9 +117,20 @@ message() { item "$1" "$2"; printf '%s\n' "${F[10]}"; }
 	assert_equal "$(name devzero-private)" /dev/zero
 }
 
-@test "heap: heap, copy" {
-	expect heap move 'heap copy ok null rw-p'
+@test "heap: heap; refused 'in-use' for move (malloc's brk heap), copy for copy" {
+	expect heap move 'heap null refused in-use rw-p'
+	expect heap copy 'heap copy ok null rw-p'
 	assert_equal "$(name heap)" '[heap]'
+	assert_equal "$(message move heap)" "the source is still using this memory: moving it away would crash the process, as unmapping it would (it is the brk heap, where malloc keeps the memory it has handed out; --force moves it all the same)"
+}
+
+@test "the main thread's thread-local storage: refused 'in-use' for move, seen without stopping it" {
+	local pid
+	pid=$(fx_pid all)
+	run -0 jq -r --arg t "(thread $pid's thread-local storage is in it: its robust-futex list is at 0x" \
+		'[.vmas[] | select(.status == "refused" and .reason == "in-use" and (.message | contains($t)))
+		 | "\(.kind) \(.perms) \(.name)"] | join(",")' "$BATS_FILE_TMPDIR/move.json"
+	assert_output 'anon rw-p '
 }
 
 @test "private file: file, file-cow" {
@@ -201,7 +212,7 @@ message() { item "$1" "$2"; printf '%s\n' "${F[10]}"; }
 		expect "$l" copy 'anon copy ok null rw-p'
 		tid=$(fx_field all "$l" tid)
 		assert_regex "$(message move "$l")" \
-			"^a thread of the source is running on this memory \(its stack or its code\), so the source would crash if it were moved away \(thread $tid's stack pointer 0x[0-9a-f]+ is in it\)$"
+			"^the source is still using this memory: moving it away would crash the process, as unmapping it would \(thread $tid's stack pointer 0x[0-9a-f]+ is in it\)$"
 	done
 	# the stack pointer the kernel reports is the one mapper saw
 	assert_equal "$(message move thread | grep -o '0x[0-9a-f]*')" "$(fx_field all thread-sp sp)"
@@ -210,7 +221,7 @@ message() { item "$1" "$2"; printf '%s\n' "${F[10]}"; }
 @test "[stack]: refused 'in-use' for move, copy for copy" {
 	run -0 jq -r '.vmas[] | select(.name == "[stack]") | [.kind, .method, .status, .reason,
 		.message] | map(tostring) | join("|")' "$BATS_FILE_TMPDIR/move.json"
-	assert_output 'stack|null|refused|in-use|a thread of the source is running on this memory (its stack or its code), so the source would crash if it were moved away (it is the main thread'"'"'s stack)'
+	assert_output 'stack|null|refused|in-use|the source is still using this memory: moving it away would crash the process, as unmapping it would (it is the main thread'"'"'s stack)'
 	run -0 jq -r '.vmas[] | select(.name == "[stack]") | [.kind, .method, .status]
 		| join(" ")' "$BATS_FILE_TMPDIR/copy.json"
 	assert_output 'stack copy ok'
@@ -276,9 +287,19 @@ message() { item "$1" "$2"; printf '%s\n' "${F[10]}"; }
 	assert_equal "$(jq -c '[.vmas[] | .start]' <<< "$output")" "[\"$(fx_start all anon)\"]"
 }
 
-@test "maps of a range where nothing is mapped: no VMA, exit 0" {
-	run -0 "$PVMMAP" maps "$(fx_pid all)" "$(hex "$(fx_end all anon)")" 4K --json
-	assert_equal "$(jq -c '[.vmas, .summary.vmas, .error]' <<< "$output")" '[[],0,null]'
+@test "maps of a range where nothing is mapped: one not-mapped entry, said in words, exit 0" {
+	local a
+	a=$(fx_end all anon)
+	run -0 "$PVMMAP" maps "$(fx_pid all)" "$a" 4K --json
+	assert_equal "$(jq -c '[[.vmas[] | [.start, .end, .kind, .status, .reason]], .summary.vmas, .summary.refused, .error]' <<< "$output")" \
+		"[[[\"$a\",\"$(hex "$a + 0x1000")\",null,\"refused\",\"not-mapped\"]],1,1,null]"
+	# ADDR alone: the page at ADDR
+	run --separate-stderr -0 "$PVMMAP" maps "$(fx_pid all)" "$a"
+	assert_equal "$stderr" ''
+	assert_line --index 2 --regexp "^0*${a#0x} +- +4K +refused +\$"
+	assert_line --index 3 '    not-mapped: nothing is mapped here in the source process'
+	assert_line "Nothing is mapped at $a-$(hex "$a + 0x1000") in process $(fx_pid all)."
+	refute_output --partial 'can be moved'
 }
 
 @test "the table: a header, one row per VMA, each refused row followed by its 'code: sentence'" {
@@ -289,26 +310,32 @@ message() { item "$1" "$2"; printf '%s\n' "${F[10]}"; }
 	assert_line --index 0 "$pid: mapper  (verdicts to move; add --to PID2 for the target's rules)"
 	assert_line --index 1 --regexp '^ADDRESS +PERM +KIND +SIZE +RSS +VERDICT +NAME$'
 	# rows, in the order of the JSON, with the JSON's verdicts; the reason
-	# text below a refused row (wrapped, indented 4) is "code: message"
+	# text below a refused row (wrapped, indented 4) is "code: message",
+	# then its remedy (wrapped, indented 6) "hint: ..."
 	local -a json
 	mapfile -t json < <(jq -r '.vmas[] | [(.start | ltrimstr("0x")), .perms, .kind,
-		(.method // .status), (.reason // ""), (.message // "")] | join("|")' \
-		"$BATS_FILE_TMPDIR/move.json")
-	local i=2 n=0 row start perms kind verdict reason msg text
+		(if .status == "ok" then .method else .status end), (.reason // ""), (.message // ""),
+		(.hint // "")] | join("|")' "$BATS_FILE_TMPDIR/move.json")
+	local i=2 n=0 row start perms kind verdict reason msg hint text htext
 	while (( i < ${#lines[@]} )) && [[ ${lines[i]} =~ ^[0-9a-f]{16}\  ]]; do
-		IFS='|' read -r start perms kind verdict reason msg <<< "${json[n]}"
+		IFS='|' read -r start perms kind verdict reason msg hint <<< "${json[n]}"
 		row=${lines[i]}
 		assert_regex "$row" "^0*$start $perms +$kind +[0-9.]+[BKMGT] +[0-9.]+[BKMGT] $verdict +"
 		i=$((i + 1)); n=$((n + 1))
-		text=
-		while (( i < ${#lines[@]} )) && [[ ${lines[i]} == '    '* ]]; do
+		text= htext=
+		while (( i < ${#lines[@]} )) && [[ ${lines[i]} == '    '[!\ ]* ]]; do
 			text+="${text:+ }${lines[i]#    }"
+			i=$((i + 1))
+		done
+		while (( i < ${#lines[@]} )) && [[ ${lines[i]} == '      '[!\ ]* ]]; do
+			htext+="${htext:+ }${lines[i]#      }"
 			i=$((i + 1))
 		done
 		if [[ -n "$reason" ]]; then
 			assert_equal "$text" "$reason: $msg"
+			assert_equal "$htext" "${hint:+hint: $hint}"
 		else
-			assert_equal "$text" ''
+			assert_equal "$text$htext" ''
 		fi
 	done
 	assert_equal "$n" "${#json[@]}"

@@ -170,7 +170,10 @@ asleep() { # PID: sleep is alive, state S, in clock_nanosleep (or its restart)
 	[[ -n $hs ]] || skip "this sleep has no [heap]"
 	len=$(( he - hs ))
 	local want; want=$(fx_memsha "$sp" "$hs" "$len")
-	pvrun 0 move "$sp" "$hs" "$len" --to "$(cpid dst)" --at $FREE --json
+	# sleep no longer allocates: --force lets its [heap] go (in-use without it)
+	pvrun 1 move "$sp" "$hs" "$len" --to "$(cpid dst)" --at $FREE --json
+	assert_equal "$(jqo '.vmas[0].reason')" in-use
+	pvrun 0 move "$sp" "$hs" "$len" --to "$(cpid dst)" --at $FREE --force --json
 	assert_equal "$(jqo '.vmas[0].kind')" heap
 	assert_equal "$(jqo '.vmas[0].status')" "done"
 	assert_equal "$(fx_memsha "$(cpid dst)" $FREE "$len")" "$want"

@@ -11,7 +11,14 @@
 #   arch-mismatch    needs a 32-bit process; tried below with a hand-made
 #                    i386 ELF, skipped when IA32 emulation is off
 #   timeout          a process in uninterruptible sleep cannot be made here
-#                    on demand (a vfork parent is tried in test_inject.c)
+#                    on demand (a vfork parent is tried in test_inject.c, and
+#                    its message in cli.bats)
+#   unrecognised     every mapping this machine can make has a code of its
+#                    own (MAP_DROPPABLE, which was unrecognised, is now
+#                    droppable; perf and io_uring rings are io-mapping)
+#
+# in-use-unknown and all-or-nothing are not refusals: they come with the
+# statuses deferred and skipped (vma_status below).
 
 bats_require_minimum_version 1.5.0
 
@@ -25,9 +32,9 @@ declare -gA SENTENCE=(
 	[uffd-registered]='the source handles page faults on this memory itself with userfaultfd, so reading it while the source is stopped could wait forever'
 	[shadow-stack]='this is a CET shadow stack, which only the kernel and the thread that owns it may create and write'
 	[sealed]='this mapping is sealed with mseal(), so the source can never unmap it; it can be copied, not moved'
-	[in-use]='a thread of the source is running on this memory (its stack or its code), so the source would crash if it were moved away'
+	[in-use]='the source is still using this memory: moving it away would crash the process, as unmapping it would'
 	[protection-key]="this memory carries a memory protection key (pkey_mprotect), whose access rights live in the source's registers and do not exist in the target"
-	[hugetlb-unavailable]="this is hugetlb memory and the system's pool has not enough free huge pages of this size for the target's copy"
+	[hugetlb-unavailable]="this is hugetlb memory and the system's pool does not have enough free huge pages of this size for the target's copy"
 	[target-occupied]='the destination address range is already mapped in the target'
 	[target-out-of-range]='the destination lies outside the addresses the target process can map'
 	[target-map-count]='the target would have more mappings than the system allows (vm.max_map_count)'
@@ -36,12 +43,15 @@ declare -gA SENTENCE=(
 	[file-unreachable]='the file behind this mapping cannot be opened to hand it to the target'
 	[unrecognised]='pvmmap does not know how to recreate this kind of mapping faithfully, and refuses rather than guess'
 	[huge-page-split]='the range or its destination cuts this hugetlb mapping inside one of its huge pages, which can only be mapped and unmapped whole'
+	[droppable]='this memory was mapped with MAP_DROPPABLE: the kernel may drop its pages at any time, and pvmmap cannot recreate such a mapping in the target'
+	[in-use-unknown]='whether a thread of the source is using this memory (as its stack, its code or its thread-local storage) can only be seen once the threads are stopped: the move checks it then, and refuses the memory if a thread is using it'
+	[all-or-nothing]='this memory is left as it is because another part of the range is refused, and without --partial pvmmap changes all of the range or nothing'
 	[no-such-process]='there is no process with this id (or it exited)'
 	[not-a-process]='this id is not a user process pvmmap can work on (a thread of another process, a kernel thread, or pvmmap itself)'
 	[zombie]='the process has exited and only waits for its parent to reap it: it has no memory left'
 	[already-traced]='another program (a debugger or strace) is attached to the process, and a process can have only one tracer'
-	[ptrace-denied]='the kernel will not let pvmmap attach to the process with ptrace'
-	[seccomp-blocks]='the process runs under a seccomp filter that could refuse or kill it for the system calls pvmmap must run inside it'
+	[ptrace-denied]="the kernel's ptrace access rules do not let pvmmap read or attach to this process"
+	[seccomp-blocks]='the process runs under a seccomp filter that could refuse the system calls pvmmap must run inside it, or kill the process for them'
 	[cross-user]='the source and the target belong to different users, so memory would cross a trust boundary'
 	[arch-mismatch]='the process runs in a mode pvmmap does not support (a 32-bit process, or another architecture)'
 	[timeout]='the process did not stop within the time allowed (it may be stuck in uninterruptible sleep, state D)'
@@ -55,7 +65,7 @@ setup_file() {
 	# one huge page for the source's private hugetlb mapping, none left over
 	fx_hugepages 1
 	start_mapper src anon aio uffd mseal thread hugetlb file-deleted memfd mlock pkey \
-		shadow-stack anon-sparse:64M
+		shadow-stack anon-sparse:64M heap
 	start_mapper dst anon
 	# mappings mapper does not make: a block device, a packet socket's ring
 	# (VM_MIXEDMAP) and MAP_DROPPABLE memory (6.11)
@@ -120,24 +130,68 @@ reason_text() {
 	printf '%s\n' "$t"
 }
 
-# vma_reason CODE STATUS ARGS...: pvmmap ARGS exits STATUS and refuses a VMA
-# with CODE, whose message is the sentence (then a detail in parentheses);
-# the text report (ARGS without --json) says "CODE: message" below its row.
-vma_reason() {
-	local code=$1 want=$2 msg
-	shift 2
+# The joined text of the "      hint: ..." lines that follow the first
+# "    CODE: ..." reason in the text report in $output.
+hint_text() {
+	local -a ls
+	local l t='' in=0
+	mapfile -t ls <<< "$output"
+	for l in "${ls[@]}"; do
+		if (( in == 0 )); then
+			[[ $l == "    $1: "* ]] && in=1
+		elif (( in == 1 )); then
+			[[ $l == '    '[!\ ]* ]] && continue
+			[[ $l == '      hint: '* ]] || break
+			t=${l#      }
+			in=2
+		elif [[ $l == '      '[!\ ]* ]]; then
+			t+=" ${l#      }"
+		else
+			break
+		fi
+	done
+	printf '%s\n' "$t"
+}
+
+# vma_status CODE STATUS EXIT ARGS...: pvmmap ARGS exits EXIT and gives a
+# VMA the status STATUS with CODE, whose message is the sentence (then a
+# detail in parentheses) and whose hint is the table's; the text report
+# (ARGS without --json) says "CODE: message" below its row, then
+# "hint: ...".  A refused VMA has no method, a deferred or skipped one the
+# method it would have.
+vma_status() {
+	local code=$1 want_status=$2 want=$3 msg hint
+	shift 3
 	pvrun "$want" "$@" --json
-	msg=$(jqo --arg c "$code" 'first(.vmas[] | select(.reason == $c) | "\(.status)|\(.method)|\(.message)") // "none"')
-	[[ $msg != none ]] || fail "no VMA refused with $code: $output"
-	assert_equal "${msg%%|*}" refused
+	msg=$(jqo --arg c "$code" 'first(.vmas[] | select(.reason == $c) | "\(.status)|\(.method)|\(.hint)|\(.message)") // "none"')
+	[[ $msg != none ]] || fail "no VMA with $code: $output"
+	assert_equal "${msg%%|*}" "$want_status"
 	msg=${msg#*|}
-	assert_equal "${msg%%|*}" null
+	if [[ $want_status == refused ]]; then
+		assert_equal "${msg%%|*}" null
+	else
+		[[ ${msg%%|*} =~ ^(copy|share|file-cow|remap)$ ]] || fail "$code: method '${msg%%|*}'"
+	fi
+	msg=${msg#*|}
+	hint=${msg%%|*}
 	msg=${msg#*|}
 	[[ $msg == "${SENTENCE[$code]}" || $msg == "${SENTENCE[$code]} ("*")" ]] ||
 		fail "$code: message '$msg' is not the sentence '${SENTENCE[$code]}' (+ detail)"
 	pvrun "$want" "$@"
-	assert_equal "$(reason_text "$code")" "$code: $msg"
+	if [[ $want_status != skipped ]]; then
+		assert_equal "$(reason_text "$code")" "$code: $msg"
+		if [[ $hint != null ]]; then
+			assert_equal "$(hint_text "$code")" "hint: $hint"
+		fi
+	fi
 	MESSAGE=$msg
+}
+
+# vma_reason CODE EXIT ARGS...: vma_status for a refusal.
+vma_reason() {
+	local code=$1 want=$2
+	shift 2
+	vma_status "$code" refused "$want" "$@"
 }
 
 # process_reason CODE ARGS...: pvmmap ARGS exits 3 with error CODE and the
@@ -232,6 +286,30 @@ PY
 	assert_regex "$MESSAGE" "\(thread $(fx_field src thread tid)'s stack pointer 0x[0-9a-f]+ is in it\)\$"
 }
 
+@test "in-use: the main thread's thread-local storage, seen without stopping it (exit 1)" {
+	# glibc's block of the main thread: an anonymous mapping of ld.so's
+	pvrun 0 maps "$SRC" --json
+	local s e
+	read -r s e < <(jqo --arg t "thread $SRC's thread-local storage" \
+		'first(.vmas[] | select(.reason == "in-use" and (.message | contains($t)))) | "\(.start) \(.end)"')
+	[[ -n $s && $s != null ]] || fail "no VMA holds the TLS of thread $SRC: $output"
+	vma_reason in-use 1 move "$SRC" "$s" $(( e - s )) --to "$DST" --at any -n
+	assert_regex "$MESSAGE" "\(thread $SRC's thread-local storage is in it: its robust-futex list is at 0x[0-9a-f]+\)\$"
+	# a copy is fine
+	pvrun 0 copy "$SRC" "$s" $(( e - s )) --to "$DST" --at any -n
+}
+
+@test "in-use: [heap] (malloc's brk heap), unless --force (exit 1)" {
+	local h
+	h=0x$(awk '$NF == "[heap]" { split($1, r, "-"); print r[1] }' "/proc/$SRC/maps")
+	vma_reason in-use 1 move "$SRC" "$h" 4K --to "$DST" --at any -n
+	assert_equal "$MESSAGE" "${SENTENCE[in-use]} (it is the brk heap, where malloc keeps the memory it has handed out; --force moves it all the same)"
+	vma_reason in-use 0 maps "$SRC" "$h"
+	pvrun 0 move "$SRC" "$h" 4K --to "$DST" --at any -n --force --json
+	assert_equal "$(jqo '.vmas[0] | "\(.kind) \(.status) \(.method)"')" 'heap ok copy'
+	pvrun 0 copy "$SRC" "$h" 4K --to "$DST" --at any -n
+}
+
 @test "protection-key" {
 	fx_require src pkey
 	vma_reason protection-key 0 maps "$SRC" "$(fx_start src pkey)"
@@ -244,7 +322,7 @@ PY
 	free=$(< /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages)
 	(( free == 0 )) || skip "$free huge pages of 2 MiB are still free"
 	vma_reason hugetlb-unavailable 1 copy "$SRC" "$(fx_start src hugetlb)" 2M --to "$DST" --at any -n
-	assert_equal "$MESSAGE" "${SENTENCE[hugetlb-unavailable]} (1 pages of 2048 kB needed, 0 free)"
+	assert_equal "$MESSAGE" "${SENTENCE[hugetlb-unavailable]} (1 page of 2048 kB needed, 0 free)"
 }
 
 @test "target-occupied (exit 1)" {
@@ -308,10 +386,54 @@ PY
 	assert_equal "$(jqo '.vmas[0] | "\(.method) \(.reason)"')" 'share null'
 }
 
-@test "unrecognised: MAP_DROPPABLE memory (VmFlags dp)" {
+@test "droppable: MAP_DROPPABLE memory (VmFlags dp), for copy and move (exit 1)" {
 	fx_require odd droppable
-	vma_reason unrecognised 0 maps "$(fx_pid odd)" "$(fx_start odd droppable)"
-	assert_equal "$MESSAGE" "${SENTENCE[unrecognised]} (VmFlags dp is not supported)"
+	vma_reason droppable 0 maps "$(fx_pid odd)" "$(fx_start odd droppable)"
+	assert_equal "$MESSAGE" "${SENTENCE[droppable]} (VmFlags dp)"
+	vma_reason droppable 1 copy "$(fx_pid odd)" "$(fx_start odd droppable)" 8K --to "$DST" --at any -n
+	vma_reason droppable 1 move "$(fx_pid odd)" "$(fx_start odd droppable)" 8K --to "$DST" --at any -n
+}
+
+@test "in-use-unknown: a running thread; maps exit 0, dry run exit 6, the move itself decides" {
+	start_mapper spin spinner:label=t anon:64K:label=a
+	local p; p=$(fx_pid spin)
+	vma_status in-use-unknown deferred 0 maps "$p" "$(fx_start spin a)"
+	assert_equal "$MESSAGE" "${SENTENCE[in-use-unknown]} (thread $(fx_field spin t tid) is running, so its stack and instruction pointers are not known)"
+	vma_status in-use-unknown deferred 6 move "$p" "$(fx_start spin a)" 64K --to "$DST" --at any -n
+	pvrun 6 move "$p" "$(fx_start spin a)" 64K --to "$DST" --at any -n --json
+	assert_equal "$(jqo '.summary | "\(.deferred) \(.refused)"')" '1 0'
+	# not with --for copy, nor for a mapping no thread could use
+	pvrun 0 maps "$p" "$(fx_start spin a)" --for copy --json
+	assert_equal "$(jqo '.vmas[0].status')" ok
+	# the running thread's own stack: its TLS is there, seen without stopping it
+	vma_reason in-use 1 move "$p" "$(fx_start spin t)" 1M --to "$DST" --at any -n
+	assert_regex "$MESSAGE" "thread $(fx_field spin t tid)'s thread-local storage is in it"
+	# the move stops every thread and sees that none uses the memory
+	pvrun 0 move "$p" "$(fx_start spin a)" 64K --to "$DST" --at any --json
+	assert_equal "$(jqo '.vmas[0] | "\(.status) \(.reason)"')" 'done null'
+}
+
+@test "all-or-nothing: without --partial the rest is skipped, and nothing changes (exit 1)" {
+	local s; s=$(fx_start src anon)
+	# anon, then the unmapped page after it
+	vma_status all-or-nothing skipped 1 copy "$SRC" "$s" $(( $(fx_end src anon) - s + 4096 )) --to "$DST" --at any -n
+	assert_equal "$MESSAGE" "${SENTENCE[all-or-nothing]} ($(fx_end src anon)-$(hex "$(fx_end src anon) + 0x1000") is refused: not-mapped)"
+	# the row says skipped, the summary why
+	grep -qE "^0*${s#0x} rw-p anon +1M +1M skipped +\$" <<< "$output" || fail "no skipped row: $output"
+	# (the summary may be wrapped: its lines joined)
+	[[ $(tr '\n' ' ' <<< "$output") == *'nothing would be copied: 1 VMA refused (all or nothing; --partial would copy the other one).'* ]] ||
+		fail "summary: $output"
+	[[ $output != *'all-or-nothing:'* ]] || fail "a reason line under a skipped row: $output"
+	# for real: the same, and nothing done
+	vma_status all-or-nothing skipped 1 copy "$SRC" "$s" $(( $(fx_end src anon) - s + 4096 )) --to "$DST" --at any
+	[[ $(tr '\n' ' ' <<< "$output") == *'nothing copied: 1 VMA refused (all or nothing; --partial would copy the other one).'* ]] ||
+		fail "summary: $output"
+	pvrun 1 copy "$SRC" "$s" $(( $(fx_end src anon) - s + 4096 )) --to "$DST" --at any --json
+	assert_equal "$(jqo '.summary | "\(.done) \(.skipped) \(.refused) \(.bytes_copied)"')" '0 1 1 0'
+	assert_equal "$(jqo '.dest')" null
+	# --partial carries out the rest
+	pvrun 1 copy "$SRC" "$s" $(( $(fx_end src anon) - s + 4096 )) --to "$DST" --at any --partial --json
+	assert_equal "$(jqo '[.vmas[].status] | join(" ")')" 'done refused'
 }
 
 # ---- per process: exit 3 ------------------------------------------------------
@@ -375,10 +497,15 @@ Any move would be refused for process $DST:
   already-traced: "* ]] || fail "no blocker paragraph in: $output"
 }
 
-@test "ptrace-denied: pvmmap as nobody" {
+@test "ptrace-denied: pvmmap as nobody names the rule, for maps and for a move" {
 	PVRUN_WRAP=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 	process_reason ptrace-denied maps "$SRC"
-	assert_equal "$MESSAGE" "${SENTENCE[ptrace-denied]} (process $SRC: Permission denied)"
+	assert_equal "$MESSAGE" "${SENTENCE[ptrace-denied]} (reading /proc/$SRC/smaps was refused: process $SRC belongs to uid 0 and pvmmap runs as uid 65534, without CAP_SYS_PTRACE)"
+	pvrun 3 maps "$SRC" --json
+	assert_equal "$(jqo '.error.hint')" "run pvmmap as uid 0, the process's owner, or as root"
+	process_reason ptrace-denied move "$SRC" "$(fx_start src anon)" 4K --to "$DST" -n
+	[[ $MESSAGE == *"process $SRC belongs to uid 0 and pvmmap runs as uid 65534, without CAP_SYS_PTRACE)" ]] ||
+		fail "$MESSAGE"
 }
 
 @test "seccomp-blocks: a seccomp'd process, pvmmap without CAP_SYS_ADMIN" {

@@ -66,7 +66,8 @@ static void init_side(struct side *s, pid_t pid, const char *comm)
 	s->pf.tgid = pid;
 	s->pf.procfd = -1;
 	s->pf.state = 'S';
-	s->pf.ruid = s->pf.euid = 1000;
+	s->pf.ruid = s->pf.euid = s->pf.suid = 1000;
+	s->pf.rgid = s->pf.egid = s->pf.sgid = 1000;
 	snprintf(s->pf.comm, sizeof(s->pf.comm), "%s", comm);
 	s->pf.nlwp = 1;
 	s->pf.dumpable = true;
@@ -157,11 +158,16 @@ static void add_pool(uint64_t page_size, uint64_t free_pages)
 	sf.pools[sf.npools++] = (struct hugepool){ page_size, free_pages };
 }
 
-/* move or copy [addr, addr+len) to the target, at the same address */
+/*
+ * move or copy [addr, addr+len) to the target, at the same address, with
+ * --partial: every piece keeps its own verdict (without it, one refusal
+ * makes every other piece skipped: test_all_or_nothing)
+ */
 static void set_req(enum op op, uint64_t addr, uint64_t len)
 {
 	memset(&req, 0, sizeof(req));
 	req.op = op;
+	req.partial = true;
 	req.pid = S.pf.pid;
 	req.pid2 = T.pf.pid;
 	req.has_range = true;
@@ -201,7 +207,9 @@ static int setup(void **state)
 	memset(&sf, 0, sizeof(sf));
 	sf.self_pid = SELF_PID;
 	sf.self_euid = 0;
-	sf.self_cap_eff = CAP_ALL;
+	sf.self_egid = 0;
+	sf.self_cap_eff = sf.self_cap_prm = CAP_ALL;
+	sf.self_init_userns = true;
 	sf.yama_scope = 1;
 	sf.max_map_count = 65530;
 	sf.mmap_min_addr = 0x10000;
@@ -331,7 +339,7 @@ static void test_reason_table(void **state)
 		"hugetlb-unavailable", "target-occupied", "target-out-of-range", "target-map-count",
 		"target-memory-limit", "target-memlock-limit", "file-unreachable", "unrecognised",
 		/* added by pvmmap beyond the contract's table */
-		"huge-page-split",
+		"huge-page-split", "droppable", "in-use-unknown", "all-or-nothing",
 	};
 	static const char *const proc_codes[] = {
 		"no-such-process", "not-a-process", "zombie", "already-traced", "ptrace-denied",
@@ -341,11 +349,11 @@ static void test_reason_table(void **state)
 	};
 	(void)state;
 
-	assert_int_equal(R__COUNT, 1 + 19 + 10);
+	assert_int_equal(R__COUNT, 1 + 22 + 10);
 	assert_null(reason_info(R_NONE)->code);
 	assert_null(reason_info(R__COUNT)->code);
 	assert_null(reason_info((enum reason)-1)->code);
-	for (int i = 0; i < 19; i++) {
+	for (int i = 0; i < 22; i++) {
 		enum reason r = (enum reason)(R_NOT_MAPPED + i);
 		assert_string_equal(reason_code(r), vma_codes[i]);
 		assert_int_equal(reason_info(r)->scope, SCOPE_VMA);
@@ -390,7 +398,33 @@ static void test_kind_heap(void **state)
 	(void)state;
 	add_vma(&S, A, A + SZ, "rw-p", "[heap]", 0);
 	ONE_OK(OP_COPY, KIND_HEAP, METHOD_COPY);
-	ONE_OK(OP_MOVE, KIND_HEAP, METHOD_COPY);
+	/* moving the brk heap away crashes every malloc user ... */
+	ONE_REFUSED(OP_MOVE, KIND_HEAP, R_IN_USE);
+	assert_string_equal(plan.e[0].detail, "it is the brk heap, where malloc keeps the memory it has handed out; "
+			    "--force moves it all the same");
+	/* ... a piece of it too, and within the process as well */
+	set_req(OP_MOVE, A + PG, PG);
+	run_to();
+	EXPECT_REFUSED(0, A + PG, A + 2 * PG, KIND_HEAP, R_IN_USE, A + PG);
+	set_req(OP_MOVE, A, SZ);
+	req.at = B;
+	run_self();
+	EXPECT_REFUSED(0, A, A + SZ, KIND_HEAP, R_IN_USE, B);
+	/* unless the user says it is not used (--force) */
+	set_req(OP_MOVE, A, SZ);
+	req.force = true;
+	run_to();
+	EXPECT_OK(0, A, A + SZ, KIND_HEAP, METHOD_COPY, A);
+	/* --force does not override what a thread is seen to use */
+	add_thread(&S, SRC_PID, true, A + 8, UINT64_C(0x7f0000001000));
+	run_to();
+	EXPECT_REFUSED(0, A, A + SZ, KIND_HEAP, R_IN_USE, A);
+	assert_non_null(strstr(plan.e[0].detail, "stack pointer"));
+	/* maps --for move says the same */
+	S.pf.nthreads = 0;
+	set_maps(OP_MOVE, false);
+	run_alone();
+	EXPECT_REFUSED(0, A, A + SZ, KIND_HEAP, R_IN_USE, ADDR_NONE);
 }
 
 static void test_kind_stack(void **state)
@@ -1320,7 +1354,7 @@ static void test_unrecognised(void **state)
 
 	/* flags pvmmap knows by name but cannot recreate */
 	static const struct { uint64_t f; const char *detail; } cases[] = {
-		{ VMF(DP), "VmFlags dp is not supported" }, { VMF(SF), "VmFlags sf is not supported" },
+		{ VMF(SF), "VmFlags sf is not supported" },
 		{ VMF(AR), "VmFlags ar is not supported" }, { VMF(BT), "VmFlags bt is not supported" },
 		{ VMF(MT), "VmFlags mt is not supported" }, { VMF(MP), "VmFlags mp is not supported" },
 		{ VMF(NL), "VmFlags nl is not supported" },
@@ -1467,7 +1501,8 @@ static void test_already_traced(void **state)
 static void unprivileged(int yama)
 {
 	sf.self_euid = 1000;
-	sf.self_cap_eff = 0;
+	sf.self_egid = 1000;
+	sf.self_cap_eff = sf.self_cap_prm = 0;
 	sf.yama_scope = yama;
 }
 
@@ -1682,6 +1717,7 @@ static void test_maps_blockers(void **state)
 	T.pf.ruid = T.pf.euid = 1000;
 	sf.self_cap_eff = 0;
 	sf.self_euid = 1000;
+	sf.self_egid = 1000;
 	sf.yama_scope = 3;
 	set_maps(OP_COPY, true);
 	run_to();
@@ -1858,7 +1894,7 @@ static void test_maps_listing(void **state)
 	run_alone();
 	EXPECT_NO_ERROR();
 	EXPECT_N(3);
-	EXPECT_OK(0, A, A + 4 * PG, KIND_HEAP, METHOD_COPY, ADDR_NONE);
+	EXPECT_REFUSED(0, A, A + 4 * PG, KIND_HEAP, R_IN_USE, ADDR_NONE);
 	EXPECT_OK(1, A + 6 * PG, A + 8 * PG, KIND_FILE, METHOD_FILE_COW, ADDR_NONE);
 	EXPECT_REFUSED(2, B, B + 4 * PG, KIND_SPECIAL, R_SPECIAL_MAPPING, ADDR_NONE);
 	assert_true(plan.dest_start == ADDR_NONE);
@@ -1866,7 +1902,7 @@ static void test_maps_listing(void **state)
 	set_maps(OP_MOVE, true);
 	run_to();
 	EXPECT_N(3);
-	EXPECT_OK(0, A, A + 4 * PG, KIND_HEAP, METHOD_COPY, A);
+	EXPECT_REFUSED(0, A, A + 4 * PG, KIND_HEAP, R_IN_USE, A);
 	EXPECT_OK(1, A + 6 * PG, A + 8 * PG, KIND_FILE, METHOD_FILE_COW, A + 6 * PG);
 	EXPECT_REFUSED(2, B, B + 4 * PG, KIND_SPECIAL, R_SPECIAL_MAPPING, B);
 	/* a range: the VMAs meeting it, whole */
@@ -1913,6 +1949,306 @@ static void test_summary(void **state)
 	assert_int_equal(s.ok, 0);
 	assert_int_equal(s.bytes_copied, 2 * PG);
 	assert_int_equal(s.bytes_shared, 0);
+}
+
+/* ---- what a dry run can and cannot see of the threads ------------------------------ */
+
+static void add_thread_tls(struct side *s, pid_t tid, bool blocked, uint64_t sp, uint64_t ip,
+			   uint64_t tls, uint64_t robust)
+{
+	add_thread(s, tid, blocked, sp, ip);
+	s->th[s->pf.nthreads - 1].tls = tls;
+	s->th[s->pf.nthreads - 1].robust = robust;
+}
+
+/* glibc keeps a thread's TLS and control block in one block: the
+ * robust-futex list shows it without stopping the thread, the thread
+ * pointer of the frozen thread shows it under the freeze. */
+static void test_in_use_tls(void **state)
+{
+	(void)state;
+	add_vma(&S, A, A + SZ, "rw-p", "", 0);                     /* the main thread's TLS */
+	add_vma(&S, B, B + SZ, "rw-p", "", 0);                     /* nothing of a thread */
+	add_thread_tls(&S, SRC_PID, true, UINT64_C(0x7ffc00001000), UINT64_C(0x7f0000001000), 0,
+		       A + 2 * PG + 0xa20);
+
+	/* a dry run, a real run before the freeze and maps all see it */
+	one(OP_MOVE);
+	EXPECT_REFUSED(0, A, A + SZ, KIND_ANON, R_IN_USE, A);
+	assert_string_equal(plan.e[0].detail, "thread 1000's thread-local storage is in it: its robust-futex list is at 0x10002a20");
+	req.dry_run = true;
+	run_to();
+	EXPECT_REFUSED(0, A, A + SZ, KIND_ANON, R_IN_USE, A);
+	set_maps(OP_MOVE, false);
+	run_alone();
+	EXPECT_REFUSED(0, A, A + SZ, KIND_ANON, R_IN_USE, ADDR_NONE);
+	EXPECT_OK(1, B, B + SZ, KIND_ANON, METHOD_COPY, ADDR_NONE);
+	/* a copy leaves the source as it was */
+	ONE_OK(OP_COPY, KIND_ANON, METHOD_COPY);
+
+	/* under the freeze: the thread pointer of the registers, also
+	 * without a robust list */
+	S.th[0].robust = 0;
+	S.th[0].tls = B + PG + 0x700;
+	set_req(OP_MOVE, B, SZ);
+	run_to();
+	EXPECT_REFUSED(0, B, B + SZ, KIND_ANON, R_IN_USE, B);
+	assert_string_equal(plan.e[0].detail, "thread 1000's thread-local storage is in it: its thread pointer is 0x20001700");
+	/* the piece, not the VMA */
+	set_req(OP_MOVE, B + 2 * PG, 2 * PG);
+	run_to();
+	EXPECT_OK(0, B + 2 * PG, B + SZ, KIND_ANON, METHOD_COPY, B + 2 * PG);
+}
+
+/* What only the freeze can tell is "deferred" in a dry run and in maps,
+ * never a silent ok; a real move plans again under the freeze. */
+static void test_in_use_unknown(void **state)
+{
+	(void)state;
+	add_vma(&S, A, A + SZ, "rw-p", "", 0);                     /* writable: a stack, TLS */
+	add_vma(&S, A + SZ, A + 2 * SZ, "r-xp", "/usr/bin/prog", 0); /* code */
+	add_vma(&S, B, B + SZ, "r--p", "/usr/share/x", 0);         /* neither */
+	add_thread_tls(&S, SRC_PID, true, UINT64_C(0x7ffc00001000), UINT64_C(0x7f0000001000), 0,
+		       UINT64_C(0x7f0000100000));
+	add_thread_tls(&S, SRC_PID + 1, false, 0, 0, 0, UINT64_C(0x7f0000200000));
+
+	set_req(OP_MOVE, A, 2 * SZ);
+	req.dry_run = true;
+	run_to();
+	EXPECT_N(2);
+	EXPECT(0, A, A + SZ, KIND_ANON, METHOD_COPY, STATUS_DEFERRED, R_IN_USE_UNKNOWN, A);
+	assert_string_equal(plan.e[0].detail, "thread 1001 is running, so its stack and instruction pointers are not known");
+	EXPECT(1, A + SZ, A + 2 * SZ, KIND_FILE, METHOD_FILE_COW, STATUS_DEFERRED, R_IN_USE_UNKNOWN, A + SZ);
+	set_req(OP_MOVE, B, SZ);
+	req.dry_run = true;
+	run_to();
+	EXPECT_OK(0, B, B + SZ, KIND_FILE, METHOD_FILE_COW, B);
+	/* maps --for move says the same; --for copy has no in-use rule */
+	set_maps(OP_MOVE, false);
+	run_alone();
+	EXPECT(0, A, A + SZ, KIND_ANON, METHOD_COPY, STATUS_DEFERRED, R_IN_USE_UNKNOWN, ADDR_NONE);
+	EXPECT_OK(2, B, B + SZ, KIND_FILE, METHOD_FILE_COW, ADDR_NONE);
+	set_maps(OP_COPY, false);
+	run_alone();
+	EXPECT_OK(0, A, A + SZ, KIND_ANON, METHOD_COPY, ADDR_NONE);
+	/* a real move: ok before the freeze, where it is planned again */
+	set_req(OP_MOVE, A, SZ);
+	run_to();
+	EXPECT_OK(0, A, A + SZ, KIND_ANON, METHOD_COPY, A);
+	/* a known refusal comes first */
+	S.th[0].sp = A + 8;
+	set_req(OP_MOVE, A, SZ);
+	req.dry_run = true;
+	run_to();
+	EXPECT_REFUSED(0, A, A + SZ, KIND_ANON, R_IN_USE, A);
+	S.th[0].sp = UINT64_C(0x7ffc00001000);
+
+	/* registers pvmmap may not read */
+	S.th[1].unreadable = true;
+	run_to();
+	EXPECT(0, A, A + SZ, KIND_ANON, METHOD_COPY, STATUS_DEFERRED, R_IN_USE_UNKNOWN, A);
+	assert_string_equal(plan.e[0].detail, "the stack and instruction pointers of thread 1001 cannot be read without attaching to it");
+
+	/* a blocked thread without a robust list (not glibc): its TLS may be
+	 * in any writable piece, its stack and code are known */
+	S.pf.nthreads = 1;
+	S.th[0].robust = 0;
+	run_to();
+	EXPECT(0, A, A + SZ, KIND_ANON, METHOD_COPY, STATUS_DEFERRED, R_IN_USE_UNKNOWN, A);
+	assert_non_null(strstr(plan.e[0].detail, "thread-local storage"));
+	set_req(OP_MOVE, A + SZ, SZ);
+	req.dry_run = true;
+	run_to();
+	EXPECT_OK(0, A + SZ, A + 2 * SZ, KIND_FILE, METHOD_FILE_COW, A + SZ);
+
+	/* the summary counts it apart */
+	struct plan_summary sum;
+	set_req(OP_MOVE, A, 2 * SZ);
+	req.dry_run = true;
+	run_to();
+	plan_summarise(&plan, &sum);
+	assert_int_equal(sum.deferred, 1);
+	assert_int_equal(sum.ok, 1);
+	assert_int_equal(sum.refused, 0);
+}
+
+/* Without --partial one refusal changes nothing: the other pieces are
+ * skipped, with a reason of their own, and keep the method --partial
+ * would use. */
+static void test_all_or_nothing(void **state)
+{
+	(void)state;
+	struct plan_summary sum;
+	add_vma(&S, A, A + SZ, "rw-p", "", 0);
+	add_vma(&S, A + SZ, A + 2 * SZ, "r--p", "[vvar]", 0);
+	add_vma(&S, A + 2 * SZ, A + 3 * SZ, "r--p", "/usr/share/x", 0);
+
+	set_req(OP_COPY, A, 4 * SZ);
+	req.partial = false;
+	run_to();
+	EXPECT_N(4);
+	EXPECT(0, A, A + SZ, KIND_ANON, METHOD_COPY, STATUS_SKIPPED, R_ALL_OR_NOTHING, A);
+	assert_string_equal(plan.e[0].detail, "0x10004000-0x10008000 is refused: special-mapping");
+	EXPECT_REFUSED(1, A + SZ, A + 2 * SZ, KIND_SPECIAL, R_SPECIAL_MAPPING, A + SZ);
+	EXPECT(2, A + 2 * SZ, A + 3 * SZ, KIND_FILE, METHOD_FILE_COW, STATUS_SKIPPED, R_ALL_OR_NOTHING, A + 2 * SZ);
+	EXPECT_GAP(3, A + 3 * SZ, A + 4 * SZ);
+	plan_summarise(&plan, &sum);
+	assert_int_equal(sum.skipped, 2);
+	assert_int_equal(sum.refused, 2);
+	assert_int_equal(sum.ok, 0);
+	assert_int_equal(sum.bytes_shared, 0);
+	/* a dry run predicts the same */
+	req.dry_run = true;
+	run_to();
+	EXPECT(0, A, A + SZ, KIND_ANON, METHOD_COPY, STATUS_SKIPPED, R_ALL_OR_NOTHING, A);
+	/* a gap alone is a refusal too */
+	set_req(OP_MOVE, A + 2 * SZ, 2 * SZ);
+	req.partial = false;
+	run_to();
+	EXPECT(0, A + 2 * SZ, A + 3 * SZ, KIND_FILE, METHOD_FILE_COW, STATUS_SKIPPED, R_ALL_OR_NOTHING, A + 2 * SZ);
+	assert_string_equal(plan.e[0].detail, "0x1000c000-0x10010000 is refused: not-mapped");
+	/* --partial: each keeps its own verdict */
+	set_req(OP_COPY, A, 4 * SZ);
+	run_to();
+	EXPECT_OK(0, A, A + SZ, KIND_ANON, METHOD_COPY, A);
+	EXPECT_OK(2, A + 2 * SZ, A + 3 * SZ, KIND_FILE, METHOD_FILE_COW, A + 2 * SZ);
+	/* nothing refused: nothing skipped */
+	set_req(OP_COPY, A, SZ);
+	req.partial = false;
+	run_to();
+	EXPECT_OK(0, A, A + SZ, KIND_ANON, METHOD_COPY, A);
+	/* maps lists verdicts, it is not all or nothing */
+	set_maps(OP_COPY, true);
+	req.partial = false;
+	run_to();
+	EXPECT_OK(0, A, A + SZ, KIND_ANON, METHOD_COPY, A);
+	/* deferred pieces are skipped too */
+	add_thread(&S, SRC_PID, false, 0, 0);
+	set_req(OP_MOVE, A, 2 * SZ);
+	req.partial = false;
+	req.dry_run = true;
+	run_to();
+	EXPECT(0, A, A + SZ, KIND_ANON, METHOD_COPY, STATUS_SKIPPED, R_ALL_OR_NOTHING, A);
+}
+
+static void test_droppable(void **state)
+{
+	(void)state;
+	add_vma(&S, A, A + SZ, "rw-p", "", VMF(DP));
+	ONE_REFUSED(OP_COPY, KIND_ANON, R_DROPPABLE);
+	assert_string_equal(plan.e[0].detail, "VmFlags dp");
+	ONE_REFUSED(OP_MOVE, KIND_ANON, R_DROPPABLE);
+	set_maps(OP_COPY, false);
+	run_alone();
+	EXPECT_REFUSED(0, A, A + SZ, KIND_ANON, R_DROPPABLE, ADDR_NONE);
+	assert_non_null(strstr(reason_info(R_DROPPABLE)->sentence, "MAP_DROPPABLE"));
+}
+
+/* maps PID ADDR where nothing is mapped: said, not an empty listing. */
+static void test_maps_not_mapped(void **state)
+{
+	(void)state;
+	add_vma(&S, A, A + SZ, "rw-p", "", 0);
+	set_maps(OP_MOVE, false);
+	req.has_range = true;
+	req.addr = B;
+	req.len = PG;
+	req.range_end = B + PG;
+	run_alone();
+	EXPECT_N(1);
+	EXPECT_GAP(0, B, B + PG);
+	/* a range meeting a VMA lists it whole, and no gap */
+	req.addr = A - PG;
+	req.len = 2 * PG;
+	req.range_end = A + PG;
+	run_alone();
+	EXPECT_N(1);
+	EXPECT_OK(0, A, A + SZ, KIND_ANON, METHOD_COPY, ADDR_NONE);
+}
+
+/* Each way of not being a process has a remedy of its own. */
+static void test_not_a_process_hints(void **state)
+{
+	(void)state;
+	add_vma(&S, A, A + SZ, "rw-p", "", 0);
+	sf.self_pid = SRC_PID;
+	move_one();
+	EXPECT_ERROR(R_NOT_A_PROCESS, SRC_PID);
+	assert_non_null(strstr(plan.error.hint, "another process"));
+	assert_null(strstr(plan.error.hint, "whole process"));
+	sf.self_pid = SELF_PID;
+	S.pf.tgid = 999;
+	move_one();
+	assert_string_equal(plan.error.hint, "give 999, the id of the whole process");
+	S.pf.tgid = SRC_PID;
+	S.pf.kernel_thread = true;
+	move_one();
+	assert_non_null(strstr(plan.error.hint, "kernel thread has no user memory"));
+	S.pf.kernel_thread = false;
+	/* a refusal without a hint of its own uses the reason's */
+	T.pf.tracer_pid = 4242;
+	move_one();
+	EXPECT_ERROR(R_ALREADY_TRACED, TGT_PID);
+	assert_string_equal(plan.error.hint, "");
+}
+
+/* The kernel's ptrace access rules, named: uid, gid, dumpable,
+ * capabilities, Yama; and when none of them refuses, what is left. */
+static void test_access_rules(void **state)
+{
+	(void)state;
+	struct proc_refusal r;
+
+	unprivileged(-1);
+	/* the saved uid counts too (a set-user-ID program) */
+	S.pf.suid = 0;
+	assert_int_equal(plan_access_denied(&sf, &S.pf, false, NULL, &r), R_PTRACE_DENIED);
+	assert_string_equal(r.detail, "process 1000 belongs to uid 0 and pvmmap runs as uid 1000, without CAP_SYS_PTRACE");
+	assert_string_equal(r.hint, "run pvmmap as uid 0, the process's owner, or as root");
+	S.pf.suid = 1000;
+	/* and the gids (a set-group-ID program) */
+	S.pf.sgid = 50;
+	assert_int_equal(plan_access_denied(&sf, &S.pf, true, NULL, &r), R_PTRACE_DENIED);
+	assert_non_null(strstr(r.detail, "gid 50"));
+	S.pf.sgid = 1000;
+	/* capabilities the process holds and pvmmap lacks */
+	S.pf.cap_prm = CAPB(CAP_IPC_LOCK_BIT);
+	assert_int_equal(plan_access_denied(&sf, &S.pf, false, NULL, &r), R_PTRACE_DENIED);
+	assert_non_null(strstr(r.detail, "holds capabilities pvmmap lacks"));
+	sf.self_cap_eff = CAPB(CAP_IPC_LOCK_BIT);
+	assert_int_equal(plan_access_denied(&sf, &S.pf, false, NULL, &r), R_NONE);
+	/* an attach compares the permitted set */
+	assert_int_equal(plan_access_denied(&sf, &S.pf, true, NULL, &r), R_PTRACE_DENIED);
+	assert_non_null(strstr(r.detail, "CapPrm"));
+	sf.self_cap_prm = CAPB(CAP_IPC_LOCK_BIT);
+	assert_int_equal(plan_access_denied(&sf, &S.pf, true, NULL, &r), R_NONE);
+	/* Yama checks an attach, not a read of /proc */
+	sf.yama_scope = 1;
+	assert_int_equal(plan_access_denied(&sf, &S.pf, true, NULL, &r), R_PTRACE_DENIED);
+	assert_non_null(strstr(r.detail, "ptrace_scope is 1"));
+	assert_int_equal(plan_access_denied(&sf, &S.pf, false, NULL, &r), R_NONE);
+
+	/* a refusal nothing visible explains: a security module */
+	sf.yama_scope = -1;
+	assert_int_equal(plan_access_denied(&sf, &S.pf, true, "attaching with PTRACE_SEIZE", &r), R_PTRACE_DENIED);
+	assert_string_equal(r.detail, "attaching with PTRACE_SEIZE was refused although pvmmap runs as uid 1000 like "
+			    "process 1000 and holds all of its capabilities, and there is no Yama on this kernel, so "
+			    "a security module (LSM: SELinux, AppArmor, a BPF program...) refused it");
+	assert_non_null(strstr(r.hint, "audit log"));
+	snprintf(sf.lsm, sizeof(sf.lsm), "capability,yama,apparmor");
+	sf.yama_scope = 0;
+	sf.self_init_userns = false;
+	sf.self_cap_eff = CAPB(CAP_SYS_PTRACE_BIT);
+	plan_access_denied(&sf, &S.pf, false, "reading /proc/1000/smaps", &r);
+	assert_string_equal(r.detail, "reading /proc/1000/smaps was refused although pvmmap holds CAP_SYS_PTRACE, so a "
+			    "security module refused it (active: capability,yama,apparmor), or the process is in a "
+			    "user namespace where pvmmap's capabilities do not count");
+	/* a rule that refuses is named with what it refused */
+	unprivileged(-1);
+	S.pf.euid = 0;
+	plan_access_denied(&sf, &S.pf, false, "reading /proc/1000/smaps", &r);
+	assert_string_equal(r.detail, "reading /proc/1000/smaps was refused: process 1000 belongs to uid 0 and "
+			    "pvmmap runs as uid 1000, without CAP_SYS_PTRACE");
 }
 
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1987,6 +2323,13 @@ int main(void)
 		T_(test_cut_with_gaps_and_at),
 		T_(test_maps_listing),
 		T_(test_summary),
+		T_(test_in_use_tls),
+		T_(test_in_use_unknown),
+		T_(test_all_or_nothing),
+		T_(test_droppable),
+		T_(test_maps_not_mapped),
+		T_(test_not_a_process_hints),
+		T_(test_access_rules),
 	};
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }

@@ -177,6 +177,15 @@ static uint64_t own_cap_eff(void)
 	return (uint64_t)d[0].effective | (uint64_t)d[1].effective << 32;
 }
 
+static uint64_t own_cap_prm(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	assert_int_equal(syscall(SYS_capget, &h, d), 0);
+	return (uint64_t)d[0].permitted | (uint64_t)d[1].permitted << 32;
+}
+
 static unsigned long long stat_start_time(pid_t pid)
 {
 	char path[64], buf[1024], *p;
@@ -1248,6 +1257,126 @@ static void test_policy_parse(void **state)
 	}
 }
 
+/* ---- where a thread's TLS is, without stopping it --------------------------- */
+
+static ssize_t find_vma_of(const struct proc_facts *pf, uint64_t addr)
+{
+	for (size_t i = 0; i < pf->vmas.n; i++)
+		if (addr >= pf->vmas.v[i].start && addr < pf->vmas.v[i].end)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * glibc registers a robust-futex list for every thread, inside the thread's
+ * control block: get_robust_list shows where the thread-local storage is,
+ * in the same mapping as the thread pointer, for the main thread (its block
+ * is ld.so's own allocation) and for a thread on a stack of its own.
+ */
+static void test_robust_lists(void **state)
+{
+	struct proc_facts pf;
+	struct blocker b;
+	struct ksyscall k;
+	struct thread_fact t = { 0 };
+	void *head = NULL;
+	size_t len = 0;
+	pid_t self = getpid();
+	(void)state;
+
+	blocker_start(&b, &k);
+	assert_int_equal(syscall(SYS_get_robust_list, 0, &head, &len), 0);
+	assert_non_null(head);
+	assert_int_equal(proc_facts_read(self, true, &pf), 0);
+
+	assert_true(get_thread(&pf, self, &t));
+	assert_int_equal(t.robust, (uint64_t)(uintptr_t)head);
+	assert_false(t.unreadable);
+#ifdef __x86_64__
+	{
+		unsigned long fs = 0;
+		assert_int_equal(syscall(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, &fs), 0);
+		ssize_t a = find_vma_of(&pf, t.robust), c = find_vma_of(&pf, fs);
+		assert_true(a >= 0);
+		assert_int_equal(a, c);
+	}
+#endif
+	/* the blocker's control block is at the top of its own stack, where
+	 * pthread_self() (its thread pointer) points */
+	assert_true(get_thread(&pf, b.tid, &t));
+	assert_true(t.robust >= (uintptr_t)b.stack && t.robust < (uintptr_t)b.stack + b.stack_size);
+	assert_int_equal(find_vma_of(&pf, t.robust), find_vma_of(&pf, (uint64_t)(uintptr_t)b.th));
+	proc_facts_free(&pf);
+	blocker_stop(&b);
+}
+
+/* The ids and capabilities the ptrace access check compares. */
+static void test_credentials(void **state)
+{
+	struct proc_facts pf;
+	struct sys_facts sf;
+	struct stat ns;
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	(void)state;
+
+	assert_int_equal(getresuid(&ru, &eu, &su), 0);
+	assert_int_equal(getresgid(&rg, &eg, &sg), 0);
+	assert_int_equal(proc_facts_read(getpid(), false, &pf), 0);
+	assert_int_equal(pf.ruid, ru);
+	assert_int_equal(pf.euid, eu);
+	assert_int_equal(pf.suid, su);
+	assert_int_equal(pf.rgid, rg);
+	assert_int_equal(pf.egid, eg);
+	assert_int_equal(pf.sgid, sg);
+	assert_int_equal(pf.cap_prm, own_cap_prm());
+	assert_null(pf.denied);
+	proc_facts_free(&pf);
+
+	assert_int_equal(sys_facts_read(&sf), 0);
+	assert_int_equal(sf.self_egid, getegid());
+	assert_int_equal(sf.self_cap_prm, own_cap_prm());
+	assert_int_equal(stat("/proc/self/ns/user", &ns), 0);
+	assert_int_equal(sf.self_init_userns, ns.st_ino == 0xEFFFFFFDU);
+	if (access("/sys/kernel/security/lsm", R_OK) == 0)
+		assert_true(sf.lsm[0] != '\0');
+	else
+		assert_string_equal(sf.lsm, "");
+	assert_null(strchr(sf.lsm, '\n'));
+}
+
+/* A process pvmmap may not read: -EACCES, and which file said so. */
+static void test_denied(void **state)
+{
+	pid_t parent = getpid(), c;
+	int st;
+	(void)state;
+
+	if (geteuid() != 0)
+		skip();
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		struct proc_facts pf;
+		if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+			_exit(90);
+		int r = proc_facts_read(parent, true, &pf);
+		if (r != -EACCES)
+			_exit(91);
+		if (!pf.denied || strcmp(pf.denied, "smaps") != 0)
+			_exit(92);
+		proc_facts_free(&pf);
+		/* status is world-readable: the facts that explain it */
+		if (proc_facts_read(parent, false, &pf) != 0 || pf.euid != 0 || pf.denied)
+			_exit(93);
+		proc_facts_free(&pf);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(c, &st, 0), c);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fds_before, fds_after)
 
 int main(void)
@@ -1274,6 +1403,9 @@ int main(void)
 		T(test_comm),
 		T(test_free_zeroed),
 		T(test_sys_facts),
+		T(test_robust_lists),
+		T(test_credentials),
+		T(test_denied),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -311,8 +311,8 @@ static const char check_py[] =
 	"    top.insert(top.index('error'), 'blockers')\n"
 	"assert list(doc) == top, list(doc)\n"
 	"assert doc['pvmmap'] == 1\n"
-	"assert set(doc['summary']) == {'vmas', 'done', 'refused', 'failed', 'bytes_copied',\n"
-	"                               'bytes_shared', 'elapsed_s', 'source_paused_s'}, doc['summary']\n"
+	"assert set(doc['summary']) == {'vmas', 'done', 'refused', 'failed', 'deferred', 'skipped',\n"
+	"                               'bytes_copied', 'bytes_shared', 'elapsed_s', 'source_paused_s'}, doc['summary']\n"
 	"vkeys = ['start', 'end', 'dest_start', 'perms', 'offset', 'dev', 'inode', 'name', 'kind', 'size',\n"
 	"         'rss', 'swap', 'method', 'status', 'reason', 'message', 'bytes_copied']\n"
 	"hexre = re.compile(r'^0x[0-9a-f]+$')\n"
@@ -321,7 +321,7 @@ static const char check_py[] =
 	"    for k in ('start', 'end', 'dest_start', 'offset'):\n"
 	"        assert v[k] is None or hexre.match(v[k]), (k, v[k])\n"
 	"    assert v['size'] == int(v['end'], 16) - int(v['start'], 16)\n"
-	"    assert v['status'] in ('ok', 'refused', 'done', 'failed', 'rolled-back')\n"
+	"    assert v['status'] in ('ok', 'refused', 'done', 'failed', 'rolled-back', 'deferred', 'skipped')\n"
 	"    assert (v['reason'] is None) == (v['message'] is None)\n"
 	"for k in ('range', 'dest'):\n"
 	"    assert doc[k] is None or set(doc[k]) == {'start', 'end'}\n"
@@ -356,7 +356,7 @@ static const char check_py[] =
 	"              vma('0x7fff00001000', '0x7fff00002000', None, 'rw-p', '0x0', '00:00', 0, '',\n"
 	"                  'anon', 4096, 4096, 0, None, 'refused', 'sealed', E['S_SEALED'] + ' (x)',\n"
 	"                  E['H_SEALED'])],\n"
-	"        summary=dict(vmas=4, done=0, refused=2, failed=0, bytes_copied=0, bytes_shared=0,\n"
+	"        summary=dict(vmas=4, done=0, refused=2, failed=0, deferred=0, skipped=0, bytes_copied=0, bytes_shared=0,\n"
 	"                     elapsed_s=None, source_paused_s=None),\n"
 	"        blockers=[dict(code='already-traced', pid=1000, hint=E['H_TRACED'],\n"
 	"                       message=E['S_TRACED'] + ' (it is traced by process 42 (gdb))'),\n"
@@ -367,7 +367,7 @@ static const char check_py[] =
 	"    want = dict(pvmmap=1, operation='move', dry_run=False,\n"
 	"        source=dict(pid=1000, comm='redis-server'), target=dict(pid=2000, comm='worker'),\n"
 	"        range=dict(start='0x10000000', end='0x10004000'), dest=None, vmas=[],\n"
-	"        summary=dict(vmas=0, done=0, refused=0, failed=0, bytes_copied=0, bytes_shared=0,\n"
+	"        summary=dict(vmas=0, done=0, refused=0, failed=0, deferred=0, skipped=0, bytes_copied=0, bytes_shared=0,\n"
 	"                     elapsed_s=None, source_paused_s=None),\n"
 	"        error=dict(code='ptrace-denied', hint=E['H_PTRACE'],\n"
 	"                   message=E['S_PTRACE'] + ' (kernel.yama.ptrace_scope is 3: no process may be traced)'))\n"
@@ -385,7 +385,7 @@ static const char check_py[] =
 	"              vma('0x10004000', '0x10006000', '0x20004000', 'rw-p', '0x0', '00:00', 0, '',\n"
 	"                  'anon', 8192, 0, 0, None, 'refused', 'target-occupied',\n"
 	"                  E['S_OCCUPIED'] + ' (0x20004000-0x20005000 (anonymous) is there)', E['H_OCCUPIED'])],\n"
-"        summary=dict(vmas=4, done=0, refused=2, failed=0, bytes_copied=0, bytes_shared=4096,\n"
+"        summary=dict(vmas=4, done=0, refused=2, failed=0, deferred=0, skipped=0, bytes_copied=0, bytes_shared=4096,\n"
 	"                     elapsed_s=0.25, source_paused_s=None),\n"
 	"        error=None)\n"
 	"elif case == 'done':\n"
@@ -401,14 +401,14 @@ static const char check_py[] =
 	"                  'anon', 4096, 4096, 0, 'copy', 'failed', None, None, None),\n"
 	"              vma('0x10004000', '0x10005000', '0x10004000', 'rw-p', '0x0', '00:00', 0, '',\n"
 	"                  'anon', 4096, 4096, 0, 'copy', 'rolled-back', None, None, None)],\n"
-	"        summary=dict(vmas=4, done=2, refused=0, failed=2, bytes_copied=8192, bytes_shared=4096,\n"
+	"        summary=dict(vmas=4, done=2, refused=0, failed=2, deferred=0, skipped=0, bytes_copied=8192, bytes_shared=4096,\n"
 	"                     elapsed_s=0.5, source_paused_s=0.125),\n"
 	"        error=None)\n"
 	"elif case == 'usage':\n"
 	"    want = dict(pvmmap=1, operation='move', dry_run=False,\n"
 	"        source=dict(pid=1000, comm=None), target=dict(pid=2000, comm=None),\n"
 	"        range=dict(start='0x10000000', end='0x10004000'), dest=None, vmas=[],\n"
-	"        summary=dict(vmas=0, done=0, refused=0, failed=0, bytes_copied=0, bytes_shared=0,\n"
+	"        summary=dict(vmas=0, done=0, refused=0, failed=0, deferred=0, skipped=0, bytes_copied=0, bytes_shared=0,\n"
 	"                     elapsed_s=0.0, source_paused_s=0.0),\n"
 	"        error=dict(code='usage', message='bad \"LEN\" \\udcff', hint=None))\n"
 	"else:\n"
@@ -527,8 +527,9 @@ static void test_report_maps(void **state)
 	};
 	struct request req = { .op = OP_MAPS, .pid = 1000, .pid2 = 0, .for_op = OP_MOVE, .at = ADDR_NONE };
 	struct plan p = { .req = &req, .e = e, .n = 4, .cap = 4, .dest_start = ADDR_NONE, .dest_end = ADDR_NONE };
-	p.blockers[0] = (struct proc_refusal){ R_ALREADY_TRACED, 1000, "it is traced by process 42 (gdb)" };
-	p.blockers[1] = (struct proc_refusal){ R_CROSS_USER, 2000, "uids differ" };
+	p.blockers[0] = (struct proc_refusal){ .reason = R_ALREADY_TRACED, .pid = 1000,
+					       .detail = "it is traced by process 42 (gdb)" };
+	p.blockers[1] = (struct proc_refusal){ .reason = R_CROSS_USER, .pid = 2000, .detail = "uids differ" };
 	p.nblockers = 2;
 	struct proc_facts src = src_facts("redis-server");
 	struct report r = { .req = &req, .src = &src, .tgt = NULL, .plan = &p, .error = NULL,
@@ -545,8 +546,8 @@ static void test_report_error(void **state)
 	struct request req = { .op = OP_MOVE, .pid = 1000, .pid2 = 2000, .has_range = true,
 			       .addr = 0x10000000, .len = 0x4000, .range_end = 0x10004000, .at = ADDR_NONE };
 	struct plan p = { .req = &req, .dest_start = ADDR_NONE, .dest_end = ADDR_NONE };
-	p.error = (struct proc_refusal){ R_PTRACE_DENIED, 2000,
-					 "kernel.yama.ptrace_scope is 3: no process may be traced" };
+	p.error = (struct proc_refusal){ .reason = R_PTRACE_DENIED, .pid = 2000,
+					 .detail = "kernel.yama.ptrace_scope is 3: no process may be traced" };
 	struct proc_facts src = src_facts("redis-server"), tgt = src_facts("worker");
 	tgt.pid = tgt.tgid = 2000;
 	struct report r = { .req = &req, .src = &src, .tgt = &tgt, .plan = &p, .error = NULL,
@@ -631,6 +632,238 @@ static void test_report_usage_error(void **state)
 	free(doc);
 }
 
+/* ---- the text report -------------------------------------------------------------- */
+
+/* The report for people, stdout and stderr, each with its wrapped lines
+ * joined by single spaces (the wrapping is not what is tested here). */
+static void render_text(const struct report *r, char **out, char **err)
+{
+	char *b[2] = { NULL, NULL };
+	size_t l[2];
+	FILE *o = open_memstream(&b[0], &l[0]), *e = open_memstream(&b[1], &l[1]);
+	assert_non_null(o);
+	assert_non_null(e);
+	report_text(o, e, r);
+	assert_int_equal(fclose(o), 0);
+	assert_int_equal(fclose(e), 0);
+	for (int i = 0; i < 2; i++) {
+		char *w = b[i];
+		for (const char *p = b[i]; *p; p++) {
+			if (*p == ' ' || *p == '\n') {
+				if (w > b[i] && w[-1] != ' ')
+					*w++ = ' ';
+				continue;
+			}
+			*w++ = *p;
+		}
+		*w = '\0';
+	}
+	*out = b[0];
+	*err = b[1];
+}
+
+static void expect_has(const char *file, int line, const char *text, const char *want)
+{
+	if (strstr(text, want))
+		return;
+	print_error("missing \"%s\" in:\n%s\n", want, text);
+	_fail(file, line);
+}
+
+#define HAS(text, want) expect_has(__FILE__, __LINE__, (text), (want))
+
+/* 3 special pages refused, 5 file pieces skipped: a copy, all or nothing. */
+static void all_or_nothing_plan(struct vma v[8], struct plan_entry e[8], char *names[8])
+{
+	for (int i = 0; i < 8; i++) {
+		uint64_t start = 0x10000000 + (uint64_t)i * 0x1000;
+		v[i] = mkvma(start, start + 0x1000, "r--p", 0, i < 3 ? 0 : 8, i < 3 ? 0 : 1, i < 3 ? 0 : 50, names[i]);
+		if (i < 3)
+			e[i] = mkentry(&v[i], start, start + 0x1000, ADDR_NONE, KIND_SPECIAL, METHOD_NONE,
+				       STATUS_REFUSED, R_SPECIAL_MAPPING, "", 0, 0);
+		else
+			e[i] = mkentry(&v[i], start, start + 0x1000, ADDR_NONE, KIND_FILE, METHOD_FILE_COW,
+				       STATUS_SKIPPED, R_ALL_OR_NOTHING, "0x10000000-0x10001000 is refused: special-mapping",
+				       0x1000, 0);
+	}
+}
+
+static void test_text_all_or_nothing(void **state)
+{
+	(void)state;
+	char vvar[] = "[vvar]", ld[] = "/usr/lib/ld.so";
+	char *names[8] = { vvar, vvar, vvar, ld, ld, ld, ld, ld };
+	struct vma v[8];
+	struct plan_entry e[8];
+	all_or_nothing_plan(v, e, names);
+	struct request req = { .op = OP_COPY, .pid = 1000, .pid2 = 2000, .has_range = true,
+			       .addr = 0x10000000, .len = 0x8000, .range_end = 0x10008000, .at_any = true,
+			       .at = ADDR_NONE };
+	struct plan p = { .req = &req, .e = e, .n = 8, .cap = 8, .dest_start = ADDR_NONE, .dest_end = ADDR_NONE };
+	struct report r = { .req = &req, .plan = &p, .elapsed_s = 0.1, .paused_s = -1 };
+	char *out, *err;
+
+	render_text(&r, &out, &err);
+	HAS(out, "nothing copied: 3 VMAs refused (all or nothing; --partial would copy the other 5).");
+	assert_null(strstr(out, "5 copied"));
+	HAS(out, "0000000010003000 r--p file 4K 4K skipped /usr/lib/ld.so");
+	/* the reason of a skipped row is the summary's: no line of its own */
+	assert_null(strstr(out, "all-or-nothing:"));
+	/* each refused row says what can be done */
+	HAS(out, "special-mapping: ");
+	HAS(out, "hint: leave it out of the range; the target already has its own");
+	assert_string_equal(err, "");
+	free(out);
+	free(err);
+
+	/* the dry run predicts it; a move says "move" */
+	req.dry_run = true;
+	req.op = OP_MOVE;
+	render_text(&r, &out, &err);
+	HAS(out, "nothing would be moved: 3 VMAs refused (all or nothing; --partial would move the other 5).");
+	free(out);
+	free(err);
+
+	/* one of each: the other one */
+	p.n = 2;
+	p.e = &e[2];
+	render_text(&r, &out, &err);
+	HAS(out, "nothing would be moved: 1 VMA refused (all or nothing; --partial would move the other one).");
+	free(out);
+	free(err);
+
+	/* JSON: the skipped pieces are neither ok nor refused */
+	p.n = 8;
+	p.e = e;
+	size_t len;
+	char *doc = render(&r, &len);
+	HAS(doc, "\"status\": \"skipped\", \"reason\": \"all-or-nothing\"");
+	HAS(doc, "\"method\": \"file-cow\", \"status\": \"skipped\"");
+	HAS(doc, "\"refused\": 3, \"failed\": 0, \"deferred\": 0, \"skipped\": 5");
+	assert_null(strstr(doc, "\"status\": \"ok\""));
+	free(doc);
+}
+
+static void test_text_deferred_and_hints(void **state)
+{
+	(void)state;
+	char anon[] = "", lib[] = "/usr/lib/libc.so.6";
+	struct vma v[3] = {
+		mkvma(0x10000000, 0x10002000, "rw-p", 0, 0, 0, 0, anon),
+		mkvma(0x10002000, 0x10004000, "r-xp", 0, 8, 1, 60, lib),
+		mkvma(0x10004000, 0x10006000, "rw-p", 0, 0, 0, 0, anon),
+	};
+	struct plan_entry e[3] = {
+		mkentry(&v[0], v[0].start, v[0].end, ADDR_NONE, KIND_ANON, METHOD_COPY, STATUS_OK, R_NONE, "", 0x2000, 0),
+		mkentry(&v[1], v[1].start, v[1].end, ADDR_NONE, KIND_FILE, METHOD_FILE_COW, STATUS_DEFERRED,
+			R_IN_USE_UNKNOWN, "thread 7 is running, so its stack and instruction pointers are not known", 0, 0),
+		mkentry(&v[2], v[2].start, v[2].end, ADDR_NONE, KIND_ANON, METHOD_NONE, STATUS_REFUSED, R_IN_USE,
+			"thread 7's stack pointer 0x10004100 is in it", 0x1000, 0),
+	};
+	struct request req = { .op = OP_MAPS, .pid = 1000, .for_op = OP_MOVE, .at = ADDR_NONE };
+	struct plan p = { .req = &req, .e = e, .n = 3, .cap = 3, .dest_start = ADDR_NONE, .dest_end = ADDR_NONE };
+	struct report r = { .req = &req, .plan = &p, .elapsed_s = -1, .paused_s = -1 };
+	char *out, *err, hint[512];
+
+	render_text(&r, &out, &err);
+	HAS(out, "0000000010002000 r-xp file 8K 0B deferred /usr/lib/libc.so.6");
+	HAS(out, "in-use-unknown: ");
+	HAS(out, "(thread 7 is running, so its stack and instruction pointers are not known)");
+	snprintf(hint, sizeof(hint), "hint: %s", reason_info(R_IN_USE_UNKNOWN)->hint);
+	HAS(out, hint);
+	snprintf(hint, sizeof(hint), "in-use: %s (thread 7's stack pointer 0x10004100 is in it) hint: %s",
+		 reason_info(R_IN_USE)->sentence, reason_info(R_IN_USE)->hint);
+	HAS(out, hint);
+	HAS(out, "1 can be moved (1 copy), 1 to be checked by the move itself, 1 refused, 0 failed.");
+	free(out);
+	free(err);
+
+	/* --quiet: the refused and deferred rows, with their hints, on stderr */
+	req.op = OP_MOVE;
+	req.dry_run = true;
+	req.quiet = true;
+	req.has_range = true;
+	req.addr = 0x10000000;
+	req.range_end = 0x10006000;
+	render_text(&r, &out, &err);
+	assert_string_equal(out, "");
+	HAS(err, "in-use-unknown: ");
+	HAS(err, hint);
+	assert_null(strstr(err, "0000000010000000"));
+	free(out);
+	free(err);
+
+	size_t len;
+	char *doc = render(&r, &len);
+	HAS(doc, "\"method\": \"file-cow\", \"status\": \"deferred\", \"reason\": \"in-use-unknown\"");
+	HAS(doc, "\"deferred\": 1, \"skipped\": 0");
+	free(doc);
+}
+
+/* A per-process refusal with a remedy of its own prints it, in both forms. */
+static void test_error_hint_of_its_own(void **state)
+{
+	(void)state;
+	struct request req = { .op = OP_MAPS, .pid = 77, .for_op = OP_MOVE, .at = ADDR_NONE };
+	struct plan p = { .req = &req, .dest_start = ADDR_NONE, .dest_end = ADDR_NONE };
+	p.error = (struct proc_refusal){ .reason = R_NOT_A_PROCESS, .pid = 77, .detail = "77 is pvmmap itself",
+					 .hint = "pvmmap cannot stop itself to change its own memory: give the id of another process" };
+	struct report r = { .req = &req, .plan = &p, .elapsed_s = -1, .paused_s = -1 };
+	char *out, *err;
+
+	render_text(&r, &out, &err);
+	assert_string_equal(out, "");
+	HAS(err, "pvmmap: not-a-process: ");
+	HAS(err, "(77 is pvmmap itself) hint: pvmmap cannot stop itself to change its own memory: give the id of another process");
+	assert_null(strstr(err, "whole process"));
+	free(out);
+	free(err);
+	size_t len;
+	char *doc = render(&r, &len);
+	HAS(doc, "\"hint\": \"pvmmap cannot stop itself to change its own memory: give the id of another process\"");
+	free(doc);
+}
+
+/* Nothing at all mapped in the range: said in words. */
+static void test_text_nothing_mapped(void **state)
+{
+	(void)state;
+	struct plan_entry e[1] = {
+		mkentry(NULL, 0x1000, 0x2000, ADDR_NONE, KIND_NONE, METHOD_NONE, STATUS_REFUSED, R_NOT_MAPPED, "", 0, 0),
+	};
+	struct request req = { .op = OP_MAPS, .pid = 1000, .for_op = OP_MOVE, .at = ADDR_NONE, .has_range = true,
+			       .addr = 0x1000, .len = 0x1000, .range_end = 0x2000 };
+	struct plan p = { .req = &req, .e = e, .n = 1, .cap = 1, .dest_start = ADDR_NONE, .dest_end = ADDR_NONE };
+	struct report r = { .req = &req, .plan = &p, .elapsed_s = -1, .paused_s = -1 };
+	char *out, *err;
+
+	render_text(&r, &out, &err);
+	HAS(out, "not-mapped: nothing is mapped here in the source process");
+	HAS(out, "Nothing is mapped at 0x1000-0x2000 in process 1000.");
+	assert_null(strstr(out, "can be moved"));
+	free(out);
+	free(err);
+	req.op = OP_COPY;
+	req.pid2 = 2000;
+	render_text(&r, &out, &err);
+	HAS(out, "Nothing is mapped at 0x1000-0x2000 in process 1000: nothing to copy.");
+	free(out);
+	free(err);
+}
+
+/* A command line that was not understood has no operation. */
+static void test_json_operation_unknown(void **state)
+{
+	(void)state;
+	struct request req = { .op = OP_NONE, .at = ADDR_NONE };
+	struct report_error err = { .code = "usage", .message = "pvmmap: unknown command 'frob'" };
+	struct report r = { .req = &req, .error = &err, .elapsed_s = -1, .paused_s = -1 };
+	size_t len;
+	char *doc = render(&r, &len);
+	HAS(doc, "\"operation\": null,");
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +879,11 @@ int main(void)
 		cmocka_unit_test(test_report_copy_dry_run),
 		cmocka_unit_test(test_report_move_done),
 		cmocka_unit_test(test_report_usage_error),
+		cmocka_unit_test(test_text_all_or_nothing),
+		cmocka_unit_test(test_text_deferred_and_hints),
+		cmocka_unit_test(test_error_hint_of_its_own),
+		cmocka_unit_test(test_text_nothing_mapped),
+		cmocka_unit_test(test_json_operation_unknown),
 	};
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
 }
