@@ -1105,6 +1105,17 @@ static int commit(struct xfer *x)
 			int r = inject_call(x->sp, ARCH_SYS_MUNMAP, e->start, e->end - e->start, 0, 0, 0, 0, &ret);
 			if (!r && ret < 0)
 				r = (int)ret;
+			if (r && inject_exited(x->sp, 100)) {
+				/* killed by someone else in the commit: what it
+				 * still mapped is gone with it, and the target
+				 * holds the whole range */
+				x->st->exited_pid = x->sp->pid;
+				snprintf(x->st->message, sizeof(x->st->message),
+					 "the source %d exited during the commit; the target %d holds the whole range",
+					 x->sp->pid, x->tp->pid);
+				err = -ESRCH;
+				r = 0;
+			}
 			if (r) {
 				e->status = STATUS_FAILED;
 				snprintf(e->detail, sizeof(e->detail),
@@ -1122,7 +1133,7 @@ static int commit(struct xfer *x)
 		}
 		e->status = STATUS_DONE;
 	}
-	return err ? -ENOTRECOVERABLE : 0;
+	return err == -ESRCH ? err : err ? -ENOTRECOVERABLE : 0;
 }
 
 /*
@@ -1136,8 +1147,12 @@ static int peer_exited(struct xfer *x, int r)
 	/* a process being killed fails our syscalls a moment before it is
 	 * a zombie: give it that moment when the error looks like it */
 	int grace = r == -ESRCH || r == -EFAULT || r == -EIO || r == -ENOTRECOVERABLE ? 100 : 0;
-	bool tgt = inject_exited(x->tp, grace), src = x->sp != x->tp && inject_exited(x->sp, grace);
+	bool tgt, src;
 
+	if (x->st->exited_pid)
+		return r;       /* said already (the commit) */
+	tgt = inject_exited(x->tp, grace);
+	src = x->sp != x->tp && inject_exited(x->sp, grace);
 	if (!tgt && !src)
 		return r;
 	x->st->exited_pid = tgt ? x->tp->pid : x->sp->pid;
@@ -1403,6 +1418,12 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	if (r) {
 		snprintf(st->message, sizeof(st->message), "cannot re-read the processes: %s",
 			 strerror(-r));
+		goto out;
+	}
+	if (plan->error.reason && peer_exited(&x, -ESRCH) == -ESRCH) {
+		/* the re-read saw a process being killed (a zombie leader,
+		 * threads going): say that it exited, not what it looked like */
+		r = -ESRCH;
 		goto out;
 	}
 	if (plan->error.reason || (plan_refuses(plan) && !req->partial))
