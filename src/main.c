@@ -583,23 +583,6 @@ static void progress_line(uint64_t done, uint64_t total, void *arg)
 	fflush(stderr);
 }
 
-/*
- * ETIMEDOUT's text is "Connection timed out": in pvmmap it means that a
- * process did not answer within --timeout.  Say that, in messages made
- * with strerror.
- */
-static void timeout_words(char *msg, size_t len, double timeout_s)
-{
-	const char *t = strerror(ETIMEDOUT);
-	char *at = strstr(msg, t), rest[512], words[96];
-
-	if (!at)
-		return;
-	snprintf(rest, sizeof(rest), "%s", at + strlen(t));
-	snprintf(words, sizeof(words), "the process did not answer within --timeout (%g seconds)", timeout_s);
-	snprintf(at, len - (size_t)(at - msg), "%s%s", words, rest);
-}
-
 /* Carry out the plan; SIGINT/SIGTERM/SIGHUP are held meanwhile and roll it back. */
 static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
 		       const struct request *req, struct plan *plan, struct report *rep,
@@ -649,7 +632,6 @@ static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struc
 		err->code = "left-over";
 		err->hint = NULL;
 		snprintf(err->message, sizeof(err->message), "%s", st.message);
-		timeout_words(err->message, sizeof(err->message), req->timeout_s);
 		return EXIT_LEFT_OVER;
 	}
 	if (r) {
@@ -657,7 +639,6 @@ static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struc
 		err->hint = NULL;
 		snprintf(err->message, sizeof(err->message), "%s; everything was rolled back",
 			 st.message[0] ? st.message : strerror(-r));
-		timeout_words(err->message, sizeof(err->message), req->timeout_s);
 		/* re-read facts failing: no entry changed */
 		return EXIT_ROLLED_BACK;
 	}

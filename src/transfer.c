@@ -69,6 +69,16 @@ struct batch {
 };
 
 /*
+ * strerror, but for ETIMEDOUT ("Connection timed out"), which in pvmmap
+ * means that a process did not come back from an injected syscall within
+ * --timeout: say that.
+ */
+static const char *xfer_strerror(int err)
+{
+	return err == ETIMEDOUT ? "the process did not answer within --timeout" : strerror(err);
+}
+
+/*
  * How the pages travel.  PULL: process_vm_readv run in the target reads the
  * source (the pid is the same number there: see same_pidns), one copy.
  * BOUNCE: through pvmmap's own bounded buffer, two copies.
@@ -148,7 +158,7 @@ static int call_ok(struct xfer *x, struct inject_proc *p, const char *what, uint
 	if (r)
 		snprintf(x->st->message, sizeof(x->st->message), "%s at 0x%llx in the %s failed: %s",
 			 what, (unsigned long long)addr, p == x->tp ? "target" : "source",
-			 strerror(-r));
+			 xfer_strerror(-r));
 	return r;
 }
 
@@ -256,7 +266,7 @@ static int mmap_at(struct xfer *x, uint64_t dest, uint64_t len, const struct map
 	if (r) {
 		snprintf(x->st->message, sizeof(x->st->message),
 			 "mmap of 0x%llx bytes at 0x%llx in the target failed: %s",
-			 (unsigned long long)len, (unsigned long long)dest, strerror(-r));
+			 (unsigned long long)len, (unsigned long long)dest, xfer_strerror(-r));
 		return r;
 	}
 	if (got)
@@ -353,7 +363,7 @@ static int map_object(struct xfer *x, struct plan_entry *e)
 	if (fd < 0) {
 		snprintf(x->st->message, sizeof(x->st->message),
 			 "cannot open the object behind 0x%llx: %s", (unsigned long long)e->start,
-			 strerror(-fd));
+			 xfer_strerror(-fd));
 		return fd;
 	}
 	r = scratch_get(x);
@@ -362,7 +372,7 @@ static int map_object(struct xfer *x, struct plan_entry *e)
 		if (r)
 			snprintf(x->st->message, sizeof(x->st->message),
 				 "cannot hand the object behind 0x%llx to the target: %s",
-				 (unsigned long long)e->start, strerror(-r));
+				 (unsigned long long)e->start, xfer_strerror(-r));
 	}
 	close(fd);
 	if (r)
@@ -407,7 +417,7 @@ static int attach_sysv(struct xfer *x, struct plan_entry *e, bool *done)
 	if (r) {
 		snprintf(x->st->message, sizeof(x->st->message),
 			 "shmat of SysV segment %llu in the target failed: %s",
-			 (unsigned long long)v->inode, strerror(-r));
+			 (unsigned long long)v->inode, xfer_strerror(-r));
 		return r;
 	}
 	if ((uint64_t)ret != e->dest_start) {
@@ -437,7 +447,7 @@ static int remap_piece(struct xfer *x, struct plan_entry *e)
 	if (r) {
 		snprintf(x->st->message, sizeof(x->st->message),
 			 "mremap of 0x%llx-0x%llx to 0x%llx failed: %s", (unsigned long long)e->start,
-			 (unsigned long long)e->end, (unsigned long long)e->dest_start, strerror(-r));
+			 (unsigned long long)e->end, (unsigned long long)e->dest_start, xfer_strerror(-r));
 		return r;
 	}
 	if ((uint64_t)ret != e->dest_start) {
@@ -606,7 +616,7 @@ static int name_piece(struct xfer *x, const struct plan_entry *e)
 		if (r)
 			snprintf(x->st->message, sizeof(x->st->message),
 				 "naming 0x%llx [anon:%s] in the target failed: %s",
-				 (unsigned long long)e->dest_start, name, strerror(-r));
+				 (unsigned long long)e->dest_start, name, xfer_strerror(-r));
 	}
 	return r;
 }
@@ -638,7 +648,7 @@ static int policy_piece(struct xfer *x, const struct plan_entry *e)
 	if (r)
 		snprintf(x->st->message, sizeof(x->st->message),
 			 "mbind (the source's NUMA policy) at 0x%llx in the target failed: %s",
-			 (unsigned long long)e->dest_start, strerror(-r));
+			 (unsigned long long)e->dest_start, xfer_strerror(-r));
 	return r;
 }
 
@@ -732,7 +742,7 @@ static int bounce_one(struct xfer *x, uint64_t src, uint64_t dst, uint64_t left)
 		if (r) {
 			snprintf(x->st->message, sizeof(x->st->message),
 				 "copying 0x%llx bytes from 0x%llx failed: %s",
-				 (unsigned long long)len, (unsigned long long)src, strerror(-r));
+				 (unsigned long long)len, (unsigned long long)src, xfer_strerror(-r));
 			return r;
 		}
 		src += len;
@@ -819,7 +829,7 @@ static int single(struct xfer *x, const struct batch *b)
 		return 0;
 	if (ret < 0) {
 		snprintf(x->st->message, sizeof(x->st->message),
-			 "process_vm_readv in the target failed: %s", strerror((int)-ret));
+			 "process_vm_readv in the target failed: %s", xfer_strerror((int)-ret));
 		return (int)ret;
 	}
 	if ((uint64_t)ret != b->bytes) {
@@ -987,7 +997,7 @@ static int copy_piece(struct xfer *x, struct plan_entry *e)
 	}
 	if (r < 0) {
 		snprintf(x->st->message, sizeof(x->st->message),
-			 "reading the source's page map failed: %s", strerror(-r));
+			 "reading the source's page map failed: %s", xfer_strerror(-r));
 		return r;
 	}
 	return flush(x);
@@ -1024,7 +1034,7 @@ static int copy_all(struct xfer *x)
 	r = pagescan_open(x->sp->procfd, x->page, &x->ps);
 	if (r) {
 		snprintf(x->st->message, sizeof(x->st->message),
-			 "cannot open the source's page map: %s", strerror(-r));
+			 "cannot open the source's page map: %s", xfer_strerror(-r));
 		return r;
 	}
 	for (size_t i = 0; i < x->plan->n && !r; i++) {
@@ -1092,7 +1102,7 @@ static int commit(struct xfer *x)
 	err = inject_journal_commit(x->tp);
 	if (err) {
 		snprintf(x->st->message, sizeof(x->st->message),
-			 "cannot commit in the target: %s", strerror(-err));
+			 "cannot commit in the target: %s", xfer_strerror(-err));
 		return rollback(x) ? -ENOTRECOVERABLE : err;
 	}
 	for (size_t i = 0; i < x->plan->n; i++) {
@@ -1120,13 +1130,13 @@ static int commit(struct xfer *x)
 				e->status = STATUS_FAILED;
 				snprintf(e->detail, sizeof(e->detail),
 					 "copied to the target at 0x%llx, but munmap in the source failed: %s",
-					 (unsigned long long)e->dest_start, strerror(-r));
+					 (unsigned long long)e->dest_start, xfer_strerror(-r));
 				if (!err) {
 					err = r;
 					snprintf(x->st->message, sizeof(x->st->message),
 						 "the target holds the whole range, but the source still maps 0x%llx-0x%llx: %s",
 						 (unsigned long long)e->start, (unsigned long long)e->end,
-						 strerror(-r));
+						 xfer_strerror(-r));
 				}
 				continue;
 			}
@@ -1417,7 +1427,7 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	}
 	if (r) {
 		snprintf(st->message, sizeof(st->message), "cannot re-read the processes: %s",
-			 strerror(-r));
+			 xfer_strerror(-r));
 		goto out;
 	}
 	if (plan->error.reason && peer_exited(&x, -ESRCH) == -ESRCH) {
@@ -1439,7 +1449,7 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	if (r) {
 		if (!st->message[0])
 			snprintf(st->message, sizeof(st->message), "the transfer failed: %s",
-				 strerror(-r));
+				 xfer_strerror(-r));
 		int rb = rollback(&x);
 		if (rb)
 			r = rb;
@@ -1482,7 +1492,7 @@ static int clean_one(struct inject_proc *p, const struct vma *v, uint64_t at, ch
 			r = (int)ret;
 		if (r)
 			snprintf(msg, len, "munmap of 0x%llx in process %d failed: %s",
-				 (unsigned long long)v->start, p->pid, strerror(-r));
+				 (unsigned long long)v->start, p->pid, xfer_strerror(-r));
 		return r;
 	}
 	/* in the vdso: zero what the head says it holds, to the vdso's end */
@@ -1496,7 +1506,7 @@ static int clean_one(struct inject_proc *p, const struct vma *v, uint64_t at, ch
 		free(zero);
 	}
 	if (r)
-		snprintf(msg, len, "cannot write the vdso of process %d: %s", p->pid, strerror(-r));
+		snprintf(msg, len, "cannot write the vdso of process %d: %s", p->pid, xfer_strerror(-r));
 	return r;
 }
 
