@@ -418,7 +418,12 @@ sn_judge_peer() {
 		if [[ $other == src ]] && (( !x )); then
 			R_OUTCOME="data-lost"
 		elif [[ $other == dst && $st != absent ]]; then
-			R_OUTCOME="leftover"
+			# A source killed inside the commit of a move: the target's
+			# journal was already forgotten, so it keeps the whole range,
+			# exactly, and pvmmap says so; anything else is a leftover.
+			if ! [[ $R_ERR == *"holds the whole range"* ]] || (( !x )); then
+				R_OUTCOME="leftover"
+			fi
 		fi
 	else
 		R_OUTCOME="bad-exit"
