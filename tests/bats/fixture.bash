@@ -31,7 +31,10 @@
 #   pvrun STATUS ARGS...                 run pvmmap, check its exit status
 #   jqo FILTER                           jq -r FILTER on $output
 #   keep; all_valid                      validate the kept $outputs (schema)
-#   wait_until SECONDS CMD...            poll CMD every 50 ms, bounded
+#   wait_until SECONDS CMD...            poll CMD every 50 ms, for SECONDS
+#                                        times PVMMAP_WAIT_SCALE at most
+#                                        (helpers.bash; the other bounds
+#                                        here are scaled the same way)
 #   fx_hugepages N                       N free 2 MiB huge pages, if the
 #                                        pool can grow; restored by kill_fixtures
 #   kill_fixtures                        stop what this scope started
@@ -64,9 +67,10 @@ fx_list() {
 
 fx_register() { echo "$1" >> "$(fx_dir)/fx.pids"; }
 
-# wait_until SECONDS CMD...: true as soon as CMD succeeds, false after SECONDS.
+# wait_until SECONDS CMD...: true as soon as CMD succeeds, false after
+# SECONDS (a whole number) times PVMMAP_WAIT_SCALE.
 wait_until() {
-	local limit=$(( $1 * 20 )) i
+	local limit=$(( ($1 * 20 * ${FX_WAIT_PCT:-100} + 99) / 100 )) i
 	shift
 	for (( i = 0; i < limit; i++ )); do
 		"$@" && return 0
@@ -83,10 +87,12 @@ fx_alive() { # PID: running (not gone, not a zombie)
 
 _fx_has_ready() { grep -q '^ready [0-9][0-9]*$' "$1" 2>/dev/null; }
 
-# Waits (5 s at most) for the listing of NAME written by background job PID.
+# Waits (5 s times PVMMAP_WAIT_SCALE at most) for the listing of NAME
+# written by background job PID.
 _fx_wait_ready() {
-	local file=$1 pid=$2 i
-	for (( i = 0; i < 100; i++ )); do
+	local file=$1 pid=$2 i secs
+	secs=$(fx_secs 5)
+	for (( i = 0; i < secs * 20; i++ )); do
 		_fx_has_ready "$file" && break
 		if ! fx_alive "$pid"; then
 			echo "fixture $pid exited before it was ready:" >&2
@@ -96,7 +102,7 @@ _fx_wait_ready() {
 		sleep 0.05
 	done
 	if ! _fx_has_ready "$file"; then
-		echo "fixture $pid not ready within 5 s" >&2
+		echo "fixture $pid not ready within $secs s" >&2
 		return 1
 	fi
 	fx_register "$(awk '/^ready /{print $2}' "$file")"
@@ -300,7 +306,7 @@ fx_hugepages() {
 }
 
 kill_fixtures() {
-	local f pid i fd
+	local f pid i fd n
 	f="$(fx_dir)/fx.fds"
 	if [[ -f "$f" ]]; then
 		while read -r fd; do exec {fd}>&-; done < "$f"
@@ -311,8 +317,10 @@ kill_fixtures() {
 		while read -r pid; do
 			kill -TERM "$pid" 2>/dev/null
 		done < "$f"
+		# 2 s (scaled) to end on SIGTERM, then SIGKILL
+		n=$(( $(fx_secs 2) * 20 ))
 		while read -r pid; do
-			for (( i = 0; i < 40; i++ )); do
+			for (( i = 0; i < n; i++ )); do
 				fx_alive "$pid" || break
 				sleep 0.05
 			done
