@@ -6,41 +6,56 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+/* One digit in @base, or -1. */
+static int digit_value(char c, unsigned base)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (base == 16 && c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (base == 16 && c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
 /*
  * strtoul(3) accepts leading spaces, a sign ("-1" becomes ULONG_MAX) and
- * octal; none of that belongs in an address, so digits are read by hand.
- * Returns the number of characters used, or a negative errno.
+ * octal; none of that belongs in an address, so digits are read by hand:
+ * the longest run of digits in @base from @s.  Returns the number of
+ * characters used, or a negative errno.
  */
-static int parse_digits(const char *s, uint64_t *out)
+static int read_digits(const char *s, unsigned base, uint64_t *out)
 {
-	unsigned base = 10;
 	const char *p = s;
 	uint64_t v = 0;
+	int d;
 
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-	}
-	const char *first = p;
-	for (;; p++) {
-		unsigned d;
-		if (*p >= '0' && *p <= '9')
-			d = (unsigned)(*p - '0');
-		else if (base == 16 && *p >= 'a' && *p <= 'f')
-			d = (unsigned)(*p - 'a' + 10);
-		else if (base == 16 && *p >= 'A' && *p <= 'F')
-			d = (unsigned)(*p - 'A' + 10);
-		else
-			break;
-		if (v > (UINT64_MAX - d) / base)
+	for (; (d = digit_value(*p, base)) >= 0; p++) {
+		if (v > (UINT64_MAX - (unsigned)d) / base)
 			return -ERANGE;
-		v = v * base + d;
+		v = v * base + (unsigned)d;
 	}
-	if (p == first)
+	if (p == s)
 		return -EINVAL;
 	*out = v;
 	return (int)(p - s);
+}
+
+static bool has_hex_prefix(const char *s)
+{
+	return s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+}
+
+/* "0x..." hex, else decimal: the contract's numbers. */
+static int parse_digits(const char *s, uint64_t *out)
+{
+	if (has_hex_prefix(s)) {
+		int n = read_digits(s + 2, 16, out);
+		return n < 0 ? n : n + 2;
+	}
+	return read_digits(s, 10, out);
 }
 
 int parse_u64(const char *s, uint64_t *out)
@@ -51,26 +66,87 @@ int parse_u64(const char *s, uint64_t *out)
 	return s[n] ? -EINVAL : 0;
 }
 
+int parse_addr(const char *s, uint64_t *out, bool *decimal)
+{
+	bool hex = has_hex_prefix(s);
+	const char *p = hex ? s + 2 : s;
+	uint64_t v;
+	int n;
+
+	/* Written as pvmmap, pmap and /proc/PID/maps print addresses:
+	 * zero-padded, or with a hex letter.  Decimal stays decimal (shell
+	 * arithmetic prints it), but a leading zero is never octal nor
+	 * decimal: it is padding. */
+	if (!hex)
+		hex = (p[0] == '0' && p[1]) || p[strspn(p, "0123456789")] != '\0';
+	n = read_digits(p, hex ? 16 : 10, &v);
+	if (n < 0)
+		return n;
+	if (p[n])
+		return -EINVAL;
+	*out = v;
+	if (decimal)
+		*decimal = !hex;
+	return 0;
+}
+
+int parse_range(const char *s, uint64_t *start, uint64_t *end)
+{
+	const char *dash = strchr(s, '-');
+	uint64_t a, b;
+	int n;
+
+	/* Both sides hex, 0x optional on each: the first field of a line of
+	 * /proc/PID/maps and the rows of pvmmap's table print no other way. */
+	if (!dash || dash == s)
+		return -EINVAL;
+	n = read_digits(s + (has_hex_prefix(s) ? 2 : 0), 16, &a);
+	if (n < 0)
+		return n;
+	if (s + (has_hex_prefix(s) ? 2 : 0) + n != dash)
+		return -EINVAL;
+	s = dash + 1;
+	n = read_digits(s + (has_hex_prefix(s) ? 2 : 0), 16, &b);
+	if (n < 0)
+		return n;
+	if (s[(has_hex_prefix(s) ? 2 : 0) + n])
+		return -EINVAL;
+	*start = a;
+	*end = b;
+	return 0;
+}
+
+bool arg_negative(const char *s)
+{
+	return s[0] == '-' && ((s[1] >= '0' && s[1] <= '9') || s[1] == '.');
+}
+
+const char len_suffixes[] = "suffixes, in any case: K M G T, KB MB GB TB, KiB MiB GiB TiB; all powers of 1024";
+
 int parse_len(const char *s, uint64_t *out)
 {
-	static const struct { const char *sfx; unsigned shift; } sfx[] = {
-		{ "", 0 },
-		{ "K", 10 }, { "KiB", 10 }, { "M", 20 }, { "MiB", 20 },
-		{ "G", 30 }, { "GiB", 30 }, { "T", 40 }, { "TiB", 40 },
-	};
+	/* Every spelling in use means a power of 1024 here: a length is of
+	 * pages, never of disk marketing units. */
+	static const char *const unit = "KMGT";
 	uint64_t v;
+	unsigned shift = 0;
 	int n = parse_digits(s, &v);
 	if (n < 0)
 		return n;
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		if (strcmp(s + n, sfx[i].sfx) != 0)
-			continue;
-		if (sfx[i].shift && v > (UINT64_MAX >> sfx[i].shift))
-			return -ERANGE;
-		*out = v << sfx[i].shift;
-		return 0;
+	s += n;
+	if (*s) {
+		const char *u = strchr(unit, s[0] & ~0x20);
+		if (!u || !*u)
+			return -EINVAL;
+		shift = 10 * (unsigned)(u - unit + 1);
+		s++;
+		if (strcasecmp(s, "") != 0 && strcasecmp(s, "B") != 0 && strcasecmp(s, "iB") != 0)
+			return -EINVAL;
 	}
-	return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
 }
 
 int parse_pid(const char *s, pid_t *out)

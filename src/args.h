@@ -13,8 +13,25 @@
  */
 int parse_u64(const char *s, uint64_t *out);
 
-/* A length: a number with an optional binary suffix K M G T or KiB MiB GiB TiB. */
+/*
+ * An address: "0x..." hex; without 0x, hex when written the way pvmmap,
+ * pmap and /proc/PID/maps print addresses (a leading zero: padding; or a
+ * letter a-f), else decimal.  *@decimal (may be NULL) tells which.
+ */
+int parse_addr(const char *s, uint64_t *out, bool *decimal);
+
+/* "START-END": both hex, 0x optional on each.  -EINVAL when @s is not one. */
+int parse_range(const char *s, uint64_t *start, uint64_t *end);
+
+/* A length: a number with an optional binary suffix, in any case: K M G T,
+ * KB MB GB TB, KiB MiB GiB TiB (all powers of 1024).  len_suffixes says so
+ * for an error message. */
 int parse_len(const char *s, uint64_t *out);
+extern const char len_suffixes[];
+
+/* "-1", "-.5": a negative number, which an option parser would take for an
+ * option. */
+bool arg_negative(const char *s);
 
 /* A PID: decimal, 1 .. INT_MAX. */
 int parse_pid(const char *s, pid_t *out);

@@ -31,6 +31,8 @@ enum exit_status {
 	EXIT_LEFT_OVER = 5,
 	EXIT_DEFERRED = 6,       /* dry run: nothing refused, but the move itself
 				    must check some pieces (status deferred) */
+	EXIT_WRITE = 7,          /* done as 0 (or 6) says, but the report could
+				    not be written to stdout */
 };
 
 const char *argp_program_version = "pvmmap " PVMMAP_VERSION;
@@ -38,7 +40,7 @@ const char *argp_program_bug_address = NULL;
 
 /* Option keys without a short form. */
 enum {
-	OPT_USAGE = 0x100, OPT_VERSION, OPT_FOR, OPT_AT, OPT_REPLACE, OPT_PARTIAL,
+	OPT_USAGE = 0x100, OPT_FOR, OPT_AT, OPT_REPLACE, OPT_PARTIAL,
 	OPT_JSON, OPT_TIMEOUT, OPT_CROSS_USER, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_FORCE,
 };
 
@@ -46,6 +48,8 @@ struct cli {
 	struct request req;
 	bool clean;              /* the clean command (req.op is OP_MAPS) */
 	bool help_done;          /* --help, --usage or --version printed */
+	const char *range_arg;   /* ADDR given as START-END: no LEN follows */
+	bool cmd_known;          /* usage errors point at the command's --help */
 	const char *cmd;
 	char **rest;             /* argv from the command name on */
 	int nrest;
@@ -58,6 +62,7 @@ struct cli {
 static int usage_errno(struct argp_state *st, const char *what, const char *arg, int err)
 {
 	argp_error(st, "%s '%s': %s", what, arg,
+		   arg_negative(arg) ? "negative numbers are not allowed" :
 		   err == -ERANGE ? "out of range" : "not a valid number");
 	return EINVAL;
 }
@@ -80,16 +85,56 @@ static int opt_common(int key, struct argp_state *st, struct cli *c)
 	return ARGP_ERR_UNKNOWN;
 }
 
+static bool page_aligned(const struct cli *c, uint64_t v)
+{
+	return !(v & (uint64_t)(c->page_size - 1));
+}
+
 static int parse_addr_arg(struct argp_state *st, struct cli *c, const char *what, const char *arg,
 			  uint64_t *out)
 {
-	int r = parse_u64(arg, out);
+	bool decimal;
+	uint64_t hex;
+	int r = parse_addr(arg, out, &decimal);
+
 	if (r)
 		return usage_errno(st, what, arg, r);
-	if (*out & (uint64_t)(c->page_size - 1)) {
-		argp_error(st, "%s '%s' is not page aligned (pages are %ld bytes)", what, arg, c->page_size);
+	if (!page_aligned(c, *out)) {
+		/* "555555554000" pasted from /proc/PID/maps reads as decimal
+		 * (as the contract says); say how to mean hex. */
+		char alt[64] = "";
+		if (decimal && strlen(arg) < 40 && parse_u64(arg, &hex) == 0 &&
+		    snprintf(alt, sizeof(alt), "0x%s", arg) > 0 && parse_u64(alt, &hex) == 0 && page_aligned(c, hex))
+			argp_error(st, "%s '%s' is not page aligned (pages are %ld bytes); if it is hex, write %s",
+				   what, arg, c->page_size, alt);
+		else
+			argp_error(st, "%s '%s' is not page aligned (pages are %ld bytes)", what, arg, c->page_size);
 		return EINVAL;
 	}
+	return 0;
+}
+
+/* ADDR as START-END (a line's first field): the range itself. */
+static int parse_range_arg(struct argp_state *st, struct cli *c, const char *arg)
+{
+	struct request *req = &c->req;
+	uint64_t start, end;
+
+	if (parse_range(arg, &start, &end)) {
+		argp_error(st, "range '%s': expected START-END in hex, as /proc/PID/maps prints it", arg);
+		return EINVAL;
+	}
+	if (!page_aligned(c, start) || !page_aligned(c, end)) {
+		argp_error(st, "range '%s' is not page aligned (pages are %ld bytes)", arg, c->page_size);
+		return EINVAL;
+	}
+	if (end <= start) {
+		argp_error(st, "range '%s' is empty: it ends where or before it starts", arg);
+		return EINVAL;
+	}
+	req->addr = start;
+	req->len = end - start;
+	c->range_arg = arg;
 	return 0;
 }
 
@@ -107,11 +152,21 @@ static int parse_positional(struct argp_state *st, struct cli *c, const char *ar
 			break;
 		req->has_range = true;
 		req->len = (uint64_t)c->page_size;
+		if (arg[0] != '-' && strchr(arg, '-'))
+			return parse_range_arg(st, c, arg);
 		return parse_addr_arg(st, c, "address", arg, &req->addr);
 	case 2:
 		if (c->clean)
 			break;
+		if (c->range_arg) {
+			argp_error(st, "length '%s' given after the range '%s'", arg, c->range_arg);
+			return EINVAL;
+		}
 		r = parse_len(arg, &req->len);
+		if (r == -EINVAL && !arg_negative(arg)) {
+			argp_error(st, "length '%s': not a valid number (%s)", arg, len_suffixes);
+			return EINVAL;
+		}
 		if (r)
 			return usage_errno(st, "length", arg, r);
 		if (req->len == 0) {
@@ -133,7 +188,7 @@ static int parse_positional(struct argp_state *st, struct cli *c, const char *ar
 static int check_complete(struct argp_state *st, struct cli *c)
 {
 	struct request *req = &c->req;
-	int need = req->op == OP_MAPS ? 1 : 3;
+	int need = req->op == OP_MAPS ? 1 : c->range_arg ? 2 : 3;
 	static const char *const names[] = { "PID", "ADDR", "LEN" };
 
 	if (c->help_done)
@@ -229,7 +284,8 @@ static const struct argp_option maps_options[] = {
 };
 
 static const struct argp_option transfer_options[] = {
-	{ "to", 't', "PID2", 0, "The process that receives the range (required)", 0 },
+	/* NO_USAGE: the usage line already names "--to PID2" as required. */
+	{ "to", 't', "PID2", OPTION_NO_USAGE, "The process that receives the range (required)", 0 },
 	{ "at", OPT_AT, "ADDR2|any", 0, "Where the range starts in the target (default: the same address)", 0 },
 	{ "replace", OPT_REPLACE, NULL, 0, "Replace what the target maps in the destination", 0 },
 	{ "partial", OPT_PARTIAL, NULL, 0, "Do what can be done, report the rest", 0 },
@@ -265,32 +321,40 @@ static const struct argp clean_argp = {
 	"them too.  Stops PID for a moment.", NULL, NULL, NULL
 };
 
+/* The number format, the same under every command's --help. */
+#define NUMBERS_DOC \
+	"ADDR is page aligned and hex when written with 0x, zero-padded or with a " \
+	"letter a-f (as pvmmap and /proc/PID/maps print it), else decimal.  " \
+	"START-END (hex, a line's first field in /proc/PID/maps) may stand for " \
+	"ADDR LEN.  LEN is decimal or 0x hex, with an optional suffix in any " \
+	"case: K M G T, KB MB GB TB or KiB MiB GiB TiB, all powers of 1024; it " \
+	"is rounded up to whole pages."
+
 static const struct argp maps_argp = {
-	maps_options, parse_cmd_opt, "PID [ADDR [LEN]]",
+	maps_options, parse_cmd_opt, "PID [ADDR [LEN]]\nPID START-END",
 	"List PID's mappings and what a move (or copy) would do with each.\v"
-	"ADDR is hex (0x...) or decimal and page aligned; LEN takes K, M, G, T "
-	"(or KiB, MiB, GiB, TiB) and defaults to one page.  Read-only: never "
-	"stops or attaches to a process.", NULL, NULL, NULL
+	NUMBERS_DOC "  LEN defaults to one page.\n\nRead-only: never stops or "
+	"attaches to a process.", NULL, NULL, NULL
 };
 
 static const struct argp move_argp = {
-	transfer_options, parse_cmd_opt, "PID ADDR LEN --to PID2",
+	transfer_options, parse_cmd_opt, "PID ADDR LEN --to PID2\nPID START-END --to PID2",
 	"Move [ADDR, ADDR+LEN) of PID into PID2; PID no longer maps it afterwards.\v"
-	"See pvmmap(1) for what moves how, and for every reason of a refusal.",
+	NUMBERS_DOC "\n\nSee pvmmap(1) for what moves how, and for every reason of a refusal.",
 	NULL, NULL, NULL
 };
 
 static const struct argp copy_argp = {
-	transfer_options, parse_cmd_opt, "PID ADDR LEN --to PID2",
+	transfer_options, parse_cmd_opt, "PID ADDR LEN --to PID2\nPID START-END --to PID2",
 	"Copy [ADDR, ADDR+LEN) of PID into PID2; shared memory stays shared.\v"
-	"See pvmmap(1) for what moves how, and for every reason of a refusal.",
+	NUMBERS_DOC "\n\nSee pvmmap(1) for what moves how, and for every reason of a refusal.",
 	NULL, NULL, NULL
 };
 
 static const struct argp_option root_options[] = {
 	{ "help", 'h', NULL, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
-	{ "version", OPT_VERSION, NULL, 0, "Print the program version", -1 },
+	{ "version", 'V', NULL, 0, "Print the program version", -1 },
 	{ 0 }
 };
 
@@ -302,7 +366,7 @@ static error_t parse_root_opt(int key, char *arg, struct argp_state *st)
 	if (r != ARGP_ERR_UNKNOWN)
 		return r;
 	switch (key) {
-	case OPT_VERSION:
+	case 'V':
 		printf("%s\n", argp_program_version);
 		c->help_done = true;
 		return 0;
@@ -331,6 +395,7 @@ static const struct argp root_argp = {
 	"  move PID ADDR LEN --to PID2   hand the range over; PID loses it\n"
 	"  copy PID ADDR LEN --to PID2   duplicate it; shared memory stays shared\n"
 	"  clean PID                 remove what a killed pvmmap left in PID\n"
+	"  help [COMMAND]            this help, or COMMAND's\n"
 	"\n`pvmmap COMMAND --help' describes each command's options.",
 	NULL, NULL, NULL
 };
@@ -357,11 +422,120 @@ static int run_argp(const struct argp *argp, int argc, char **argv, struct cli *
 	stderr = saved;
 	fclose(mem);
 	if (r) {
-		size_t n = buf ? strcspn(buf, "\n") : 0;
-		snprintf(msg, mlen, "%.*s", (int)n, n ? buf : "invalid command line");
+		/* The message is all argp wrote before its "Try" line; a
+		 * newline in an argument must not end it early. */
+		char *end = buf ? strstr(buf, "Try `") : NULL;
+		if (end)
+			*end = '\0';
+		for (size_t n = buf ? strlen(buf) : 0; n && buf[n - 1] == '\n'; n--)
+			buf[n - 1] = '\0';
+		text_escape(msg, mlen, buf && buf[0] ? buf : "invalid command line");
 	}
 	free(buf);
 	return r ? -EINVAL : 0;
+}
+
+/* Options of move, copy, maps and clean that take a value in the next
+ * argument ("-t 5", "--to 5", "--ti 5": getopt takes unique prefixes). */
+static bool takes_next(const char *a)
+{
+	static const char *const longs[] = { "to", "for", "at", "timeout" };
+
+	if (a[0] == '-' && a[1] == '-') {
+		if (strchr(a, '=') || !a[2])
+			return false;
+		for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++)
+			if (strncmp(longs[i], a + 2, strlen(a + 2)) == 0)
+				return true;
+		return false;
+	}
+	/* a cluster such as "-nt": the last short option takes the next */
+	return a[0] == '-' && a[1] && a[strlen(a) - 1] == 't' && !strpbrk(a + 1, "0123456789");
+}
+
+/*
+ * getopt takes "-1" for an option and says "invalid option -- '1'"; a
+ * negative number deserves its own message.  Only what getopt would read
+ * as options is checked here: option values and what follows "--" reach
+ * the number parsers, which say the same.
+ */
+static int check_negative(int argc, char **argv, char *msg, size_t mlen)
+{
+	static const char *const what[] = { "PID", "address", "length" };
+	int positional = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0)
+			break;
+		if (arg_negative(a)) {
+			char arg[128];
+			text_escape(arg, sizeof(arg), a);
+			snprintf(msg, mlen, "%s: %s '%s': negative numbers are not allowed", argv[0],
+				 what[positional < 3 ? positional : 2], arg);
+			return -EINVAL;
+		}
+		if (a[0] != '-' || !a[1])
+			positional++;
+		else if (takes_next(a))
+			i++;
+	}
+	return 0;
+}
+
+static const struct argp *command_argp(struct cli *c, const char *cmd)
+{
+	static const struct {
+		const char *name;
+		enum op op;
+		const struct argp *argp;
+	} cmds[] = {
+		{ "maps", OP_MAPS, &maps_argp },
+		{ "move", OP_MOVE, &move_argp },
+		{ "copy", OP_COPY, &copy_argp },
+		{ "clean", OP_MAPS, &clean_argp },
+	};
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmd, cmds[i].name) != 0)
+			continue;
+		c->req.op = cmds[i].op;
+		c->clean = cmds[i].argp == &clean_argp;
+		return cmds[i].argp;
+	}
+	return NULL;
+}
+
+static void unknown_command(const char *cmd, char *msg, size_t mlen)
+{
+	char arg[128];
+
+	text_escape(arg, sizeof(arg), cmd);
+	snprintf(msg, mlen, "pvmmap: unknown command '%s' (expected maps, move, copy or clean)", arg);
+}
+
+/* pvmmap help [COMMAND]: the same text as pvmmap [COMMAND] --help. */
+static int run_help(struct cli *c, char *msg, size_t mlen)
+{
+	static char name[32];
+	const struct argp *argp = &root_argp;
+
+	if (c->nrest > 2) {
+		snprintf(msg, mlen, "pvmmap help: unexpected argument '%.64s'", c->rest[2]);
+		return -EINVAL;
+	}
+	snprintf(name, sizeof(name), "pvmmap");
+	if (c->nrest == 2) {
+		argp = command_argp(c, c->rest[1]);
+		if (!argp) {
+			unknown_command(c->rest[1], msg, mlen);
+			return -EINVAL;
+		}
+		snprintf(name, sizeof(name), "pvmmap %s", c->rest[1]);
+	}
+	argp_help(argp, stdout, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK, name);
+	c->help_done = true;
+	return 0;
 }
 
 static int parse_cli(int argc, char **argv, struct cli *c, char *msg, size_t mlen)
@@ -383,26 +557,20 @@ static int parse_cli(int argc, char **argv, struct cli *c, char *msg, size_t mle
 	r = run_argp(&root_argp, argc, argv, c, msg, mlen);
 	if (r || c->help_done)
 		return r;
-	if (strcmp(c->cmd, "maps") == 0) {
-		c->req.op = OP_MAPS;
-		cmd_argp = &maps_argp;
-	} else if (strcmp(c->cmd, "move") == 0) {
-		c->req.op = OP_MOVE;
-		cmd_argp = &move_argp;
-	} else if (strcmp(c->cmd, "copy") == 0) {
-		c->req.op = OP_COPY;
-		cmd_argp = &copy_argp;
-	} else if (strcmp(c->cmd, "clean") == 0) {
-		c->req.op = OP_MAPS;
-		c->clean = true;
-		cmd_argp = &clean_argp;
-	} else {
-		snprintf(msg, mlen, "pvmmap: unknown command '%s' (expected maps, move, copy or clean)", c->cmd);
+	if (strcmp(c->cmd, "help") == 0)
+		return run_help(c, msg, mlen);
+	cmd_argp = command_argp(c, c->cmd);
+	if (!cmd_argp) {
+		unknown_command(c->cmd, msg, mlen);
 		return -EINVAL;
 	}
+	c->cmd_known = true;
 	/* "pvmmap move: ..." in messages and help. */
 	snprintf(name, sizeof(name), "pvmmap %s", c->cmd);
 	c->rest[0] = name;
+	r = check_negative(c->nrest, c->rest, msg, mlen);
+	if (r)
+		return r;
 	return run_argp(cmd_argp, c->nrest, c->rest, c, msg, mlen);
 }
 
@@ -554,33 +722,23 @@ static void attach_error(struct report_error *e, const struct sys_facts *sf, con
 	}
 }
 
-/* --progress: one line on stderr, rewritten in place at most ten times a
- * second; auto (-1) shows it on a terminal for transfers of 64 MiB or more. */
-struct progress {
-	int mode;
-	bool shown;
-	double last;
-};
+/* The first terminating signal pvmmap received: once the report is out,
+ * pvmmap dies of it (finish), as the caller expects of a careful tool. */
+static int received_signal;
 
-static void progress_line(uint64_t done, uint64_t total, void *arg)
+static void take_signals(const sigset_t *set)
 {
-	struct progress *p = arg;
-	char d[32], t[32];
-	double now = clock_now_s();
+	struct timespec zero = { 0, 0 };
+	int sig;
 
-	if (p->mode == 0 || (p->mode < 0 && (!isatty(STDERR_FILENO) || total < (UINT64_C(64) << 20))))
-		return;
-	if (p->shown && now - p->last < 0.1 && done < total)
-		return;
-	p->last = now;
-	p->shown = true;
-	if (done > total)
-		total = done;   /* the plan's count was an estimate */
-	format_size(d, sizeof(d), done);
-	format_size(t, sizeof(t), total);
-	fprintf(stderr, "\rpvmmap: %s of %s copied (%3u%%)", d, t,
-		total ? (unsigned)(done * 100 / total) : 100u);
-	fflush(stderr);
+	while ((sig = sigtimedwait(set, NULL, &zero)) > 0)
+		if (!received_signal)
+			received_signal = sig;
+}
+
+static void progress_hook(uint64_t done, uint64_t total, void *arg)
+{
+	report_progress(arg, done, total, clock_now_s());
 }
 
 /* Carry out the plan; SIGINT/SIGTERM/SIGHUP are held meanwhile and roll it back. */
@@ -589,8 +747,8 @@ static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struc
 		       struct report_error *err)
 {
 	struct transfer_stats st;
-	struct progress prog = { .mode = req->progress };
-	struct transfer_hooks hooks = { .progress = progress_line, .arg = &prog };
+	struct progress prog;
+	struct transfer_hooks hooks = { .progress = progress_hook, .arg = &prog };
 	sigset_t set;
 	int r, status;
 
@@ -599,15 +757,11 @@ static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struc
 	 * one that came after the last step boundary is too late to undo
 	 * anything.  Either way it is consumed so that the report is printed
 	 * and the exit status tells what happened. */
+	progress_start(&prog, stderr, req->progress, clock_now_s());
 	r = transfer_run(sf, src, tgt, req, plan, &hooks, &st);
-	if (prog.shown)
-		fputc('\n', stderr);
-	{
-		struct timespec zero = { 0, 0 };
-		transfer_term_signals(&set);
-		while (sigtimedwait(&set, NULL, &zero) > 0)
-			;
-	}
+	progress_end(&prog);
+	transfer_term_signals(&set);
+	take_signals(&set);
 	rep->paused_s = st.paused_s;
 
 	if (st.attach_err) {
@@ -779,6 +933,48 @@ static int run_clean(struct cli *c)
 	return status;
 }
 
+/*
+ * A report that did not reach stdout (a full disk, a closed descriptor) is
+ * a failure the caller must see, as coreutils' close_stdout makes it one.
+ * A status that already tells of a failure stands; a broken pipe is the
+ * reader's choice and ends in SIGPIPE, as for any filter.
+ */
+static int close_stdout(int status)
+{
+	bool bad = ferror(stdout) != 0;
+	int err = 0;
+
+	if (fclose(stdout) != 0) {
+		bad = true;
+		err = errno;
+	}
+	if (!bad || received_signal == SIGPIPE)
+		return status;
+	fprintf(stderr, "pvmmap: write error%s%s\n", err ? ": " : "", err ? strerror(err) : "");
+	return status == EXIT_DONE || status == EXIT_DEFERRED ? EXIT_WRITE : status;
+}
+
+/* The end of every run: stdout checked, then death by the signal that
+ * asked pvmmap to stop (after the rollback and the report, never before). */
+static int finish(int status)
+{
+	sigset_t term, one;
+
+	transfer_term_signals(&term);
+	take_signals(&term);
+	status = close_stdout(status);
+	if (!received_signal)
+		return status;
+	fflush(stderr);
+	signal(received_signal, SIG_DFL);
+	sigemptyset(&one);
+	sigaddset(&one, received_signal);
+	raise(received_signal);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	/* Not reached unless the signal is one the caller made harmless. */
+	return 128 + received_signal;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
@@ -814,10 +1010,11 @@ int main(int argc, char **argv)
 			snprintf(e.message, sizeof(e.message), "%s", msg);
 			report_json(stdout, &rep);
 		}
-		fprintf(stderr, "%s\n", msg);
-		return EXIT_USAGE;
+		fprintf(stderr, "%s\nTry '%s%s --help' for more information.\n", msg,
+			c.cmd_known ? "pvmmap " : "pvmmap", c.cmd_known ? c.cmd : "");
+		return finish(EXIT_USAGE);
 	}
 	if (c.help_done)
-		return EXIT_DONE;
-	return c.clean ? run_clean(&c) : run(&c);
+		return finish(EXIT_DONE);
+	return finish(c.clean ? run_clean(&c) : run(&c));
 }

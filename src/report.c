@@ -4,6 +4,8 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 /* ---- strings ------------------------------------------------------------ */
 
@@ -71,13 +73,18 @@ void json_write_string(FILE *out, const char *str)
 	fputc('"', out);
 }
 
-/* A name for a terminal: control bytes and invalid UTF-8 shown as \xNN. */
-static void text_write_name(FILE *out, const char *str)
+/* A name for a terminal, on one line: newline and tab as \n and \t, other
+ * control bytes and invalid UTF-8 as \xNN. */
+void text_write_name(FILE *out, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
 	while (*s) {
 		size_t n = utf8_seq(s);
+		if (*s == '\n' || *s == '\t') {
+			fputs(*s++ == '\n' ? "\\n" : "\\t", out);
+			continue;
+		}
 		if (n == 0 || (n == 1 && (*s < 0x20 || *s == 0x7f)) ||
 		    (n == 2 && s[0] == 0xc2 && s[1] < 0xa0) /* C1 controls */) {
 			fprintf(out, "\\x%02x", *s++);
@@ -86,6 +93,22 @@ static void text_write_name(FILE *out, const char *str)
 		fwrite(s, 1, n, out);
 		s += n;
 	}
+}
+
+void text_escape(char *buf, size_t len, const char *str)
+{
+	FILE *f;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	f = fmemopen(buf, len, "w");
+	if (!f)
+		return;
+	/* A full buffer truncates: fmemopen keeps the terminating NUL. */
+	setvbuf(f, NULL, _IONBF, 0);
+	text_write_name(f, str);
+	fclose(f);
 }
 
 void format_size(char *buf, size_t len, uint64_t bytes)
@@ -316,35 +339,76 @@ void report_json(FILE *out, const struct report *r)
 
 /* ---- text ------------------------------------------------------------------- */
 
-#define WRAP_COLUMNS 80
+/*
+ * Where the table goes: a terminal gets lines that fit its width; anything
+ * else (a pipe, a file) gets one line per row, reason and hint, never
+ * wrapped nor cut, so that grep and cut see whole records.
+ */
+struct text {
+	FILE *f;
+	int width;               /* 0: never wrap */
+};
 
-/* @text wrapped at word boundaries, every line indented by @indent. */
-static void text_wrapped(FILE *out, int indent, const char *text)
+static int terminal_width(FILE *f)
 {
-	const char *p = text;
+	struct winsize ws;
+
+	if (!isatty(fileno(f)))
+		return 0;
+	if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+		return ws.ws_col;
+	return 80;
+}
+
+/* Columns of UTF-8 text (one per code point: names and messages hold no
+ * wide characters that pvmmap could measure better without a locale). */
+static size_t text_columns(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* @text on one line, or wrapped at word boundaries to the terminal's width,
+ * every line indented by @indent. */
+static void text_line(const struct text *t, int indent, const char *text)
+{
+	char buf[2048];
+	const char *p = buf;
 	int col = 0;
 
+	text_escape(buf, sizeof(buf), text);
+	if (!t->width) {
+		fprintf(t->f, "%*s%s\n", indent, "", buf);
+		return;
+	}
 	while (*p) {
 		while (*p == ' ')
 			p++;
 		size_t w = strcspn(p, " ");
 		if (!w)
 			break;
-		if (col && col + 1 + (int)w > WRAP_COLUMNS) {
-			fputc('\n', out);
+		char word[2048];
+		snprintf(word, sizeof(word), "%.*s", (int)w, p);
+		int cols = (int)text_columns(word);
+		if (col && col + 1 + cols > t->width) {
+			fputc('\n', t->f);
 			col = 0;
 		}
 		if (!col)
-			col = fprintf(out, "%*s", indent, "");
+			col = fprintf(t->f, "%*s", indent, "");
 		else
-			col += fprintf(out, " ");
-		col += (int)fwrite(p, 1, w, out);
+			col += fprintf(t->f, " ");
+		fputs(word, t->f);
+		col += cols;
 		p += w;
 	}
-	fputc('\n', out);
+	fputc('\n', t->f);
 }
 
-static void text_reason(FILE *out, const char *code, const char *sentence, const char *detail,
+static void text_reason(const struct text *t, const char *code, const char *sentence, const char *detail,
 			const char *hint, int indent)
 {
 	char buf[1024];
@@ -353,14 +417,29 @@ static void text_reason(FILE *out, const char *code, const char *sentence, const
 		snprintf(buf, sizeof(buf), "%s: %s (%s)", code, sentence, detail);
 	else
 		snprintf(buf, sizeof(buf), "%s: %s", code, sentence);
-	text_wrapped(out, indent, buf);
+	text_line(t, indent, buf);
 	if (hint) {
 		snprintf(buf, sizeof(buf), "hint: %s", hint);
-		text_wrapped(out, indent + 2, buf);
+		text_line(t, indent + 2, buf);
 	}
 }
 
-static void text_verdict(const struct plan_entry *e, char *buf, size_t len)
+/* A diagnostic: "pvmmap: CODE: message" and "  hint: ..." on stderr, one
+ * line each whatever their length: a line per fact for logs and grep. */
+static void text_diagnostic(FILE *err, const char *code, const char *message, const char *hint)
+{
+	fprintf(err, "pvmmap: %s: ", code);
+	text_write_name(err, message);
+	fputc('\n', err);
+	if (hint) {
+		fputs("  hint: ", err);
+		text_write_name(err, hint);
+		fputc('\n', err);
+	}
+}
+
+/* How the VMA's pages travel, or what became of it instead. */
+static void text_method(const struct plan_entry *e, char *buf, size_t len)
 {
 	if (e->status == STATUS_OK || e->status == STATUS_DONE)
 		snprintf(buf, len, "%s", method_name(e->method));
@@ -368,39 +447,75 @@ static void text_verdict(const struct plan_entry *e, char *buf, size_t len)
 		snprintf(buf, len, "%s", status_name(e->status));
 }
 
+#define ROW_PREFIX 53            /* the columns before NAME */
+
+/* A name on a terminal too narrow for it keeps its tail: "...lib/libc.so.6". */
+static void text_name(const struct text *t, const char *name)
+{
+	char buf[1024];
+	const char *p = buf;
+
+	text_escape(buf, sizeof(buf), name);
+	if (t->width && t->width - ROW_PREFIX >= 16) {
+		size_t room = (size_t)(t->width - ROW_PREFIX), n = text_columns(buf);
+		if (n > room) {
+			/* past n - (room - 3) code points, to a code point's start */
+			for (size_t skip = n - (room - 3); skip; skip--)
+				for (p++; ((unsigned char)*p & 0xc0) == 0x80; p++)
+					;
+			fputs("...", t->f);
+		}
+	}
+	fputs(p, t->f);
+}
+
 /* The destination of each piece is the header's address plus its offset in
  * the range, so the table keeps pmap's columns and fits 80 columns. */
-static void text_entry(FILE *out, const struct plan_entry *e)
+static void text_entry(const struct text *t, const struct plan_entry *e)
 {
-	char size[16], rss[16], verdict[16];
+	char size[16], rss[16], method[16], buf[160];
 
 	format_size(size, sizeof(size), e->end - e->start);
 	format_size(rss, sizeof(rss), e->rss);
-	text_verdict(e, verdict, sizeof(verdict));
-	fprintf(out, "%016" PRIx64 " ", e->start);
-	fprintf(out, "%-4s %-7s %6s %6s %-8s ", e->vma ? e->vma->perms : "", kind_name(e->kind) ?: "-",
-		size, e->vma ? rss : "", verdict);
+	text_method(e, method, sizeof(method));
+	fprintf(t->f, "%016" PRIx64 " %-4s %-7s %6s %6s %-8s ", e->start, e->vma ? e->vma->perms : "",
+		kind_name(e->kind) ?: "-", size, e->vma ? rss : "", method);
 	if (e->vma)
-		text_write_name(out, e->vma->name);
-	fputc('\n', out);
+		text_name(t, e->vma->name);
+	fputc('\n', t->f);
 	/* A skipped row's reason is the summary's "all or nothing". */
 	if (e->reason && e->status != STATUS_SKIPPED) {
 		const struct reason_info *ri = reason_info(e->reason);
-		text_reason(out, ri->code, ri->sentence, e->detail, ri->hint, 4);
+		text_reason(t, ri->code, ri->sentence, e->detail, ri->hint, 4);
 	}
-	if (e->vma && e->vma->residue)
-		fprintf(out, "    note: rescue code of a pvmmap that was killed is left at 0x%" PRIx64
-			" (inert; pvmmap clean removes it)\n", e->vma->residue);
+	if (e->vma && e->vma->residue) {
+		snprintf(buf, sizeof(buf), "note: rescue code of a pvmmap that was killed is left at 0x%" PRIx64
+			 " (inert; pvmmap clean removes it)", e->vma->residue);
+		text_line(t, 4, buf);
+	}
 }
 
-static void text_summary(FILE *out, const struct report *r, const struct plan_summary *s)
+/* -q: a refused (or deferred) VMA as a diagnostic of its own. */
+static void text_entry_diagnostic(FILE *err, const struct plan_entry *e)
+{
+	const struct reason_info *ri = reason_info(e->reason);
+	char msg[1024], what[1200];
+
+	entry_message(e, msg, sizeof(msg));
+	snprintf(what, sizeof(what), "%016" PRIx64 "-%016" PRIx64 "%s%s: %s", e->start, e->end,
+		 e->vma && e->vma->name[0] ? " " : "", e->vma ? e->vma->name : "", msg);
+	text_diagnostic(err, ri->code, what, ri->hint);
+}
+
+/* The summary sentence; it also ends a refusal's one line on stderr. */
+static void summary_sentence(const struct report *r, const struct plan_summary *s, char *buf, size_t blen)
 {
 	const struct plan *p = r->plan;
 	enum op op = effective_op(r->req);
 	bool planned = r->req->op == OP_MAPS || r->req->dry_run;
 	const char *verb = op == OP_MOVE ? "move" : "copy";
 	const char *past = op == OP_MOVE ? "moved" : "copied";
-	char size[16], rss[16], methods[128] = "", buf[512];
+	char size[16], rss[16], methods[128] = "";
 	size_t per_method[METHOD_REMAP + 1] = { 0 };
 	size_t n = 0, gaps = 0;
 	int len;
@@ -416,17 +531,16 @@ static void text_summary(FILE *out, const struct report *r, const struct plan_su
 					      per_method[m], method_name(m));
 	if (p->n && gaps == p->n) {
 		/* nothing at all is mapped in the range */
-		snprintf(buf, sizeof(buf), "Nothing is mapped at 0x%" PRIx64 "-0x%" PRIx64 " in process %d%s.",
+		snprintf(buf, blen, "Nothing is mapped at 0x%" PRIx64 "-0x%" PRIx64 " in process %d%s.",
 			 p->e[0].start, p->e[p->n - 1].end, r->req->pid,
 			 r->req->op == OP_MAPS ? "" : op == OP_MOVE ? ": nothing to move" : ": nothing to copy");
-		text_wrapped(out, 0, buf);
 		return;
 	}
 	format_size(size, sizeof(size), s->size);
 	format_size(rss, sizeof(rss), s->rss);
-	len = snprintf(buf, sizeof(buf), "%zu %s, %s mapped, %s resident: ", s->vmas, s->vmas == 1 ? "VMA" : "VMAs",
+	len = snprintf(buf, blen, "%zu %s, %s mapped, %s resident: ", s->vmas, s->vmas == 1 ? "VMA" : "VMAs",
 		       size, rss);
-	if (len < 0 || (size_t)len >= sizeof(buf))
+	if (len < 0 || (size_t)len >= blen)
 		len = 0;
 	if (s->skipped) {
 		/* all or nothing, and something was refused: say so */
@@ -435,81 +549,162 @@ static void text_summary(FILE *out, const struct report *r, const struct plan_su
 			snprintf(other, sizeof(other), "other one");
 		else
 			snprintf(other, sizeof(other), "other %zu", s->skipped);
-		snprintf(buf + len, sizeof(buf) - (size_t)len,
+		snprintf(buf + len, blen - (size_t)len,
 			 "nothing %s%s: %zu %s refused (all or nothing; --partial would %s the %s).",
 			 planned ? "would be " : "", past, s->refused, s->refused == 1 ? "VMA" : "VMAs", verb, other);
 	} else if (!planned && !s->done && !s->failed && !s->rolled_back) {
-		snprintf(buf + len, sizeof(buf) - (size_t)len, "nothing %s: %zu %s refused.", past, s->refused,
+		snprintf(buf + len, blen - (size_t)len, "nothing %s: %zu %s refused.", past, s->refused,
 			 s->refused == 1 ? "VMA" : "VMAs");
 	} else {
 		char deferred[64] = "";
 		if (s->deferred)
 			snprintf(deferred, sizeof(deferred), ", %zu to be checked by the %s itself", s->deferred, verb);
-		snprintf(buf + len, sizeof(buf) - (size_t)len, "%zu %s%s%s%s, %zu refused, %zu failed.",
+		snprintf(buf + len, blen - (size_t)len, "%zu %s%s%s%s, %zu refused, %zu failed.",
 			 s->ok + s->done, planned ? (op == OP_MOVE ? "can be moved" : "can be copied") : past,
 			 methods, n ? ")" : "", deferred, s->refused, s->failed + s->rolled_back);
 	}
-	text_wrapped(out, 0, buf);
 }
 
-static void text_header(FILE *out, const struct report *r)
+static void text_header(const struct text *t, const struct report *r)
 {
 	const struct request *req = r->req;
 	const struct plan *p = r->plan;
+	char buf[512], dest[64];
 
 	if (req->op == OP_MAPS) {
-		fprintf(out, "%d: %s", req->pid, r->src ? r->src->comm : "?");
 		if (req->pid2)
-			fprintf(out, "  (verdicts to %s into %d: %s)", op_name(req->for_op), req->pid2,
-				r->tgt ? r->tgt->comm : "?");
+			snprintf(buf, sizeof(buf), "%d: %s  (verdicts to %s into %d: %s)", req->pid,
+				 r->src ? r->src->comm : "?", op_name(req->for_op), req->pid2, r->tgt ? r->tgt->comm : "?");
 		else
-			fprintf(out, "  (verdicts to %s; add --to PID2 for the target's rules)", op_name(req->for_op));
-		fputc('\n', out);
+			snprintf(buf, sizeof(buf), "%d: %s  (verdicts to %s; add --to PID2 for the target's rules)",
+				 req->pid, r->src ? r->src->comm : "?", op_name(req->for_op));
+		text_line(t, 0, buf);
 		return;
 	}
-	fprintf(out, "%s%s 0x%" PRIx64 "-0x%" PRIx64 " of %d (%s) to %d (%s) at ", req->dry_run ? "dry run: " : "",
-		op_name(req->op), req->addr, req->range_end, req->pid, r->src ? r->src->comm : "?", req->pid2,
-		r->tgt ? r->tgt->comm : "?");
 	if (p && p->dest_start != ADDR_NONE)
-		fprintf(out, "0x%" PRIx64 "\n", p->dest_start);
+		snprintf(dest, sizeof(dest), "0x%" PRIx64, p->dest_start);
 	else
-		fputs("an address the kernel chooses\n", out);
+		snprintf(dest, sizeof(dest), "an address the kernel chooses");
+	snprintf(buf, sizeof(buf), "%s%s 0x%" PRIx64 "-0x%" PRIx64 " of %d (%s) to %d (%s) at %s",
+		 req->dry_run ? "dry run: " : "", op_name(req->op), req->addr, req->range_end, req->pid,
+		 r->src ? r->src->comm : "?", req->pid2, r->tgt ? r->tgt->comm : "?", dest);
+	text_line(t, 0, buf);
 }
 
+/*
+ * The table and its summary on @out; on @err, what a script's caller must
+ * see even when stdout goes elsewhere: an error, or for a refusal (or a
+ * dry run that defers checks) one line that says so.  -q leaves only @err.
+ */
 void report_text(FILE *out, FILE *err, const struct report *r)
 {
 	const struct request *req = r->req;
 	const struct plan *p = r->plan;
-	const char *code, *hint = NULL;
-	char msg[768];
+	const struct text t = { .f = out, .width = terminal_width(out) };
+	const char *code, *hint = NULL, *verdict = NULL;
+	char msg[768], summary[512];
 	struct plan_summary s;
 
 	current_error(r, &code, msg, sizeof(msg), &hint);
 	if (code) {
-		fprintf(err, "pvmmap: ");
-		text_reason(err, code, msg, NULL, hint, 0);
+		text_diagnostic(err, code, msg, hint);
 		return;
 	}
 	if (!p)
 		return;
 	plan_summarise(p, &s);
+	summary_sentence(r, &s, summary, sizeof(summary));
+	if (req->op != OP_MAPS && s.refused)
+		verdict = "refused";
+	else if (req->op != OP_MAPS && req->dry_run && s.deferred)
+		verdict = "deferred";
 	if (req->quiet && req->op != OP_MAPS) {
-		/* Quiet: refusals still reach the user, on stderr. */
 		for (size_t i = 0; i < p->n; i++)
 			if (p->e[i].status == STATUS_REFUSED || p->e[i].status == STATUS_DEFERRED)
-				text_entry(err, &p->e[i]);
-		return;
+				text_entry_diagnostic(err, &p->e[i]);
+	} else {
+		text_header(&t, r);
+		fprintf(out, "%-16s %-4s %-7s %6s %6s %-8s %s\n", "ADDRESS", "PERM", "KIND", "SIZE", "RSS",
+			"METHOD", "NAME");
+		for (size_t i = 0; i < p->n; i++)
+			text_entry(&t, &p->e[i]);
+		text_line(&t, 0, summary);
+		for (int i = 0; i < p->nblockers; i++) {
+			const struct reason_info *ri = reason_info(p->blockers[i].reason);
+			char buf[128];
+			snprintf(buf, sizeof(buf), "Any %s would be refused for process %d:",
+				 op_name(effective_op(req)), p->blockers[i].pid);
+			text_line(&t, 0, buf);
+			text_reason(&t, ri->code, ri->sentence, p->blockers[i].detail,
+				    refusal_hint(&p->blockers[i]), 2);
+		}
 	}
-	text_header(out, r);
-	fprintf(out, "%-16s %-4s %-7s %6s %6s %-8s %s\n", "ADDRESS", "PERM", "KIND", "SIZE", "RSS",
-		"VERDICT", "NAME");
-	for (size_t i = 0; i < p->n; i++)
-		text_entry(out, &p->e[i]);
-	text_summary(out, r, &s);
-	for (int i = 0; i < p->nblockers; i++) {
-		const struct reason_info *ri = reason_info(p->blockers[i].reason);
-		fprintf(out, "Any %s would be refused for process %d:\n", op_name(effective_op(req)),
-			p->blockers[i].pid);
-		text_reason(out, ri->code, ri->sentence, p->blockers[i].detail, refusal_hint(&p->blockers[i]), 2);
+	if (verdict) {
+		fflush(out);     /* the table before its verdict, on a shared terminal */
+		text_diagnostic(err, verdict, summary, NULL);
+	}
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+void progress_start(struct progress *p, FILE *f, int mode, double now)
+{
+	*p = (struct progress){ .f = f, .mode = mode, .tty = isatty(fileno(f)) != 0, .start = now };
+}
+
+/* "2m05s", "7s" */
+static void format_duration(char *buf, size_t len, double s)
+{
+	unsigned long t = (unsigned long)(s + 0.5);
+
+	if (s < 1)
+		snprintf(buf, len, "<1s");
+	else if (t >= 3600)
+		snprintf(buf, len, "%luh%02lum", t / 3600, t / 60 % 60);
+	else if (t >= 60)
+		snprintf(buf, len, "%lum%02lus", t / 60, t % 60);
+	else
+		snprintf(buf, len, "%lus", t);
+}
+
+void report_progress(struct progress *p, uint64_t done, uint64_t total, double now)
+{
+	char d[16], t[16], rate[32] = "", eta[48] = "";
+	double elapsed = now - p->start;
+
+	if (p->mode == 0 || (!p->tty && p->mode < 0) || (p->mode < 0 && total < (UINT64_C(64) << 20)))
+		return;
+	if (p->shown && now - p->last < (p->tty ? 0.1 : 1.0))
+		return;
+	if (!p->shown && !p->tty && done < total && elapsed < 1.0)
+		return;
+	p->last = now;
+	p->shown = true;
+	if (done > total)
+		total = done;   /* the plan's count was an estimate */
+	format_size(d, sizeof(d), done);
+	format_size(t, sizeof(t), total);
+	/* A rate from less than a fifth of a second of work says nothing. */
+	if (elapsed >= 0.2 && done) {
+		double bps = (double)done / elapsed;
+		char r[16];
+		format_size(r, sizeof(r), (uint64_t)bps);
+		snprintf(rate, sizeof(rate), ", %s/s", r);
+		if (done < total) {
+			char left[24];
+			format_duration(left, sizeof(left), (double)(total - done) / bps);
+			snprintf(eta, sizeof(eta), ", %s left", left);
+		}
+	}
+	fprintf(p->f, "%spvmmap: %s of %s copied (%u%%)%s%s%s", p->tty ? "\r\033[K" : "", d, t,
+		total ? (unsigned)(done * 100 / total) : 100u, rate, eta, p->tty ? "" : "\n");
+	fflush(p->f);
+}
+
+void progress_end(struct progress *p)
+{
+	if (p->shown && p->tty) {
+		fputs("\r\033[K", p->f);
+		fflush(p->f);
 	}
 }

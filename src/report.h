@@ -6,6 +6,8 @@
 #ifndef PVMMAP_REPORT_H
 #define PVMMAP_REPORT_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "plan.h"
@@ -25,6 +27,22 @@ struct report {
 	double elapsed_s, paused_s;         /* < 0: not measured */
 };
 
+/*
+ * --progress: on a terminal one line, redrawn in place (carriage return and
+ * erase to the end of the line) at most ten times a second and erased when
+ * done; elsewhere, with an explicit --progress, a plain line a second.
+ * Auto (@mode -1) shows it only on a terminal, for 64 MiB or more.
+ */
+struct progress {
+	FILE *f;
+	int mode;                /* 1 on, 0 off, -1 auto */
+	bool tty, shown;
+	double start, last;
+};
+void progress_start(struct progress *p, FILE *f, int mode, double now);
+void report_progress(struct progress *p, uint64_t done, uint64_t total, double now);
+void progress_end(struct progress *p);
+
 /* One JSON document (schema version 1 of the contract) and a newline. */
 void report_json(FILE *out, const struct report *r);
 
@@ -34,6 +52,12 @@ void report_text(FILE *out, FILE *err, const struct report *r);
 /* JSON string escaping, exported for the unit tests: every byte that is not
  * part of valid UTF-8 becomes \udcXX (Python's surrogateescape). */
 void json_write_string(FILE *out, const char *s);
+
+/* Text for a terminal, on one line: newline and tab as \n and \t, other
+ * control bytes and invalid UTF-8 as \xNN (text_escape: into @buf,
+ * truncated to fit). */
+void text_write_name(FILE *out, const char *s);
+void text_escape(char *buf, size_t len, const char *s);
 
 /* Sizes as people read them: "4K", "1.5M", "64M". */
 void format_size(char *buf, size_t len, uint64_t bytes);
