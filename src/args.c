@@ -1,61 +1,40 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "args.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* One digit in @base, or -1. */
-static int digit_value(char c, unsigned base)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (base == 16 && c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (base == 16 && c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * strtoul(3) accepts leading spaces, a sign ("-1" becomes ULONG_MAX) and
- * octal; none of that belongs in an address, so digits are read by hand:
- * the longest run of digits in @base from @s.  Returns the number of
- * characters used, or a negative errno.
+ * octal; none of that belongs in an address, so digits are read by
+ * src/procfs.c's strict parser: the longest run of digits in @base from
+ * @s.  Returns the number of characters used, or a negative errno.
  */
 static int read_digits(const char *s, unsigned base, uint64_t *out)
 {
-	const char *p = s;
-	uint64_t v = 0;
-	int d;
+	size_t used;
+	int r = procfs_digits(s, SIZE_MAX, base, out, &used);
 
-	for (; (d = digit_value(*p, base)) >= 0; p++) {
-		if (v > (UINT64_MAX - (unsigned)d) / base)
-			return -ERANGE;
-		v = v * base + (unsigned)d;
-	}
-	if (p == s)
-		return -EINVAL;
-	*out = v;
-	return (int)(p - s);
-}
-
-static bool has_hex_prefix(const char *s)
-{
-	return s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	if (r < 0)
+		return r;
+	return used > INT_MAX ? -ERANGE : (int)used;
 }
 
 /* "0x..." hex, else decimal: the contract's numbers. */
 static int parse_digits(const char *s, uint64_t *out)
 {
-	if (has_hex_prefix(s)) {
-		int n = read_digits(s + 2, 16, out);
-		return n < 0 ? n : n + 2;
-	}
-	return read_digits(s, 10, out);
+	const char *end;
+	int r = procfs_number(s, out, &end);
+
+	if (r < 0)
+		return r;
+	return end - s > INT_MAX ? -ERANGE : (int)(end - s);
 }
 
 int parse_u64(const char *s, uint64_t *out)
@@ -68,7 +47,7 @@ int parse_u64(const char *s, uint64_t *out)
 
 int parse_addr(const char *s, uint64_t *out, bool *decimal)
 {
-	bool hex = has_hex_prefix(s);
+	bool hex = procfs_hex_prefix(s);
 	const char *p = hex ? s + 2 : s;
 	uint64_t v;
 	int n;
@@ -100,16 +79,16 @@ int parse_range(const char *s, uint64_t *start, uint64_t *end)
 	 * /proc/PID/maps and the rows of pvmmap's table print no other way. */
 	if (!dash || dash == s)
 		return -EINVAL;
-	n = read_digits(s + (has_hex_prefix(s) ? 2 : 0), 16, &a);
+	n = read_digits(s + (procfs_hex_prefix(s) ? 2 : 0), 16, &a);
 	if (n < 0)
 		return n;
-	if (s + (has_hex_prefix(s) ? 2 : 0) + n != dash)
+	if (s + (procfs_hex_prefix(s) ? 2 : 0) + n != dash)
 		return -EINVAL;
 	s = dash + 1;
-	n = read_digits(s + (has_hex_prefix(s) ? 2 : 0), 16, &b);
+	n = read_digits(s + (procfs_hex_prefix(s) ? 2 : 0), 16, &b);
 	if (n < 0)
 		return n;
-	if (s[(has_hex_prefix(s) ? 2 : 0) + n])
+	if (s[(procfs_hex_prefix(s) ? 2 : 0) + n])
 		return -EINVAL;
 	*start = a;
 	*end = b;
