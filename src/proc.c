@@ -10,6 +10,7 @@
  * start time, which a reused pid cannot share with a live process.
  */
 #include "proc.h"
+#include "procfs.h"
 #include "rescue_layout.h"
 
 #include <dirent.h>
@@ -31,9 +32,6 @@
 /* include/linux/sched.h; stable since 2.6 */
 #define PF_KTHREAD 0x00200000UL
 
-/* /proc and sysfs files are small; the cap bounds pvmmap's memory if one is not. */
-#define READ_CAP ((size_t)4 << 20)
-
 /* pagemap entries read per pread: 64 KiB, so memory stays bounded for any range. */
 #define PAGEMAP_CHUNK 8192
 
@@ -42,208 +40,12 @@
 #define PM_GUARD   (UINT64_C(1) << 58) /* 6.15: guard regions also set PM_SWAP */
 
 /*
- * A negative errno for a failed call.  EPERM is reported as EACCES so that
- * no result is ever -1, which callers could mistake for a raw syscall failure.
- */
-static int neg_errno(int e)
-{
-	if (e <= 0)
-		return -EIO;
-	if (e == EPERM)
-		return -EACCES;
-	return -e;
-}
-
-/*
  * For a file every /proc/PID has: once the process is reaped, openat through
  * the stale directory fd gives ESRCH (6.x) or ENOENT (older kernels).
  */
 static int gone_errno(int e)
 {
-	return (e == ENOENT || e == ESRCH) ? -ESRCH : neg_errno(e);
-}
-
-/* ---- reading ---------------------------------------------------------- */
-
-static int read_fd_all(int fd, char **out, size_t *outlen)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 2) {
-			char *nb;
-
-			if (cap >= READ_CAP) {
-				free(buf);
-				return -EFBIG;
-			}
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			int e = errno;
-
-			if (e == EINTR)
-				continue;
-			free(buf);
-			return neg_errno(e);
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	if (outlen)
-		*outlen = len;
-	return 0;
-}
-
-/* Whole file as a NUL-terminated string (malloc'd).  0 or -errno of open/read. */
-static int read_at(int dirfd, const char *path, char **out, size_t *outlen)
-{
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	int r;
-
-	if (fd < 0)
-		return neg_errno(errno);
-	r = read_fd_all(fd, out, outlen);
-	close(fd);
-	return r;
-}
-
-/* A file every live /proc/PID has: its absence means the process is gone. */
-static int read_pid_file(const struct proc_facts *pf, const char *name, char **out)
-{
-	int r = read_at(pf->procfd, name, out, NULL);
-
-	if (r == -ENOENT)
-		r = -ESRCH;
-	return r;
-}
-
-/* ---- parsing ---------------------------------------------------------- */
-
-/*
- * An unsigned number in base 10 or 16 ("0x" optional) at @s: no sign, no
- * leading blanks, at least one digit, overflow is an error.  strtoull would
- * take "-1", " 7" and silently saturate.
- */
-static int parse_u64(const char *s, unsigned base, uint64_t *out, const char **end)
-{
-	const char *p = s, *digits;
-	uint64_t v = 0;
-
-	if (base == 16 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-		p += 2;
-	digits = p;
-	for (;; p++) {
-		unsigned d;
-
-		if (*p >= '0' && *p <= '9')
-			d = (unsigned)(*p - '0');
-		else if (base == 16 && *p >= 'a' && *p <= 'f')
-			d = (unsigned)(*p - 'a') + 10;
-		else if (base == 16 && *p >= 'A' && *p <= 'F')
-			d = (unsigned)(*p - 'A') + 10;
-		else
-			break;
-		if (v > (UINT64_MAX - d) / base)
-			return -ERANGE;
-		v = v * base + d;
-	}
-	if (p == digits)
-		return -EINVAL;
-	*out = v;
-	if (end)
-		*end = p;
-	return 0;
-}
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* A value ends at a blank, the end of its line or the end of the text. */
-static bool at_value_end(const char *p)
-{
-	return *p == '\0' || *p == '\n' || is_blank(*p);
-}
-
-/* The whole of @text is one number (a sysctl or sysfs value), newline allowed. */
-static int parse_single_u64(const char *text, uint64_t *out)
-{
-	const char *end;
-
-	if (parse_u64(text, 10, out, &end) < 0)
-		return -EBADMSG;
-	if (*end == '\n')
-		end++;
-	return *end == '\0' ? 0 : -EBADMSG;
-}
-
-/*
- * The value of "Key:" at the start of a line of status text, after its
- * blanks; NULL when the kernel did not print that key.  Name: is the only
- * free text in status and the kernel escapes newlines in it, so a line
- * start cannot be forged.
- */
-static const char *status_value(const char *text, const char *key)
-{
-	size_t kl = strlen(key);
-	const char *l = text;
-
-	while (l && *l) {
-		if (strncmp(l, key, kl) == 0 && l[kl] == ':') {
-			const char *v = l + kl + 1;
-
-			while (is_blank(*v))
-				v++;
-			return v;
-		}
-		l = strchr(l, '\n');
-		if (l)
-			l++;
-	}
-	return NULL;
-}
-
-static int status_u64(const char *text, const char *key, unsigned base, uint64_t *out)
-{
-	const char *v = status_value(text, key), *end;
-
-	if (!v)
-		return -ENOENT;
-	if (parse_u64(v, base, out, &end) < 0 || !at_value_end(end))
-		return -EBADMSG;
-	return 0;
-}
-
-/* "VmSize:\t  1234 kB" in bytes. */
-static int status_kb(const char *text, const char *key, uint64_t *bytes)
-{
-	const char *v = status_value(text, key), *end;
-	uint64_t kb;
-
-	if (!v)
-		return -ENOENT;
-	if (parse_u64(v, 10, &kb, &end) < 0 || strncmp(end, " kB", 3) != 0 ||
-	    !at_value_end(end + 3) || kb > UINT64_MAX / 1024)
-		return -EBADMSG;
-	*bytes = kb * 1024;
-	return 0;
+	return (e == ENOENT || e == ESRCH) ? -ESRCH : procfs_errno(e);
 }
 
 /* ---- libproc2 --------------------------------------------------------- */
@@ -308,7 +110,7 @@ static int lp_read(pid_t pid, struct lp_facts *lp)
 	errno = 0;
 	f = procps_pids_select(info, &id, 1, PIDS_SELECT_PID);
 	if (!f || !f->counts) {
-		r = neg_errno(errno);
+		r = procfs_errno(errno);
 		goto out;
 	}
 	if (f->counts->total < 1 || !f->stacks || !f->stacks[0]) {
@@ -342,32 +144,23 @@ out:
  */
 static bool comm_at(int dirfd, const char *path, char *buf, size_t len)
 {
-	char comm[64];
-	ssize_t n;
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char *comm;
+	size_t n;
 
-	if (fd < 0)
+	if (procfs_read(dirfd, path, PROCFS_CAP, &comm, &n) < 0)
 		return false;
-	do
-		n = read(fd, comm, sizeof comm - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n <= 0)
+	if (n == 0) {
+		free(comm);
 		return false;
+	}
 	if (comm[n - 1] == '\n')
-		n--;
-	comm[n] = '\0';
+		comm[n - 1] = '\0';
 	snprintf(buf, len, "%s", comm);
+	free(comm);
 	return true;
 }
 
-/*
- * State (field 3) and start time (field 22) of /proc/PID/stat.  comm
- * (field 2) may itself contain ") ", so fields are counted from the last ')'.
- */
 static bool is_dead_state(char s);
-static int stat_read_at(const struct proc_facts *pf, const char *name, char *state,
-			unsigned long long *start);
 
 /*
  * A thread-group leader that called pthread_exit() is a zombie thread of a
@@ -391,16 +184,15 @@ static bool live_thread_state(const struct proc_facts *pf, char *state)
 		return false;
 	}
 	while ((de = readdir(d))) {
-		char name[300], s;
-		unsigned long long st;
-		char *end;
-		long tid = strtol(de->d_name, &end, 10);
+		char name[300];
+		struct procfs_stat st;
+		int tid;
 
-		if (*end || tid <= 0 || tid == pf->pid)
+		if (!procfs_tid_name(de->d_name, &tid) || tid == pf->pid)
 			continue;
 		snprintf(name, sizeof name, "task/%s/stat", de->d_name);
-		if (stat_read_at(pf, name, &s, &st) == 0 && !is_dead_state(s)) {
-			*state = s;
+		if (procfs_stat_read(pf->procfd, name, &st) == 0 && !is_dead_state(st.state)) {
+			*state = st.state;
 			found = true;
 			break;
 		}
@@ -409,104 +201,70 @@ static bool live_thread_state(const struct proc_facts *pf, char *state)
 	return found;
 }
 
+/* State (field 3) and start time (field 22) of /proc/PID/stat. */
 static int stat_read(const struct proc_facts *pf, char *state, unsigned long long *start)
 {
-	int r = stat_read_at(pf, "stat", state, start);
-
-	if (r == 0 && is_dead_state(*state))
-		live_thread_state(pf, state);
-	return r;
-}
-
-static int stat_read_at(const struct proc_facts *pf, const char *name, char *state,
-			unsigned long long *start)
-{
-	char *text;
-	const char *p, *end;
-	uint64_t v;
-	int r = read_pid_file(pf, name, &text);
+	struct procfs_stat st;
+	int r = procfs_stat_read(pf->procfd, "stat", &st);
 
 	if (r < 0)
 		return r;
-	r = -EBADMSG;
-	p = strrchr(text, ')');
-	if (!p || p[1] != ' ' || p[2] == '\0' || p[3] != ' ')
-		goto out;
-	*state = p[2];
-	p += 4; /* field 4 */
-	for (int field = 4; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			goto out;
-		p++;
-	}
-	if (parse_u64(p, 10, &v, &end) < 0 || !at_value_end(end))
-		goto out;
-	*start = v;
-	r = 0;
-out:
-	free(text);
-	return r;
+	*state = st.state;
+	*start = st.start;
+	if (is_dead_state(*state))
+		live_thread_state(pf, state);
+	return 0;
 }
 
 static int status_read(struct proc_facts *pf)
 {
 	char *text;
 	uint64_t v;
-	int r = read_pid_file(pf, "status", &text);
+	int r = procfs_read_pid(pf->procfd, "status", PROCFS_CAP, &text, NULL);
 
 	if (r < 0)
 		return r;
 
 	/* Tgid: is what tells a thread id from a process */
-	r = status_u64(text, "Tgid", 10, &v);
+	r = procfs_field_u64(text, "Tgid", 10, &v);
 	if (r < 0 || v == 0 || v > INT_MAX)
 		goto bad;
 	pf->tgid = (pid_t)v;
 
-	r = status_u64(text, "TracerPid", 10, &v);
+	r = procfs_field_u64(text, "TracerPid", 10, &v);
 	if (r < 0 || v > INT_MAX)
 		goto bad;
 	pf->tracer_pid = (pid_t)v;
 
-	r = status_u64(text, "CapEff", 16, &v);
+	r = procfs_field_u64(text, "CapEff", 16, &v);
 	if (r < 0)
 		goto bad;
 	pf->cap_eff = v;
 	/* the ptrace access check compares it with pvmmap's capabilities */
-	pf->cap_prm = status_u64(text, "CapPrm", 16, &v) == 0 ? v : 0;
+	pf->cap_prm = procfs_field_u64(text, "CapPrm", 16, &v) == 0 ? v : 0;
 
 	/* "Gid:\tREAL\tEFFECTIVE\tSAVED\tFS"; "Groups:\tG1 G2 ..." (SysV
 	 * permission checks use the effective gid and the groups; the ptrace
 	 * access check all of real, effective and saved ids) */
 	{
-		const char *g = status_value(text, "Uid");
-		unsigned long ru, eu, su, rg, eg, sg;
-		pf->suid = pf->ruid;
-		if (g && sscanf(g, "%lu %lu %lu", &ru, &eu, &su) == 3)
-			pf->suid = (uid_t)su;
-		g = status_value(text, "Gid");
-		if (g && sscanf(g, "%lu %lu %lu", &rg, &eg, &sg) == 3) {
-			pf->rgid = (gid_t)rg;
-			pf->egid = (gid_t)eg;
-			pf->sgid = (gid_t)sg;
+		uint64_t id[64];
+		size_t n = procfs_u64_list(procfs_field(text, "Uid"), id, 3);
+
+		pf->suid = n == 3 ? (uid_t)id[2] : pf->ruid;
+		if (procfs_u64_list(procfs_field(text, "Gid"), id, 3) == 3) {
+			pf->rgid = (gid_t)id[0];
+			pf->egid = (gid_t)id[1];
+			pf->sgid = (gid_t)id[2];
 		}
-		g = status_value(text, "Groups");
-		pf->ngroups = 0;
-		while (g && pf->ngroups < (int)(sizeof pf->groups / sizeof pf->groups[0])) {
-			char *end;
-			unsigned long x = strtoul(g, &end, 10);
-			if (end == g)
-				break;
-			pf->groups[pf->ngroups++] = (gid_t)x;
-			g = end;
-			while (*g == ' ')
-				g++;
-		}
+		n = procfs_u64_list(procfs_field(text, "Groups"), id,
+				    sizeof pf->groups / sizeof pf->groups[0]);
+		for (size_t i = 0; i < n; i++)
+			pf->groups[i] = (gid_t)id[i];
+		pf->ngroups = (int)n;
 	}
 
 	/* absent without CONFIG_SECCOMP: then nothing filters */
-	r = status_u64(text, "Seccomp", 10, &v);
+	r = procfs_field_u64(text, "Seccomp", 10, &v);
 	if (r == -ENOENT)
 		v = 0;
 	else if (r < 0 || v > 2)
@@ -514,12 +272,12 @@ static int status_read(struct proc_facts *pf)
 	pf->seccomp_mode = (int)v;
 
 	/* no Vm* lines without an mm (kernel threads, zombies) */
-	r = status_kb(text, "VmSize", &pf->vm_size);
+	r = procfs_field_kb(text, "VmSize", &pf->vm_size);
 	if (r == -ENOENT)
 		pf->vm_size = 0;
 	else if (r < 0)
 		goto bad;
-	r = status_kb(text, "VmLck", &pf->vm_lck);
+	r = procfs_field_kb(text, "VmLck", &pf->vm_lck);
 	if (r == -ENOENT)
 		pf->vm_lck = 0;
 	else if (r < 0)
@@ -541,7 +299,7 @@ static int limit_value(const char *text, const char *name, uint64_t *out)
 	const char *l = text, *p, *end;
 
 	while (l && *l) {
-		if (strncmp(l, name, nl) == 0 && is_blank(l[nl]))
+		if (strncmp(l, name, nl) == 0 && procfs_is_blank(l[nl]))
 			break;
 		l = strchr(l, '\n');
 		if (l)
@@ -550,13 +308,13 @@ static int limit_value(const char *text, const char *name, uint64_t *out)
 	if (!l || !*l)
 		return -EBADMSG;
 	p = l + nl;
-	while (is_blank(*p))
+	while (procfs_is_blank(*p))
 		p++;
-	if (strncmp(p, "unlimited", 9) == 0 && at_value_end(p + 9)) {
+	if (strncmp(p, "unlimited", 9) == 0 && procfs_value_end(p + 9)) {
 		*out = LIMIT_NONE;
 		return 0;
 	}
-	if (parse_u64(p, 10, out, &end) < 0 || !at_value_end(end))
+	if (procfs_u64(p, 10, out, &end) < 0 || !procfs_value_end(end))
 		return -EBADMSG;
 	return 0;
 }
@@ -564,7 +322,7 @@ static int limit_value(const char *text, const char *name, uint64_t *out)
 static int limits_read(struct proc_facts *pf)
 {
 	char *text;
-	int r = read_pid_file(pf, "limits", &text);
+	int r = procfs_read_pid(pf->procfd, "limits", PROCFS_CAP, &text, NULL);
 
 	if (r < 0)
 		return r;
@@ -630,21 +388,16 @@ int proc_policy_parse(const char *text, struct policy_fact *out)
 		/* a node list: 0-3,5 */
 		p++;
 		do {
-			char *end;
-			unsigned long a = strtoul(p, &end, 10), b = a;
-			if (end == p || *p < '0' || *p > '9')
+			uint64_t a, b;
+
+			if (procfs_u64(p, 10, &a, &p) < 0)
 				return -EINVAL;
-			p = end;
-			if (*p == '-') {
-				p++;
-				if (*p < '0' || *p > '9')
-					return -EINVAL;
-				b = strtoul(p, &end, 10);
-				p = end;
-			}
+			b = a;
+			if (*p == '-' && procfs_u64(p + 1, 10, &b, &p) < 0)
+				return -EINVAL;
 			if (b < a || b > 63)
 				return -EINVAL;
-			for (unsigned long k = a; k <= b; k++)
+			for (uint64_t k = a; k <= b; k++)
 				out->nodes |= UINT64_C(1) << k;
 		} while (*p == ',' && p++);
 	} else if (policy_names[i].nodes) {
@@ -662,7 +415,7 @@ int proc_policies_read(struct proc_facts *pf)
 {
 	char *text, *line, *save = NULL;
 	size_t k = 0;
-	int r = read_at(pf->procfd, "numa_maps", &text, NULL);
+	int r = procfs_read(pf->procfd, "numa_maps", PROCFS_CAP, &text, NULL);
 
 	if (r == -ENOENT)
 		return 0;
@@ -675,9 +428,10 @@ int proc_policies_read(struct proc_facts *pf)
 		return -ENOMEM;
 	}
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *end;
-		uint64_t start = strtoull(line, &end, 16);
-		if (end == line || *end != ' ')
+		const char *end;
+		uint64_t start;
+
+		if (procfs_u64(line, 16, &start, &end) < 0 || *end != ' ')
 			continue;
 		/* both lists are in address order */
 		while (k < pf->vmas.n && pf->vmas.v[k].start < start)
@@ -743,7 +497,7 @@ static void cg_find_mounts(struct cg_mount *v2, struct cg_mount *v1mem)
 {
 	char *text, *line, *save = NULL;
 
-	if (read_at(AT_FDCWD, "/proc/self/mountinfo", &text, NULL) < 0)
+	if (procfs_read(AT_FDCWD, "/proc/self/mountinfo", PROCFS_CAP, &text, NULL) < 0)
 		return;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *f[16], *tail[4], *s2 = NULL, *tok;
@@ -784,7 +538,7 @@ static void cg_find_mounts(struct cg_mount *v2, struct cg_mount *v1mem)
 static int cg_value(int dfd, const char *name, uint64_t *out)
 {
 	char *text;
-	int r = read_at(dfd, name, &text, NULL);
+	int r = procfs_read(dfd, name, PROCFS_CAP, &text, NULL);
 
 	if (r < 0)
 		return r;
@@ -792,7 +546,7 @@ static int cg_value(int dfd, const char *name, uint64_t *out)
 		*out = LIMIT_NONE;
 		r = 0;
 	} else {
-		r = parse_single_u64(text, out);
+		r = procfs_single_u64(text, out);
 	}
 	free(text);
 	return r;
@@ -877,7 +631,7 @@ static int memcg_read(struct proc_facts *pf)
 	struct cg_mount v2 = { 0 }, v1 = { 0 };
 	char *text, *line, *save = NULL;
 	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE);
-	int r = read_pid_file(pf, "cgroup", &text);
+	int r = procfs_read_pid(pf->procfd, "cgroup", PROCFS_CAP, &text, NULL);
 
 	if (r < 0)
 		return r;
@@ -959,26 +713,26 @@ static int syscall_parse(const char *text, struct thread_fact *t, long *nr)
 	int skip;
 
 	t->blocked = false;
-	if (strncmp(p, "running", 7) == 0 && at_value_end(p + 7))
+	if (strncmp(p, "running", 7) == 0 && procfs_value_end(p + 7))
 		return 0;
 	if (*p == '-') {
 		neg = true;
 		p++;
 	}
-	if (parse_u64(p, 10, &v, &end) < 0 || *end != ' ' || v > LONG_MAX)
+	if (procfs_u64(p, 10, &v, &end) < 0 || *end != ' ' || v > LONG_MAX)
 		return -EBADMSG;
 	*nr = neg ? -(long)v : (long)v;
 	skip = *nr < 0 ? 0 : 6;
 	p = end + 1;
 	for (int i = 0; i < skip; i++) {
-		if (parse_u64(p, 16, &v, &end) < 0 || *end != ' ')
+		if (procfs_u64(p, 16, &v, &end) < 0 || *end != ' ')
 			return -EBADMSG;
 		p = end + 1;
 	}
-	if (parse_u64(p, 16, &sp, &end) < 0 || *end != ' ')
+	if (procfs_u64(p, 16, &sp, &end) < 0 || *end != ' ')
 		return -EBADMSG;
 	p = end + 1;
-	if (parse_u64(p, 16, &ip, &end) < 0 || !at_value_end(end))
+	if (procfs_u64(p, 16, &ip, &end) < 0 || !procfs_value_end(end))
 		return -EBADMSG;
 	t->blocked = true;
 	t->sp = sp;
@@ -1011,7 +765,7 @@ static int thread_read(int taskfd, struct thread_fact *t)
 
 	t->robust = robust_list_read(t->tid);
 	snprintf(path, sizeof path, "%d/syscall", (int)t->tid);
-	r = read_at(taskfd, path, &text, NULL);
+	r = procfs_read(taskfd, path, PROCFS_CAP, &text, NULL);
 	if (r == -EACCES)
 		t->unreadable = true;
 	if (r < 0)
@@ -1035,13 +789,12 @@ static int threads_read(struct proc_facts *pf)
 		return gone_errno(errno);
 	d = fdopendir(tfd);
 	if (!d) {
-		r = neg_errno(errno);
+		r = procfs_errno(errno);
 		close(tfd);
 		return r;
 	}
 	for (;;) {
-		uint64_t tid;
-		const char *end;
+		int tid;
 
 		errno = 0;
 		de = readdir(d);
@@ -1052,7 +805,7 @@ static int threads_read(struct proc_facts *pf)
 			}
 			break;
 		}
-		if (parse_u64(de->d_name, 10, &tid, &end) < 0 || *end || tid == 0 || tid > INT_MAX)
+		if (!procfs_tid_name(de->d_name, &tid))
 			continue;
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 16;
@@ -1240,7 +993,7 @@ static void sysv_read(struct proc_facts *pf)
 		any = strncmp(pf->vmas.v[i].name, "/SYSV", 5) == 0;
 	if (!any || !pf->ipc_ns || stat("/proc/self/ns/ipc", &self) < 0 ||
 	    (uint64_t)self.st_ino != pf->ipc_ns ||
-	    read_at(AT_FDCWD, "/proc/sysvipc/shm", &text, NULL) < 0)
+	    procfs_read(AT_FDCWD, "/proc/sysvipc/shm", PROCFS_CAP, &text, NULL) < 0)
 		return;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long key, id, size;
@@ -1411,7 +1164,7 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 	if (fd <= STDERR_FILENO) {
 		int hi = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
 
-		r = hi < 0 ? neg_errno(errno) : 0;
+		r = hi < 0 ? procfs_errno(errno) : 0;
 		close(fd);
 		if (r < 0)
 			return r;
@@ -1579,7 +1332,7 @@ int proc_range_residency(const struct proc_facts *pf, uint64_t start, uint64_t e
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			r = neg_errno(errno);
+			r = procfs_errno(errno);
 			goto out;
 		}
 		if (n == 0) {
@@ -1627,7 +1380,7 @@ static int hugepools_read(struct sys_facts *sf)
 	DIR *d = opendir("/sys/kernel/mm/hugepages");
 
 	if (!d)
-		return errno == ENOENT ? 0 : neg_errno(errno); /* no CONFIG_HUGETLBFS */
+		return errno == ENOENT ? 0 : procfs_errno(errno); /* no CONFIG_HUGETLBFS */
 	while ((de = readdir(d)) && sf->npools < (int)(sizeof sf->pools / sizeof sf->pools[0])) {
 		char path[300], *text;
 		const char *end;
@@ -1635,13 +1388,13 @@ static int hugepools_read(struct sys_facts *sf)
 
 		if (strncmp(de->d_name, pfx, sizeof pfx - 1) != 0)
 			continue;
-		if (parse_u64(de->d_name + sizeof pfx - 1, 10, &kb, &end) < 0 ||
+		if (procfs_u64(de->d_name + sizeof pfx - 1, 10, &kb, &end) < 0 ||
 		    strcmp(end, "kB") != 0 || kb == 0 || kb > UINT64_MAX / 1024)
 			continue;
 		snprintf(path, sizeof path, "%s/free_hugepages", de->d_name);
-		if (read_at(dirfd(d), path, &text, NULL) < 0)
+		if (procfs_read(dirfd(d), path, PROCFS_CAP, &text, NULL) < 0)
 			continue;
-		if (parse_single_u64(text, &freep) == 0) {
+		if (procfs_single_u64(text, &freep) == 0) {
 			struct hugepool hp = { kb * 1024, freep };
 			int i = sf->npools++;
 
@@ -1661,11 +1414,11 @@ static int hugepools_read(struct sys_facts *sf)
 static int sysctl_u64(const char *path, uint64_t *out)
 {
 	char *text;
-	int r = read_at(AT_FDCWD, path, &text, NULL);
+	int r = procfs_read(AT_FDCWD, path, PROCFS_CAP, &text, NULL);
 
 	if (r < 0)
 		return r;
-	r = parse_single_u64(text, out);
+	r = procfs_single_u64(text, out);
 	free(text);
 	return r;
 }
@@ -1682,12 +1435,12 @@ int sys_facts_read(struct sys_facts *sf)
 	sf->self_euid = geteuid();
 	sf->self_egid = getegid();
 
-	r = read_at(AT_FDCWD, "/proc/self/status", &text, NULL);
+	r = procfs_read(AT_FDCWD, "/proc/self/status", PROCFS_CAP, &text, NULL);
 	if (r < 0)
 		return r;
-	r = status_u64(text, "CapEff", 16, &sf->self_cap_eff);
+	r = procfs_field_u64(text, "CapEff", 16, &sf->self_cap_eff);
 	if (r == 0)
-		r = status_u64(text, "CapPrm", 16, &sf->self_cap_prm);
+		r = procfs_field_u64(text, "CapPrm", 16, &sf->self_cap_prm);
 	free(text);
 	if (r < 0)
 		return -EBADMSG;
@@ -1699,7 +1452,7 @@ int sys_facts_read(struct sys_facts *sf)
 				       ns.st_ino == 0xEFFFFFFDU;
 	}
 	/* the security modules, in their order; securityfs may be unmounted */
-	if (read_at(AT_FDCWD, "/sys/kernel/security/lsm", &text, NULL) == 0) {
+	if (procfs_read(AT_FDCWD, "/sys/kernel/security/lsm", PROCFS_CAP, &text, NULL) == 0) {
 		snprintf(sf->lsm, sizeof sf->lsm, "%s", text);
 		sf->lsm[strcspn(sf->lsm, "\n")] = '\0';
 		free(text);
