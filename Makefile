@@ -116,7 +116,7 @@ build/fixtures/%: tests/fixtures/%.c
 build/fuzz/%: tests/fuzz/%.c $(filter-out src/main.c src/proc.c,$(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Isrc -Isrc/arch -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< src/maps_parse.c
+	  -o $@ $< src/maps_parse.c src/procfs.c
 
 unit: $(UNIT_BINS)
 fixtures: $(FIXTURES)

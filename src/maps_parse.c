@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "vma.h"
 
 static const char vmflag_names[VMF__COUNT][3] = {
@@ -97,46 +98,24 @@ static size_t skip_blanks(struct cur *c)
 }
 
 /* The kernel prints hex in lower case (seq_put_hex_ll uses hex_asc). */
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 static bool hex64(struct cur *c, uint64_t *out)
 {
-	uint64_t v = 0;
-	size_t from = c->i;
-	int d;
+	size_t used;
 
-	while (!at_end(c) && (d = hexval(c->s[c->i])) >= 0) {
-		if (v > UINT64_MAX >> 4)
-			return false;
-		v = v << 4 | (unsigned)d;
-		c->i++;
-	}
-	*out = v;
-	return c->i > from;
+	if (procfs_xdigits_lower(c->s + c->i, c->n - c->i, out, &used) < 0)
+		return false;
+	c->i += used;
+	return true;
 }
 
 static bool dec64(struct cur *c, uint64_t *out)
 {
-	uint64_t v = 0;
-	size_t from = c->i;
+	size_t used;
 
-	while (!at_end(c) && c->s[c->i] >= '0' && c->s[c->i] <= '9') {
-		unsigned d = (unsigned)(c->s[c->i] - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-		c->i++;
-	}
-	*out = v;
-	return c->i > from;
+	if (procfs_digits(c->s + c->i, c->n - c->i, 10, out, &used) < 0)
+		return false;
+	c->i += used;
+	return true;
 }
 
 static bool hex32(struct cur *c, unsigned *out)
@@ -478,79 +457,9 @@ int smaps_parse(const char *text, size_t len, struct vma_list *out)
 /* A kernel thread has no mm: an empty smaps is the truth for it. */
 static bool is_kthread(int procfd)
 {
-	char buf[1024];
-	unsigned flags;
-	const char *rp;
-	ssize_t r;
-	int fd;
+	struct procfs_stat st;
 
-	fd = openat(procfd, "stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	do
-		r = read(fd, buf, sizeof(buf) - 1);
-	while (r < 0 && errno == EINTR);
-	close(fd);
-	if (r <= 0)
-		return false;
-	buf[r] = '\0';
-	/* comm may hold ") " itself: the last ')' ends it. */
-	rp = strrchr(buf, ')');
-	return rp && sscanf(rp + 1, " %*c %*d %*d %*d %*d %*d %u", &flags) == 1 &&
-	       (flags & PF_KTHREAD);
-}
-
-/* The whole file: smaps can be many MB, and seq_file hands it out in pieces. */
-static int read_all(int fd, char **bufp, size_t *lenp)
-{
-	size_t len = 0, cap = 64 * 1024;
-	char *buf, *nb;
-	ssize_t r;
-	int err;
-
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			err = -ENOMEM;
-			if (cap > SIZE_MAX / 2)
-				goto out_free;
-			nb = realloc(buf, cap * 2);
-			if (!nb)
-				goto out_free;
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r == 0)
-			break;
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			goto out_free;
-		}
-		len += (size_t)r;
-	}
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-out_free:
-	free(buf);
-	return err;
-}
-
-static int read_file(int at, const char *path, char **bufp, size_t *lenp)
-{
-	int fd, err;
-
-	fd = openat(at, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = read_all(fd, bufp, lenp);
-	close(fd);
-	return err;
+	return procfs_stat_read(procfd, "stat", &st) == 0 && (st.flags & PF_KTHREAD);
 }
 
 /*
@@ -578,11 +487,12 @@ static int read_other_thread(int procfd, char **bufp, size_t *lenp)
 	while ((e = readdir(d))) {
 		char *tb = NULL;
 		size_t tl = 0;
+		int tid;
 
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+		if (!procfs_tid_name(e->d_name, &tid))
 			continue;
 		snprintf(path, sizeof(path), "%s/smaps", e->d_name);
-		err = read_file(dirfd(d), path, &tb, &tl);
+		err = procfs_read(dirfd(d), path, PROCFS_NO_CAP, &tb, &tl);
 		if (err == -ENOMEM)
 			break;
 		err = 0;
@@ -609,7 +519,8 @@ int smaps_read(int procfd, struct vma_list *out)
 	size_t len = 0;
 	int err;
 
-	err = read_file(procfd, "smaps", &buf, &len);
+	/* the whole file: smaps can be many MB (no cap) */
+	err = procfs_read(procfd, "smaps", PROCFS_NO_CAP, &buf, &len);
 	if (err)
 		return err;
 	if (!len) {
