@@ -89,6 +89,7 @@
 #include "clock.h"
 #include "compat.h"
 #include "inject_priv.h"
+#include "procfs.h"
 #include "rescue.h"
 #include "testpoint.h"
 
@@ -205,78 +206,43 @@ struct task_status {
 	uint64_t sigpnd, shdpnd;
 };
 
-static ssize_t read_small(int dirfd, const char *path, char *buf, size_t size)
-{
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return (errno == ENOENT || errno == ESRCH) ? -ESRCH : -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		n = (errno == ESRCH) ? -ESRCH : -errno;
-	else
-		buf[n] = '\0';
-	close(fd);
-	return n;
-}
-
-static const char *field(const char *text, const char *key)
-{
-	size_t k = strlen(key);
-
-	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		if (strncmp(l, key, k) == 0 && l[k] == ':')
-			return l + k + 1 + strspn(l + k + 1, " \t");
-	return NULL;
-}
-
 static int task_status(const struct inject_proc *p, pid_t tid, struct task_status *ts)
 {
-	char path[48], text[4096];
+	char path[48], *text;
 	const char *v;
-	ssize_t n;
+	uint64_t n;
+	int r;
 
 	snprintf(path, sizeof path, "task/%d/status", (int)tid);
-	n = read_small(p->procfd, path, text, sizeof text);
-	if (n < 0)
-		return (int)n;
+	r = procfs_read_pid(p->procfd, path, PROCFS_CAP, &text, NULL);
+	if (r < 0)
+		return r;
 	*ts = (struct task_status){ 0 };
-	if ((v = field(text, "State")))
+	if ((v = procfs_field(text, "State")))
 		ts->state = *v;
-	if ((v = field(text, "TracerPid")))
-		ts->tracer = (pid_t)strtol(v, NULL, 10);
-	if ((v = field(text, "Seccomp")))
-		ts->seccomp = (int)strtol(v, NULL, 10);
-	if ((v = field(text, "SigPnd")))
-		ts->sigpnd = strtoull(v, NULL, 16);
-	if ((v = field(text, "ShdPnd")))
-		ts->shdpnd = strtoull(v, NULL, 16);
+	if (procfs_field_u64(text, "TracerPid", 10, &n) == 0)
+		ts->tracer = (pid_t)n;
+	if (procfs_field_u64(text, "Seccomp", 10, &n) == 0)
+		ts->seccomp = (int)n;
+	if (procfs_field_u64(text, "SigPnd", 16, &n) == 0)
+		ts->sigpnd = n;
+	if (procfs_field_u64(text, "ShdPnd", 16, &n) == 0)
+		ts->shdpnd = n;
+	free(text);
 	return 0;
 }
 
 /* State and start time (field 22) from /proc/PID/stat. */
 static int proc_stat(int procfd, char *state, unsigned long long *start)
 {
-	char text[1024];
-	ssize_t n = read_small(procfd, "stat", text, sizeof text);
-	const char *s;
+	struct procfs_stat st;
+	int r = procfs_stat_read(procfd, "stat", &st);
 
-	if (n < 0)
-		return (int)n;
-	s = strrchr(text, ')');         /* comm may hold spaces and parens */
-	if (!s || s[1] != ' ')
-		return -EIO;
-	*state = s[2];
-	s += 2;
-	for (int f = 3; f < 22; f++) {  /* s is at field f */
-		s = strchr(s, ' ');
-		if (!s)
-			return -EIO;
-		s++;
+	if (r == 0) {
+		*state = st.state;
+		*start = st.start;
 	}
-	*start = strtoull(s, NULL, 10);
-	return 0;
+	return r;
 }
 
 static int list_tids(const struct inject_proc *p, pid_t **tids, size_t *n)
@@ -296,7 +262,9 @@ static int list_tids(const struct inject_proc *p, pid_t **tids, size_t *n)
 		return -errno;
 	}
 	while ((e = readdir(d))) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+		int tid;
+
+		if (!procfs_tid_name(e->d_name, &tid))
 			continue;
 		if (*n == cap) {
 			pid_t *t = reallocarray(*tids, cap ? cap * 2 : 16, sizeof **tids);
@@ -307,7 +275,7 @@ static int list_tids(const struct inject_proc *p, pid_t **tids, size_t *n)
 			*tids = t;
 			cap = cap ? cap * 2 : 16;
 		}
-		(*tids)[(*n)++] = (pid_t)strtol(e->d_name, NULL, 10);
+		(*tids)[(*n)++] = (pid_t)tid;
 	}
 	closedir(d);
 	return 0;
