@@ -173,6 +173,18 @@ int procfs_single_u64(const char *text, uint64_t *out)
 	return *end == '\0' ? 0 : -EBADMSG;
 }
 
+int procfs_read_u64(int dirfd, const char *path, uint64_t *out)
+{
+	char *text;
+	int r = procfs_read(dirfd, path, PROCFS_CAP, &text, NULL);
+
+	if (r < 0)
+		return r;
+	r = procfs_single_u64(text, out);
+	free(text);
+	return r;
+}
+
 bool procfs_tid_name(const char *name, int *out)
 {
 	uint64_t v;

@@ -71,6 +71,8 @@ bool procfs_is_blank(char c);
 /* The whole of @text is one decimal number (a sysctl or sysfs value),
  * newline allowed.  0 or -EBADMSG. */
 int procfs_single_u64(const char *text, uint64_t *out);
+/* A file that is one such number: 0, -EBADMSG or -errno of procfs_read. */
+int procfs_read_u64(int dirfd, const char *path, uint64_t *out);
 
 /*
  * The value of "Key:" at the start of a line of status-like text, after

@@ -124,6 +124,9 @@ static void test_single_and_list(void **state)
 	assert_int_equal(procfs_single_u64("max\n", &v), -EBADMSG);
 	assert_int_equal(procfs_single_u64("", &v), -EBADMSG);
 	assert_int_equal(procfs_single_u64("-1\n", &v), -EBADMSG);
+	assert_int_equal(procfs_read_u64(AT_FDCWD, "/proc/sys/vm/max_map_count", &v), 0);
+	assert_true(v > 0);
+	assert_int_equal(procfs_read_u64(AT_FDCWD, "/proc/self/status", &v), -EBADMSG);
 
 	assert_int_equal(procfs_u64_list("1000\t1001\t1002\t1003\nGid:\t5", l, 4), 4);
 	assert_int_equal(l[0], 1000);

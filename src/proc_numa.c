@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The NUMA memory policy of each VMA, from /proc/PID/numa_maps
+ * (part of the facts layer: see src/proc.c for its invariant).
+ */
+#include "proc.h"
+#include "proc_priv.h"
+#include "procfs.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- NUMA policy ------------------------------------------------------ */
+
+/* Mode names of mm/mempolicy.c's policy_modes[], longest first where one is
+ * the start of another. */
+static const struct { const char *name; int mode; bool nodes; } policy_names[] = {
+	{ "weighted interleave", 6 /* MPOL_WEIGHTED_INTERLEAVE, 6.9 */, true },
+	{ "prefer (many)", 5 /* MPOL_PREFERRED_MANY, 5.15 */, true },
+	{ "interleave", 3 /* MPOL_INTERLEAVE */, true },
+	{ "default", 0 /* MPOL_DEFAULT */, false },
+	{ "prefer", 1 /* MPOL_PREFERRED */, true },
+	{ "bind", 2 /* MPOL_BIND */, true },
+	{ "local", 4 /* MPOL_LOCAL, 3.8 */, false },
+};
+
+int proc_policy_parse(const char *text, struct policy_fact *out)
+{
+	const char *p = text;
+	size_t i, n = sizeof(policy_names) / sizeof(policy_names[0]);
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(policy_names[i].name);
+		if (strncmp(p, policy_names[i].name, l) == 0 &&
+		    (p[l] == '\0' || p[l] == ' ' || p[l] == '=' || p[l] == ':' || p[l] == '\n'))
+			break;
+	}
+	if (i == n)
+		return -EINVAL;
+	out->mode = policy_names[i].mode;
+	p += strlen(policy_names[i].name);
+	/* mpol_to_str: "=static" or "=relative", then "|balancing" */
+	if (*p == '=') {
+		p++;
+		for (;;) {
+			if (strncmp(p, "static", 6) == 0) {
+				out->flags |= 1u << 15;          /* MPOL_F_STATIC_NODES */
+				p += 6;
+			} else if (strncmp(p, "relative", 8) == 0) {
+				out->flags |= 1u << 14;          /* MPOL_F_RELATIVE_NODES */
+				p += 8;
+			} else if (strncmp(p, "balancing", 9) == 0) {
+				out->flags |= 1u << 13;          /* MPOL_F_NUMA_BALANCING, 5.12 */
+				p += 9;
+			} else {
+				return -EINVAL;
+			}
+			if (*p != '|')
+				break;
+			p++;
+		}
+	}
+	if (*p == ':') {
+		/* a node list: 0-3,5 */
+		p++;
+		do {
+			uint64_t a, b;
+
+			if (procfs_u64(p, 10, &a, &p) < 0)
+				return -EINVAL;
+			b = a;
+			if (*p == '-' && procfs_u64(p + 1, 10, &b, &p) < 0)
+				return -EINVAL;
+			if (b < a || b > 63)
+				return -EINVAL;
+			for (uint64_t k = a; k <= b; k++)
+				out->nodes |= UINT64_C(1) << k;
+		} while (*p == ',' && p++);
+	} else if (policy_names[i].nodes) {
+		return -EINVAL;
+	}
+	if (*p != '\0' && *p != ' ' && *p != '\n')
+		return -EINVAL;
+	out->known = true;
+	return 0;
+}
+
+/* numa_maps: one line per VMA, "START POLICY key=value...".  Absent on a
+ * kernel without CONFIG_NUMA: then no policy is known, which is no error. */
+int proc_policies_read(struct proc_facts *pf)
+{
+	char *text, *line, *save = NULL;
+	size_t k = 0;
+	int r = procfs_read(pf->procfd, "numa_maps", PROCFS_CAP, &text, NULL);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	free(pf->policies);
+	pf->policies = calloc(pf->vmas.n ? pf->vmas.n : 1, sizeof(*pf->policies));
+	if (!pf->policies) {
+		free(text);
+		return -ENOMEM;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *end;
+		uint64_t start;
+
+		if (procfs_u64(line, 16, &start, &end) < 0 || *end != ' ')
+			continue;
+		/* both lists are in address order */
+		while (k < pf->vmas.n && pf->vmas.v[k].start < start)
+			k++;
+		if (k < pf->vmas.n && pf->vmas.v[k].start == start)
+			proc_policy_parse(end + 1, &pf->policies[k]);
+	}
+	free(text);
+	return 0;
+}
