@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "arch.h"
 
 /* Capability bits (linux/capability.h) pvmmap's rules depend on. */
 #define CAP_BIT_IPC_LOCK   14
@@ -185,9 +184,9 @@ static enum reason process_untransferable(const struct sys_facts *sf, const stru
 		    pf->pid, pf->comm, pf->pid);
 		return R_LEADER_EXITED;
 	}
-	if (pf->arch_known && (pf->compat || pf->elf_machine != arch_elf_machine())) {
+	if (pf->arch_known && (pf->compat || pf->elf_machine != sf->elf_machine)) {
 		say(detail, dlen, pf->compat ? "it is a 32-bit process; pvmmap supports 64-bit %s processes"
-					     : "it is not a native %s program", arch_name);
+					     : "it is not a native %s program", sf->arch);
 		return R_ARCH_MISMATCH;
 	}
 	if (plan_access_denied(sf, pf, true, NULL, r))
@@ -508,15 +507,6 @@ struct target_budget {
 	uint64_t task_size;
 };
 
-static uint64_t highest_user_end(const struct vma_list *l)
-{
-	uint64_t hi = 0;
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].end <= (UINT64_C(1) << 56) && l->v[i].end > hi)
-			hi = l->v[i].end;
-	return hi;
-}
-
 /* The first target VMA meeting [start, end), or NULL. */
 static const struct vma *target_overlap(const struct proc_facts *tgt, uint64_t start, uint64_t end)
 {
@@ -774,7 +764,7 @@ static void all_or_nothing(const struct request *req, struct plan *p)
 int plan_make(const struct sys_facts *sf, const struct proc_facts *src,
 	      const struct proc_facts *tgt, const struct request *req, struct plan *out)
 {
-	struct target_budget b = { .task_size = tgt ? arch_task_size(highest_user_end(&tgt->vmas)) : 0 };
+	struct target_budget b = { .task_size = tgt ? tgt->task_size : 0 };
 	const struct vma_list *l = &src->vmas;
 	bool cut = req->op != OP_MAPS;
 	uint64_t start = req->has_range ? req->addr : 0;

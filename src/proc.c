@@ -13,6 +13,7 @@
  * start time, which a reused pid cannot share with a live process.
  */
 #include "proc.h"
+#include "arch.h"
 #include "proc_priv.h"
 #include "procfs.h"
 
@@ -547,8 +548,10 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 		r = recheck(pf);
 	if (r == 0 && maps_gone && !is_dead_state(pf->state))
 		r = -ESRCH;
-	if (r == 0)
+	if (r == 0) {
+		pf->task_size = proc_task_size(&pf->vmas);
 		return 0;
+	}
 
 	/*
 	 * A task being released prints empty or partial files (limits is
@@ -570,6 +573,15 @@ void proc_facts_free(struct proc_facts *pf)
 	if (pf->procfd > STDERR_FILENO)
 		close(pf->procfd);
 	pf->procfd = -1;
+}
+
+uint64_t proc_task_size(const struct vma_list *l)
+{
+	uint64_t hi = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].end <= (UINT64_C(1) << 56) && l->v[i].end > hi)
+			hi = l->v[i].end;
+	return arch_task_size(hi);
 }
 
 void proc_comm(pid_t pid, char *buf, size_t len)

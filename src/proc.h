@@ -89,6 +89,8 @@ struct proc_facts {
 	uint64_t ipc_ns;         /* inode of its IPC namespace, 0 unknown */
 	bool arch_known;         /* compat/elf_machine could be read */
 	unsigned elf_machine;    /* e_machine of /proc/PID/exe */
+	uint64_t task_size;      /* the end of its user address space, as its
+				    mappings tell it (proc_task_size) */
 
 	/* resources, for target-side rules */
 	uint64_t rlim_as, rlim_memlock;  /* bytes, LIMIT_NONE for unlimited */
@@ -114,6 +116,10 @@ struct proc_facts {
 struct hugepool { uint64_t page_size, free_pages; };
 
 struct sys_facts {
+	char arch[16];           /* the architecture pvmmap runs on, as uname -m
+				    prints it */
+	unsigned elf_machine;    /* e_machine of the native executables it can
+				    work on */
 	pid_t self_pid;
 	uid_t self_euid;
 	gid_t self_egid;
@@ -141,6 +147,12 @@ int sys_facts_read(struct sys_facts *sf);
  */
 int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf);
 void proc_facts_free(struct proc_facts *pf);
+
+/*
+ * The end of the user address space of a process with the VMAs @l
+ * (src/arch decides from its highest mapping).
+ */
+uint64_t proc_task_size(const struct vma_list *l);
 
 /* The command name of any pid (for naming a tracer); "?" when unknown. */
 void proc_comm(pid_t pid, char *buf, size_t len);

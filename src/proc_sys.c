@@ -5,6 +5,7 @@
  * (part of the facts layer: see src/proc.c for its invariant).
  */
 #include "proc.h"
+#include "arch.h"
 #include "proc_priv.h"
 #include "procfs.h"
 
@@ -63,6 +64,8 @@ int sys_facts_read(struct sys_facts *sf)
 	int r;
 
 	memset(sf, 0, sizeof *sf);
+	snprintf(sf->arch, sizeof sf->arch, "%s", arch_name);
+	sf->elf_machine = arch_elf_machine();
 	sf->self_pid = getpid();
 	sf->self_euid = geteuid();
 	sf->self_egid = getegid();

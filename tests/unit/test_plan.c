@@ -34,6 +34,7 @@
 #define B       UINT64_C(0x20000000)
 #define HA      UINT64_C(0x40000000) /* hugetlb VMAs */
 #define TASK47  ((UINT64_C(1) << 47) - PG)
+#define TASK56  ((UINT64_C(1) << 56) - PG)
 
 #define CAP_IPC_LOCK_BIT   14
 #define CAP_SYS_PTRACE_BIT 19
@@ -73,6 +74,7 @@ static void init_side(struct side *s, pid_t pid, const char *comm)
 	s->pf.dumpable = true;
 	s->pf.arch_known = true;
 	s->pf.elf_machine = EM_X86_64;
+	s->pf.task_size = TASK47;
 	s->pf.rlim_as = LIMIT_NONE;
 	s->pf.rlim_memlock = LIMIT_NONE;
 	s->pf.memcg_headroom = LIMIT_NONE;
@@ -205,6 +207,8 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&sf, 0, sizeof(sf));
+	snprintf(sf.arch, sizeof(sf.arch), "x86_64");
+	sf.elf_machine = EM_X86_64;
 	sf.self_pid = SELF_PID;
 	sf.self_euid = 0;
 	sf.self_egid = 0;
@@ -1117,16 +1121,17 @@ static void test_target_out_of_range(void **state)
 	req.at = UINT64_C(0xffffffffffffe000);
 	run_to();
 	EXPECT_REFUSED(0, A, A + SZ, KIND_ANON, R_TARGET_OUT_OF_RANGE, UINT64_C(0xffffffffffffe000));
-	/* [vsyscall] does not make a process a 56-bit one */
-	add_vma(&T, UINT64_C(0xffffffffff600000), UINT64_C(0xffffffffff601000), "--xp", "[vsyscall]", 0);
 	req.at = UINT64_C(1) << 50;
 	run_to();
 	EXPECT_REFUSED(0, A, A + SZ, KIND_ANON, R_TARGET_OUT_OF_RANGE, UINT64_C(1) << 50);
-	/* a target that mapped above 47 bits (5-level paging) has 56 bits */
-	init_side(&T, TGT_PID, "target");
-	add_vma(&T, UINT64_C(1) << 52, (UINT64_C(1) << 52) + PG, "rw-p", "", 0);
+	/* the target's facts say how far its address space reaches (which
+	 * mappings make it 56 bits: test_proc.c, test_task_size) */
+	T.pf.task_size = TASK56;
 	run_to();
 	EXPECT_OK(0, A, A + SZ, KIND_ANON, METHOD_COPY, UINT64_C(1) << 50);
+	req.at = TASK56 - SZ;
+	run_to();
+	EXPECT_OK(0, A, A + SZ, KIND_ANON, METHOD_COPY, TASK56 - SZ);
 	req.at = UINT64_C(1) << 56;
 	run_to();
 	EXPECT_REFUSED(0, A, A + SZ, KIND_ANON, R_TARGET_OUT_OF_RANGE, UINT64_C(1) << 56);
@@ -1672,6 +1677,15 @@ static void test_arch_mismatch(void **state)
 	move_one();
 	EXPECT_ERROR(R_ARCH_MISMATCH, TGT_PID);
 	T.pf.compat = false;
+	move_one();
+	EXPECT_NO_ERROR();
+	/* native is what the system facts say, not what the planner knows */
+	snprintf(sf.arch, sizeof(sf.arch), "aarch64");
+	sf.elf_machine = EM_AARCH64;
+	move_one();
+	EXPECT_ERROR(R_ARCH_MISMATCH, SRC_PID);
+	assert_non_null(strstr(plan.error.detail, "not a native aarch64 program"));
+	S.pf.elf_machine = T.pf.elf_machine = EM_AARCH64;
 	move_one();
 	EXPECT_NO_ERROR();
 }

@@ -30,6 +30,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -355,6 +356,9 @@ static void test_self(void **state)
 	assert_true(pf.vm_size > 0);
 	assert_int_equal(pf.vm_lck, 0);
 	assert_true(pf.vmas.n > 0);
+	/* the facts carry how far its address space reaches, for the planner */
+	assert_true(pf.task_size == proc_task_size(&pf.vmas));
+	assert_true(pf.task_size >= (UINT64_C(1) << 47) - page_size());
 	assert_non_null(pf.files);
 
 	assert_int_equal(pf.nthreads, 2);
@@ -1175,6 +1179,14 @@ static void test_sys_facts(void **state)
 	(void)state;
 
 	assert_int_equal(sys_facts_read(&sf), 0);
+	{
+		/* the architecture, for the planner, which knows none */
+		struct utsname u;
+
+		assert_int_equal(uname(&u), 0);
+		assert_string_equal(sf.arch, u.machine);
+		assert_int_equal(sf.elf_machine, EM_X86_64);
+	}
 	assert_int_equal(sf.self_pid, getpid());
 	assert_int_equal(sf.self_euid, geteuid());
 	assert_int_equal(sf.self_cap_eff, own_cap_eff());
@@ -1379,10 +1391,33 @@ static void test_denied(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, fds_before, fds_after)
 
+/* How far a process's address space reaches, from its mappings. */
+static void test_task_size(void **state)
+{
+	const uint64_t pg = 4096, task47 = (UINT64_C(1) << 47) - pg, task56 = (UINT64_C(1) << 56) - pg;
+	struct vma v[3] = {
+		{ .start = 0x400000, .end = 0x401000 },
+		{ .start = UINT64_C(0x7ffd00000000), .end = UINT64_C(0x7ffd00021000) },
+		/* [vsyscall] lies above every user address space: it does not count */
+		{ .start = UINT64_C(0xffffffffff600000), .end = UINT64_C(0xffffffffff601000) },
+	};
+	struct vma_list l = { v, 3, 3 };
+	struct vma_list none = { NULL, 0, 0 };
+
+	(void)state;
+	assert_true(proc_task_size(&none) == task47);
+	assert_true(proc_task_size(&l) == task47);
+	/* a process that mapped above 47 bits (5-level paging) has 56 */
+	v[1].start = UINT64_C(1) << 52;
+	v[1].end = (UINT64_C(1) << 52) + pg;
+	assert_true(proc_task_size(&l) == task56);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_parse),
+		cmocka_unit_test(test_task_size),
 		T(test_self),
 		T(test_thread_id),
 		T(test_paused_child),
