@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,22 @@ static const char *xfer_strerror(int err)
 {
 	return err == ETIMEDOUT ? "the process did not answer within --timeout" : strerror(err);
 }
+
+/* The one way to fail: say what failed into @msg, and give @err back. */
+static int fail_msg(char *msg, size_t len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail_msg(char *msg, size_t len, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* fail_msg into the report's message. */
+#define xfer_fail(st, err, ...) fail_msg((st)->message, sizeof((st)->message), (err), __VA_ARGS__)
 
 /*
  * How the pages travel.  PULL: process_vm_readv run in the target reads the
@@ -156,10 +173,10 @@ static int call_ok(struct xfer *x, struct inject_proc *p, const char *what, uint
 	if (!r && ret < 0)
 		r = (int)ret;
 	if (r)
-		snprintf(x->st->message, sizeof(x->st->message), "%s at 0x%llx in the %s failed: %s",
-			 what, (unsigned long long)addr, p == x->tp ? "target" : "source",
-			 xfer_strerror(-r));
-	return r;
+		return xfer_fail(x->st, r, "%s at 0x%llx in the %s failed: %s", what,
+				 (unsigned long long)addr, p == x->tp ? "target" : "source",
+				 xfer_strerror(-r));
+	return 0;
 }
 
 void transfer_term_signals(sigset_t *set)
@@ -177,19 +194,14 @@ static int boundary(struct xfer *x, const char *name)
 {
 	sigset_t pend, term;
 
-	if (x->fail_at && strcmp(x->fail_at, name) == 0) {
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "PVMMAP_FAIL_AT=%s: failing on purpose", name);
-		return -EIO;
-	}
+	if (x->fail_at && strcmp(x->fail_at, name) == 0)
+		return xfer_fail(x->st, -EIO, "PVMMAP_FAIL_AT=%s: failing on purpose", name);
 	transfer_term_signals(&term);
 	if (sigpending(&pend) == 0)
 		for (int sig = 1; sig < NSIG; sig++)
-			if (sigismember(&term, sig) == 1 && sigismember(&pend, sig) == 1) {
-				snprintf(x->st->message, sizeof(x->st->message),
-					 "interrupted by %s (%s)", sigabbrev_np(sig), name);
-				return -EINTR;
-			}
+			if (sigismember(&term, sig) == 1 && sigismember(&pend, sig) == 1)
+				return xfer_fail(x->st, -EINTR, "interrupted by %s (%s)",
+						 sigabbrev_np(sig), name);
 	return 0;
 }
 
@@ -263,12 +275,9 @@ static int mmap_at(struct xfer *x, uint64_t dest, uint64_t len, const struct map
 
 	if (!r && ret < 0 && ret > -4096)
 		r = (int)ret;
-	if (r) {
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "mmap of 0x%llx bytes at 0x%llx in the target failed: %s",
-			 (unsigned long long)len, (unsigned long long)dest, xfer_strerror(-r));
-		return r;
-	}
+	if (r)
+		return xfer_fail(x->st, r, "mmap of 0x%llx bytes at 0x%llx in the target failed: %s",
+				 (unsigned long long)len, (unsigned long long)dest, xfer_strerror(-r));
 	if (got)
 		*got = (uint64_t)ret;
 	return 0;
@@ -322,9 +331,8 @@ static int scratch_get(struct xfer *x)
 				hint = e->dest_start + (e->end - e->start);
 		}
 	}
-	snprintf(x->st->message, sizeof(x->st->message),
-		 "no room for a scratch page in the target outside the destination");
-	return -ENOMEM;
+	return xfer_fail(x->st, -ENOMEM,
+			 "no room for a scratch page in the target outside the destination");
 }
 
 /* log2 of a huge page size, for MAP_HUGE_SHIFT. */
@@ -360,19 +368,15 @@ static int map_object(struct xfer *x, struct plan_entry *e)
 	int fd, r, undo = -1;
 
 	fd = proc_vma_open(x->sp->procfd, v, oflags);
-	if (fd < 0) {
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "cannot open the object behind 0x%llx: %s", (unsigned long long)e->start,
-			 xfer_strerror(-fd));
-		return fd;
-	}
+	if (fd < 0)
+		return xfer_fail(x->st, fd, "cannot open the object behind 0x%llx: %s",
+				 (unsigned long long)e->start, xfer_strerror(-fd));
 	r = scratch_get(x);
 	if (!r) {
 		r = fdpass_send(x->tp, fd, x->scratch + SCRATCH_FD, &m.fd, &undo);
 		if (r)
-			snprintf(x->st->message, sizeof(x->st->message),
-				 "cannot hand the object behind 0x%llx to the target: %s",
-				 (unsigned long long)e->start, xfer_strerror(-r));
+			xfer_fail(x->st, r, "cannot hand the object behind 0x%llx to the target: %s",
+				  (unsigned long long)e->start, xfer_strerror(-r));
 	}
 	close(fd);
 	if (r)
@@ -414,16 +418,12 @@ static int attach_sysv(struct xfer *x, struct plan_entry *e, bool *done)
 			     &undo, -1, &ret, &id);
 	if (!r && ret < 0 && ret > -4096)
 		r = (int)ret;
-	if (r) {
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "shmat of SysV segment %llu in the target failed: %s",
-			 (unsigned long long)v->inode, xfer_strerror(-r));
-		return r;
-	}
+	if (r)
+		return xfer_fail(x->st, r, "shmat of SysV segment %llu in the target failed: %s",
+				 (unsigned long long)v->inode, xfer_strerror(-r));
 	if ((uint64_t)ret != e->dest_start) {
 		inject_journal_undo(x->tp, id);
-		snprintf(x->st->message, sizeof(x->st->message), "shmat chose another address");
-		return -EIO;
+		return xfer_fail(x->st, -EIO, "shmat chose another address");
 	}
 	*done = true;
 	return 0;
@@ -444,18 +444,14 @@ static int remap_piece(struct xfer *x, struct plan_entry *e)
 
 	if (!r && ret < 0 && ret > -4096)
 		r = (int)ret;
-	if (r) {
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "mremap of 0x%llx-0x%llx to 0x%llx failed: %s", (unsigned long long)e->start,
-			 (unsigned long long)e->end, (unsigned long long)e->dest_start, xfer_strerror(-r));
-		return r;
-	}
-	if ((uint64_t)ret != e->dest_start) {
-		/* MREMAP_FIXED never chooses another place; be sure anyway. */
-		snprintf(x->st->message, sizeof(x->st->message), "mremap chose 0x%llx, not 0x%llx",
-			 (unsigned long long)ret, (unsigned long long)e->dest_start);
-		return -EIO;
-	}
+	if (r)
+		return xfer_fail(x->st, r, "mremap of 0x%llx-0x%llx to 0x%llx failed: %s",
+				 (unsigned long long)e->start, (unsigned long long)e->end,
+				 (unsigned long long)e->dest_start, xfer_strerror(-r));
+	/* MREMAP_FIXED never chooses another place; be sure anyway. */
+	if ((uint64_t)ret != e->dest_start)
+		return xfer_fail(x->st, -EIO, "mremap chose 0x%llx, not 0x%llx",
+				 (unsigned long long)ret, (unsigned long long)e->dest_start);
 	return 0;
 }
 
@@ -614,9 +610,8 @@ static int name_piece(struct xfer *x, const struct plan_entry *e)
 		if (!r && ret < 0)
 			r = (int)ret;
 		if (r)
-			snprintf(x->st->message, sizeof(x->st->message),
-				 "naming 0x%llx [anon:%s] in the target failed: %s",
-				 (unsigned long long)e->dest_start, name, xfer_strerror(-r));
+			xfer_fail(x->st, r, "naming 0x%llx [anon:%s] in the target failed: %s",
+				  (unsigned long long)e->dest_start, name, xfer_strerror(-r));
 	}
 	return r;
 }
@@ -646,10 +641,10 @@ static int policy_piece(struct xfer *x, const struct plan_entry *e)
 	if (!r && ret < 0)
 		r = (int)ret;
 	if (r)
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "mbind (the source's NUMA policy) at 0x%llx in the target failed: %s",
-			 (unsigned long long)e->dest_start, xfer_strerror(-r));
-	return r;
+		return xfer_fail(x->st, r,
+				 "mbind (the source's NUMA policy) at 0x%llx in the target failed: %s",
+				 (unsigned long long)e->dest_start, xfer_strerror(-r));
+	return 0;
 }
 
 /* VMA flags that madvise sets, replayed on each created piece. */
@@ -739,12 +734,10 @@ static int bounce_one(struct xfer *x, uint64_t src, uint64_t dst, uint64_t left)
 		int r = inject_read(x->sp, src, x->buf, len);
 		if (!r)
 			r = inject_write(x->tp, dst, x->buf, len);
-		if (r) {
-			snprintf(x->st->message, sizeof(x->st->message),
-				 "copying 0x%llx bytes from 0x%llx failed: %s",
-				 (unsigned long long)len, (unsigned long long)src, xfer_strerror(-r));
-			return r;
-		}
+		if (r)
+			return xfer_fail(x->st, r, "copying 0x%llx bytes from 0x%llx failed: %s",
+					 (unsigned long long)len, (unsigned long long)src,
+					 xfer_strerror(-r));
 		src += len;
 		dst += len;
 		left -= len;
@@ -827,17 +820,12 @@ static int single(struct xfer *x, const struct batch *b)
 	 * back, so it could not be restored exactly. */
 	if (ret == -EPERM || ret == -EACCES || ret == -ENOSYS)
 		return 0;
-	if (ret < 0) {
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "process_vm_readv in the target failed: %s", xfer_strerror((int)-ret));
-		return (int)ret;
-	}
-	if ((uint64_t)ret != b->bytes) {
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "process_vm_readv in the target copied %lld of %llu bytes", (long long)ret,
-			 (unsigned long long)b->bytes);
-		return -EIO;
-	}
+	if (ret < 0)
+		return xfer_fail(x->st, (int)ret, "process_vm_readv in the target failed: %s",
+				 xfer_strerror((int)-ret));
+	if ((uint64_t)ret != b->bytes)
+		return xfer_fail(x->st, -EIO, "process_vm_readv in the target copied %lld of %llu bytes",
+				 (long long)ret, (unsigned long long)b->bytes);
 	return 1;
 }
 
@@ -995,11 +983,9 @@ static int copy_piece(struct xfer *x, struct plan_entry *e)
 		if (r)
 			return r;
 	}
-	if (r < 0) {
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "reading the source's page map failed: %s", xfer_strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return xfer_fail(x->st, r, "reading the source's page map failed: %s",
+				 xfer_strerror(-r));
 	return flush(x);
 }
 
@@ -1032,11 +1018,8 @@ static int copy_all(struct xfer *x)
 	if (x->mode != COPY_BOUNCE && scratch_get(x))
 		x->mode = COPY_BOUNCE;
 	r = pagescan_open(x->sp->procfd, x->page, &x->ps);
-	if (r) {
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "cannot open the source's page map: %s", xfer_strerror(-r));
-		return r;
-	}
+	if (r)
+		return xfer_fail(x->st, r, "cannot open the source's page map: %s", xfer_strerror(-r));
 	for (size_t i = 0; i < x->plan->n && !r; i++) {
 		struct plan_entry *e = &x->plan->e[i];
 		if (copies(e)) {
@@ -1074,11 +1057,9 @@ static int rollback(struct xfer *x)
 	if (inject_alive(x->tp))
 		scratch_free(x);
 	if (inject_alive(x->tp) && inject_journal_rollback(x->tp, what, sizeof what) &&
-	    !inject_exited(x->tp, 100)) {
-		err = -ENOTRECOVERABLE;
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "rolling back failed: %s; the source is unchanged", what);
-	}
+	    !inject_exited(x->tp, 100))
+		err = xfer_fail(x->st, -ENOTRECOVERABLE,
+				"rolling back failed: %s; the source is unchanged", what);
 	for (size_t i = 0; i < x->plan->n; i++) {
 		struct plan_entry *e = &x->plan->e[i];
 		if (e->status == STATUS_OK) {
@@ -1101,8 +1082,7 @@ static int commit(struct xfer *x)
 	scratch_free(x);
 	err = inject_journal_commit(x->tp);
 	if (err) {
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "cannot commit in the target: %s", xfer_strerror(-err));
+		xfer_fail(x->st, err, "cannot commit in the target: %s", xfer_strerror(-err));
 		return rollback(x) ? -ENOTRECOVERABLE : err;
 	}
 	for (size_t i = 0; i < x->plan->n; i++) {
@@ -1120,24 +1100,21 @@ static int commit(struct xfer *x)
 				 * still mapped is gone with it, and the target
 				 * holds the whole range */
 				x->st->exited_pid = x->sp->pid;
-				snprintf(x->st->message, sizeof(x->st->message),
-					 "the source %d exited during the commit; the target %d holds the whole range",
-					 x->sp->pid, x->tp->pid);
-				err = -ESRCH;
+				err = xfer_fail(x->st, -ESRCH,
+						"the source %d exited during the commit; the target %d holds the whole range",
+						x->sp->pid, x->tp->pid);
 				r = 0;
 			}
 			if (r) {
 				e->status = STATUS_FAILED;
-				snprintf(e->detail, sizeof(e->detail),
+				fail_msg(e->detail, sizeof(e->detail), r,
 					 "copied to the target at 0x%llx, but munmap in the source failed: %s",
 					 (unsigned long long)e->dest_start, xfer_strerror(-r));
-				if (!err) {
-					err = r;
-					snprintf(x->st->message, sizeof(x->st->message),
-						 "the target holds the whole range, but the source still maps 0x%llx-0x%llx: %s",
-						 (unsigned long long)e->start, (unsigned long long)e->end,
-						 xfer_strerror(-r));
-				}
+				if (!err)
+					err = xfer_fail(x->st, r,
+							"the target holds the whole range, but the source still maps 0x%llx-0x%llx: %s",
+							(unsigned long long)e->start, (unsigned long long)e->end,
+							xfer_strerror(-r));
 				continue;
 			}
 		}
@@ -1167,20 +1144,18 @@ static int peer_exited(struct xfer *x, int r)
 		return r;
 	x->st->exited_pid = tgt ? x->tp->pid : x->sp->pid;
 	if (tgt && src)
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "the source %d and the target %d exited during the transfer", x->sp->pid,
-			 x->tp->pid);
-	else if (tgt)
-		snprintf(x->st->message, sizeof(x->st->message),
-			 "the target %d exited during the transfer; the source %d is unchanged",
-			 x->tp->pid, x->sp->pid);
-	else if (r == -ENOTRECOVERABLE)
+		return xfer_fail(x->st, -ESRCH,
+				 "the source %d and the target %d exited during the transfer",
+				 x->sp->pid, x->tp->pid);
+	if (tgt)
+		return xfer_fail(x->st, -ESRCH,
+				 "the target %d exited during the transfer; the source %d is unchanged",
+				 x->tp->pid, x->sp->pid);
+	if (r == -ENOTRECOVERABLE)
 		return r;       /* the rollback in the target failed: say that */
-	else
-		snprintf(x->st->message, sizeof(x->st->message),
+	return xfer_fail(x->st, -ESRCH,
 			 "the source %d exited during the transfer; the target %d is as it was",
 			 x->sp->pid, x->tp->pid);
-	return -ESRCH;
 }
 
 /* ---- plan again, under the freeze ------------------------------------------ */
@@ -1236,9 +1211,9 @@ static bool attach_saw_exec(const struct proc_facts *pf, struct transfer_stats *
 
 	if (r) {
 		st->exited_pid = pf->pid;
-		snprintf(st->message, sizeof(st->message),
-			 "process %d ran execve during the attach (it is now %s): the memory pvmmap "
-			 "examined is gone; nothing was changed", pf->pid, now.comm);
+		xfer_fail(st, -ESRCH,
+			  "process %d ran execve during the attach (it is now %s): the memory pvmmap "
+			  "examined is gone; nothing was changed", pf->pid, now.comm);
 	}
 	proc_facts_free(&now);
 	return r;
@@ -1311,13 +1286,11 @@ static int check_supported(const struct plan *plan, const struct request *req,
 {
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct plan_entry *e = &plan->e[i];
-		if (e->status == STATUS_OK && !transfer_supports(e, req)) {
-			snprintf(st->message, sizeof(st->message),
-				 "this version cannot carry out %s of %s memory, which the plan approved",
-				 method_name(e->method) ? method_name(e->method) : "?",
-				 kind_name(e->kind) ? kind_name(e->kind) : "?");
-			return -EOPNOTSUPP;
-		}
+		if (e->status == STATUS_OK && !transfer_supports(e, req))
+			return xfer_fail(st, -EOPNOTSUPP,
+					 "this version cannot carry out %s of %s memory, which the plan approved",
+					 method_name(e->method) ? method_name(e->method) : "?",
+					 kind_name(e->kind) ? kind_name(e->kind) : "?");
 	}
 	return 0;
 }
@@ -1426,8 +1399,7 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		goto out;
 	}
 	if (r) {
-		snprintf(st->message, sizeof(st->message), "cannot re-read the processes: %s",
-			 xfer_strerror(-r));
+		xfer_fail(st, r, "cannot re-read the processes: %s", xfer_strerror(-r));
 		goto out;
 	}
 	if (plan->error.reason && peer_exited(&x, -ESRCH) == -ESRCH) {
@@ -1448,8 +1420,7 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	r = steps(&x);
 	if (r) {
 		if (!st->message[0])
-			snprintf(st->message, sizeof(st->message), "the transfer failed: %s",
-				 xfer_strerror(-r));
+			xfer_fail(st, r, "the transfer failed: %s", xfer_strerror(-r));
 		int rb = rollback(&x);
 		if (rb)
 			r = rb;
@@ -1479,21 +1450,21 @@ static int clean_one(struct inject_proc *p, const struct vma *v, uint64_t at, ch
 
 	for (size_t i = 0; i < p->nthreads; i++) {
 		uint64_t ip = arch_regs_ip(&p->threads[i].regs);
-		if ((p->threads[i].state & INJECT_T_STOPPED) && ip >= at && ip < v->end) {
-			snprintf(msg, len, "thread %d of process %d still rests in the rescue code at "
-				 "0x%llx: it is stopped; it runs that code and goes on once continued "
-				 "(SIGCONT)", p->threads[i].tid, p->pid, (unsigned long long)at);
-			return -EBUSY;
-		}
+		if ((p->threads[i].state & INJECT_T_STOPPED) && ip >= at && ip < v->end)
+			return fail_msg(msg, len, -EBUSY,
+					"thread %d of process %d still rests in the rescue code at "
+					"0x%llx: it is stopped; it runs that code and goes on once "
+					"continued (SIGCONT)", p->threads[i].tid, p->pid,
+					(unsigned long long)at);
 	}
 	if (strcmp(v->name, "[vdso]") != 0) {
 		r = inject_call(p, ARCH_SYS_MUNMAP, v->start, v->end - v->start, 0, 0, 0, 0, &ret);
 		if (!r && ret < 0)
 			r = (int)ret;
 		if (r)
-			snprintf(msg, len, "munmap of 0x%llx in process %d failed: %s",
-				 (unsigned long long)v->start, p->pid, xfer_strerror(-r));
-		return r;
+			return fail_msg(msg, len, r, "munmap of 0x%llx in process %d failed: %s",
+					(unsigned long long)v->start, p->pid, xfer_strerror(-r));
+		return 0;
 	}
 	/* in the vdso: zero what the head says it holds, to the vdso's end */
 	r = inject_read(p, at + 24 /* HEAD_SIZE */, &size, sizeof size);
@@ -1506,8 +1477,9 @@ static int clean_one(struct inject_proc *p, const struct vma *v, uint64_t at, ch
 		free(zero);
 	}
 	if (r)
-		snprintf(msg, len, "cannot write the vdso of process %d: %s", p->pid, xfer_strerror(-r));
-	return r;
+		return fail_msg(msg, len, r, "cannot write the vdso of process %d: %s", p->pid,
+				xfer_strerror(-r));
+	return 0;
 }
 
 int transfer_clean(const struct sys_facts *sf, struct proc_facts *pf, double timeout_s,
