@@ -367,7 +367,7 @@ static int map_object(struct xfer *x, struct plan_entry *e)
 	};
 	int fd, r, undo = -1;
 
-	fd = proc_vma_open(x->sp->procfd, v, oflags);
+	fd = proc_vma_open(inject_procfd(x->sp), v, oflags);
 	if (fd < 0)
 		return xfer_fail(x->st, fd, "cannot open the object behind 0x%llx: %s",
 				 (unsigned long long)e->start, xfer_strerror(-fd));
@@ -404,7 +404,7 @@ static int attach_sysv(struct xfer *x, struct plan_entry *e, bool *done)
 	*done = false;
 	if (e->start != v->start || e->end != v->end || v->offset != 0)
 		return 0;
-	fd = proc_vma_open(x->sp->procfd, v, O_RDONLY);
+	fd = proc_vma_open(inject_procfd(x->sp), v, O_RDONLY);
 	if (fd < 0)
 		return 0;
 	r = fstat(fd, &st);
@@ -718,8 +718,8 @@ static bool same_pidns(const struct xfer *x)
 	struct stat self, s, t;
 
 	if (stat("/proc/self/ns/pid", &self) < 0 ||
-	    fstatat(x->sp->procfd, "ns/pid", &s, 0) < 0 ||
-	    fstatat(x->tp->procfd, "ns/pid", &t, 0) < 0)
+	    fstatat(inject_procfd(x->sp), "ns/pid", &s, 0) < 0 ||
+	    fstatat(inject_procfd(x->tp), "ns/pid", &t, 0) < 0)
 		return false;
 	return self.st_ino == s.st_ino && self.st_dev == s.st_dev &&
 	       self.st_ino == t.st_ino && self.st_dev == t.st_dev;
@@ -771,9 +771,9 @@ static int bounce(struct xfer *x, const struct batch *b)
 			i++;
 			continue;
 		}
-		if (process_vm_readv(x->sp->pid, &local, 1, &b->rem[i], j - i, 0) !=
+		if (process_vm_readv(inject_pid(x->sp), &local, 1, &b->rem[i], j - i, 0) !=
 			    (ssize_t)local.iov_len ||
-		    process_vm_writev(x->tp->pid, &local, 1, &b->loc[i], j - i, 0) !=
+		    process_vm_writev(inject_pid(x->tp), &local, 1, &b->loc[i], j - i, 0) !=
 			    (ssize_t)local.iov_len) {
 			for (size_t k = i; k < j; k++) {
 				int r = bounce_one(x, (uint64_t)(uintptr_t)b->rem[k].iov_base,
@@ -809,7 +809,7 @@ static int single(struct xfer *x, const struct batch *b)
 {
 	size_t half = b->n * sizeof(struct iovec);
 	int64_t ret;
-	int r = inject_call(x->tp, ARCH_SYS_PROCESS_VM_READV, (uint64_t)x->sp->pid, x->scratch, b->n,
+	int r = inject_call(x->tp, ARCH_SYS_PROCESS_VM_READV, (uint64_t)inject_pid(x->sp), x->scratch, b->n,
 		    x->scratch + half, b->n, 0, &ret);
 
 	if (r)
@@ -1017,7 +1017,7 @@ static int copy_all(struct xfer *x)
 	/* the bounce path needs no scratch */
 	if (x->mode != COPY_BOUNCE && scratch_get(x))
 		x->mode = COPY_BOUNCE;
-	r = pagescan_open(x->sp->procfd, x->page, &x->ps);
+	r = pagescan_open(inject_procfd(x->sp), x->page, &x->ps);
 	if (r)
 		return xfer_fail(x->st, r, "cannot open the source's page map: %s", xfer_strerror(-r));
 	for (size_t i = 0; i < x->plan->n && !r; i++) {
@@ -1099,10 +1099,10 @@ static int commit(struct xfer *x)
 				/* killed by someone else in the commit: what it
 				 * still mapped is gone with it, and the target
 				 * holds the whole range */
-				x->st->exited_pid = x->sp->pid;
+				x->st->exited_pid = inject_pid(x->sp);
 				err = xfer_fail(x->st, -ESRCH,
 						"the source %d exited during the commit; the target %d holds the whole range",
-						x->sp->pid, x->tp->pid);
+						inject_pid(x->sp), inject_pid(x->tp));
 				r = 0;
 			}
 			if (r) {
@@ -1142,20 +1142,20 @@ static int peer_exited(struct xfer *x, int r)
 	src = x->sp != x->tp && inject_exited(x->sp, grace);
 	if (!tgt && !src)
 		return r;
-	x->st->exited_pid = tgt ? x->tp->pid : x->sp->pid;
+	x->st->exited_pid = tgt ? inject_pid(x->tp) : inject_pid(x->sp);
 	if (tgt && src)
 		return xfer_fail(x->st, -ESRCH,
 				 "the source %d and the target %d exited during the transfer",
-				 x->sp->pid, x->tp->pid);
+				 inject_pid(x->sp), inject_pid(x->tp));
 	if (tgt)
 		return xfer_fail(x->st, -ESRCH,
 				 "the target %d exited during the transfer; the source %d is unchanged",
-				 x->tp->pid, x->sp->pid);
+				 inject_pid(x->tp), inject_pid(x->sp));
 	if (r == -ENOTRECOVERABLE)
 		return r;       /* the rollback in the target failed: say that */
 	return xfer_fail(x->st, -ESRCH,
 			 "the source %d exited during the transfer; the target %d is as it was",
-			 x->sp->pid, x->tp->pid);
+			 inject_pid(x->sp), inject_pid(x->tp));
 }
 
 /* ---- plan again, under the freeze ------------------------------------------ */
@@ -1166,13 +1166,13 @@ static void frozen_threads(struct proc_facts *pf, const struct inject_proc *p)
 {
 	for (size_t i = 0; i < pf->nthreads; i++) {
 		struct thread_fact *t = &pf->threads[i];
-		int k = inject_thread_index(p, t->tid);
-		if (k < 0 || !(p->threads[k].state & INJECT_T_STOPPED))
+		struct inject_frozen f;
+		if (inject_thread_frozen(p, t->tid, &f))
 			continue;
 		t->blocked = true;
-		t->sp = arch_regs_sp(&p->threads[k].regs);
-		t->ip = arch_regs_ip(&p->threads[k].regs);
-		t->tls = arch_regs_tls(&p->threads[k].regs);
+		t->sp = f.sp;
+		t->ip = f.ip;
+		t->tls = f.tls;
 	}
 }
 
@@ -1444,26 +1444,23 @@ out:
 /* Remove one rescue area at @at in VMA @v of the frozen process @p. */
 static int clean_one(struct inject_proc *p, const struct vma *v, uint64_t at, char *msg, size_t len)
 {
+	pid_t tid = inject_thread_resting_in(p, at, v->end);
 	uint64_t size;
 	int64_t ret;
 	int r;
 
-	for (size_t i = 0; i < p->nthreads; i++) {
-		uint64_t ip = arch_regs_ip(&p->threads[i].regs);
-		if ((p->threads[i].state & INJECT_T_STOPPED) && ip >= at && ip < v->end)
-			return fail_msg(msg, len, -EBUSY,
-					"thread %d of process %d still rests in the rescue code at "
-					"0x%llx: it is stopped; it runs that code and goes on once "
-					"continued (SIGCONT)", p->threads[i].tid, p->pid,
-					(unsigned long long)at);
-	}
+	if (tid)
+		return fail_msg(msg, len, -EBUSY,
+				"thread %d of process %d still rests in the rescue code at "
+				"0x%llx: it is stopped; it runs that code and goes on once "
+				"continued (SIGCONT)", tid, inject_pid(p), (unsigned long long)at);
 	if (strcmp(v->name, "[vdso]") != 0) {
 		r = inject_call(p, ARCH_SYS_MUNMAP, v->start, v->end - v->start, 0, 0, 0, 0, &ret);
 		if (!r && ret < 0)
 			r = (int)ret;
 		if (r)
 			return fail_msg(msg, len, r, "munmap of 0x%llx in process %d failed: %s",
-					(unsigned long long)v->start, p->pid, xfer_strerror(-r));
+					(unsigned long long)v->start, inject_pid(p), xfer_strerror(-r));
 		return 0;
 	}
 	/* in the vdso: zero what the head says it holds, to the vdso's end */
@@ -1477,7 +1474,7 @@ static int clean_one(struct inject_proc *p, const struct vma *v, uint64_t at, ch
 		free(zero);
 	}
 	if (r)
-		return fail_msg(msg, len, r, "cannot write the vdso of process %d: %s", p->pid,
+		return fail_msg(msg, len, r, "cannot write the vdso of process %d: %s", inject_pid(p),
 				xfer_strerror(-r));
 	return 0;
 }
