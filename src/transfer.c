@@ -268,16 +268,17 @@ static int clean_one(struct inject_proc *p, const struct vma *v, uint64_t at, ch
 
 	if (tid)
 		return xfer_fail_msg(msg, len, -EBUSY,
-				"thread %d of process %d still rests in the rescue code at "
-				"0x%llx: it is stopped; it runs that code and goes on once "
-				"continued (SIGCONT)", tid, inject_pid(p), (unsigned long long)at);
+				     "thread %d of process %d still rests in the rescue code at "
+				     "0x%llx: it is stopped; it runs that code and goes on once "
+				     "continued (SIGCONT)", tid, inject_pid(p), (unsigned long long)at);
 	if (strcmp(v->name, "[vdso]") != 0) {
 		r = inject_call(p, ARCH_SYS_MUNMAP, v->start, v->end - v->start, 0, 0, 0, 0, &ret);
 		if (!r && ret < 0)
 			r = (int)ret;
 		if (r)
 			return xfer_fail_msg(msg, len, r, "munmap of 0x%llx in process %d failed: %s",
-					(unsigned long long)v->start, inject_pid(p), xfer_strerror(-r));
+					     (unsigned long long)v->start, inject_pid(p),
+					     xfer_strerror(-r));
 		return 0;
 	}
 	/* in the vdso: zero what the head says it holds, to the vdso's end */
@@ -291,8 +292,8 @@ static int clean_one(struct inject_proc *p, const struct vma *v, uint64_t at, ch
 		free(zero);
 	}
 	if (r)
-		return xfer_fail_msg(msg, len, r, "cannot write the vdso of process %d: %s", inject_pid(p),
-				xfer_strerror(-r));
+		return xfer_fail_msg(msg, len, r, "cannot write the vdso of process %d: %s",
+				     inject_pid(p), xfer_strerror(-r));
 	return 0;
 }
 

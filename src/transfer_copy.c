@@ -132,8 +132,8 @@ static int single(struct xfer *x, const struct batch *b)
 {
 	size_t half = b->n * sizeof(struct iovec);
 	int64_t ret;
-	int r = inject_call(x->tp, ARCH_SYS_PROCESS_VM_READV, (uint64_t)inject_pid(x->sp), x->scratch, b->n,
-		    x->scratch + half, b->n, 0, &ret);
+	int r = inject_call(x->tp, ARCH_SYS_PROCESS_VM_READV, (uint64_t)inject_pid(x->sp), x->scratch,
+			    b->n, x->scratch + half, b->n, 0, &ret);
 
 	if (r)
 		return r;
@@ -192,7 +192,7 @@ static int populate(struct xfer *x, const struct batch *b)
 		if (b->loc[i].iov_len < POPULATE_MIN)
 			continue;
 		r = xfer_call_ok(x, x->tp, "madvise(MADV_POPULATE_WRITE)", d, ARCH_SYS_MADVISE, d,
-			    b->loc[i].iov_len, MADV_POPULATE_WRITE, 0);
+				 b->loc[i].iov_len, MADV_POPULATE_WRITE, 0);
 		if (r == -EINVAL) {
 			x->st->message[0] = '\0';   /* before 5.14: fault in as it comes */
 			return 0;
@@ -298,8 +298,9 @@ static int copy_piece(struct xfer *x, struct plan_entry *e)
 			uint64_t dg = e->dest_start + (run.start - e->start);
 			r = flush(x);
 			if (!r)
-				r = xfer_call_ok(x, x->tp, "madvise(MADV_GUARD_INSTALL)", dg, ARCH_SYS_MADVISE,
-					    dg, run.end - run.start, MADV_GUARD_INSTALL, 0);
+				r = xfer_call_ok(x, x->tp, "madvise(MADV_GUARD_INSTALL)", dg,
+						 ARCH_SYS_MADVISE, dg, run.end - run.start,
+						 MADV_GUARD_INSTALL, 0);
 		} else {
 			r = queue(x, e, run.start, run.end - run.start, run.what & PS_SWAPPED);
 		}
@@ -315,9 +316,8 @@ static int copy_piece(struct xfer *x, struct plan_entry *e)
 int xfer_copy_all(struct xfer *x)
 {
 	const char *how = getenv("PVMMAP_COPY");
-	int r;
-
 	bool any = false;
+	int r;
 
 	/* progress: what the plan counted (hugetlb pages are not in Rss) */
 	x->total = 0;

@@ -456,7 +456,7 @@ int xfer_advise_all(struct xfer *x)
 			if (!(v->vmflags & (UINT64_C(1) << advice[k].flag)))
 				continue;
 			r = xfer_call_ok(x, x->tp, advice[k].name, d, ARCH_SYS_MADVISE, d, len,
-				    (uint64_t)advice[k].advice, 0);
+					 (uint64_t)advice[k].advice, 0);
 			if (r)
 				return r;
 		}
@@ -479,13 +479,15 @@ int xfer_protect_all(struct xfer *x)
 			continue;
 		prot = vma_prot(v);
 		if (e->method != METHOD_SHARE && prot != (PROT_READ | PROT_WRITE)) {
-			r = xfer_call_ok(x, x->tp, "mprotect", d, ARCH_SYS_MPROTECT, d, len, (uint64_t)prot, 0);
+			r = xfer_call_ok(x, x->tp, "mprotect", d, ARCH_SYS_MPROTECT, d, len,
+					 (uint64_t)prot, 0);
 			if (r)
 				return r;
 		}
 		if (v->vmflags & VMF(LO)) {
 			if (v->vmflags & VMF(LF))
-				r = xfer_call_ok(x, x->tp, "mlock2", d, ARCH_SYS_MLOCK2, d, len, MLOCK_ONFAULT, 0);
+				r = xfer_call_ok(x, x->tp, "mlock2", d, ARCH_SYS_MLOCK2, d, len,
+						 MLOCK_ONFAULT, 0);
 			else
 				r = xfer_call_ok(x, x->tp, "mlock", d, ARCH_SYS_MLOCK, d, len, 0, 0);
 			if (r)

@@ -178,8 +178,8 @@ static int commit(struct xfer *x)
 			if (r) {
 				e->status = STATUS_FAILED;
 				xfer_fail_msg(e->detail, sizeof(e->detail), r,
-					 "copied to the target at 0x%llx, but munmap in the source failed: %s",
-					 (unsigned long long)e->dest_start, xfer_strerror(-r));
+					      "copied to the target at 0x%llx, but munmap in the source failed: %s",
+					      (unsigned long long)e->dest_start, xfer_strerror(-r));
 				if (!err)
 					err = xfer_fail(x->st, r,
 							"the target holds the whole range, but the source still maps 0x%llx-0x%llx: %s",
