@@ -189,8 +189,10 @@ static int prepare(struct xfer *x, struct proc_facts *src, struct proc_facts *tg
 {
 	struct transfer_stats *st = x->st;
 	struct plan *plan = x->plan;
-	int r = replan(x->sf, src, tgt, x->req, plan, x->sp);
+	int r;
 
+	/* What was checked is what is done. */
+	r = replan(x->sf, src, tgt, x->req, plan, x->sp);
 	if (r == -ECHILD) {
 		/* @src and @tgt are still the facts from before */
 		if (!attach_saw_exec(src, st))
