@@ -50,7 +50,8 @@ ALL_CPPFLAGS = $(PV_CPPFLAGS) $(CPPFLAGS)
 ALL_CFLAGS   = $(PV_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS  = $(OPTFLAGS) $(LDFLAGS)
 
-# An architecture is src/arch/ARCH.c and its rescue code src/arch/ARCH-rescue.S.
+# An architecture is src/arch/ARCH.c, its register layout src/arch/ARCH.h (included
+# by src/arch/ only) and its rescue code src/arch/ARCH-rescue.S: files added, none edited.
 ARCH_SRC  := $(wildcard src/arch/$(ARCH).c)
 ARCH_ASM  := $(wildcard src/arch/$(ARCH)-rescue.S)
 LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c)) $(ARCH_SRC)

@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -164,9 +163,9 @@ int fdpass_send(struct inject_proc *p, int fd, uint64_t scratch, int *remote, in
 
 	/* 2. The sending end into pvmmap.  ENOSYS before 5.6.  The target is
 	 * frozen, so sv[1] is still the socket it just made. */
-	local = (int)pidfd_getfd(p->pidfd, sv[1], 0);
+	local = inject_getfd(p, sv[1]);
 	if (local < 0) {
-		rc = -errno;
+		rc = local;
 		goto fail;
 	}
 	/* The target's sv[1] is not needed any more: closing it now means the

@@ -528,6 +528,39 @@ int inject_thread_index(const struct inject_proc *p, pid_t tid)
 	return -1;
 }
 
+pid_t inject_pid(const struct inject_proc *p)
+{
+	return p ? p->pid : 0;
+}
+
+int inject_procfd(const struct inject_proc *p)
+{
+	return p ? p->procfd : -1;
+}
+
+int inject_thread_frozen(const struct inject_proc *p, pid_t tid, struct inject_frozen *out)
+{
+	int k = inject_thread_index(p, tid);
+	const struct inject_thread *t;
+
+	if (k < 0 || !(p->threads[k].state & INJECT_T_STOPPED))
+		return -ESRCH;
+	t = &p->threads[k];
+	*out = (struct inject_frozen){ .ip = arch_regs_ip(&t->regs), .sp = arch_regs_sp(&t->regs),
+				       .tls = arch_regs_tls(&t->regs) };
+	return 0;
+}
+
+int inject_getfd(const struct inject_proc *p, int remote)
+{
+	int fd;
+
+	if (!p)
+		return -EINVAL;
+	fd = (int)pidfd_getfd(p->pidfd, remote, 0);
+	return fd < 0 ? -errno : fd;
+}
+
 int inject_seize(pid_t pid, unsigned long long start_time, unsigned flags, int timeout_ms,
 		 struct inject_proc **out)
 {
@@ -1153,15 +1186,15 @@ bool inject_exited(const struct inject_proc *p, int ms)
 	}
 }
 
-bool inject_held_by_other(const struct inject_proc *p, uint64_t lo, uint64_t hi)
+pid_t inject_thread_resting_in(const struct inject_proc *p, uint64_t lo, uint64_t hi)
 {
-	for (size_t i = 0; i < p->nthreads; i++) {
+	for (size_t i = 0; p && i < p->nthreads; i++) {
 		const struct inject_thread *t = &p->threads[i];
 		uint64_t ip = arch_regs_ip(&t->regs);
 		if ((t->state & INJECT_T_STOPPED) && ip >= lo && ip < hi)
-			return true;
+			return t->tid;
 	}
-	return false;
+	return 0;
 }
 
 bool inject_force_mapped(const struct inject_proc *p)

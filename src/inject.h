@@ -64,59 +64,9 @@ enum inject_flags {
 	INJECT_FORCE_WRITE = 1u << 1,
 };
 
-/* Where an injected syscall ran. */
-enum inject_site {
-	INJECT_SITE_NONE = 0,
-	INJECT_SITE_SYSCALL,    /* the instruction it (or another thread) stopped after */
-	INJECT_SITE_VDSO,       /* a syscall instruction in the vdso */
-	INJECT_SITE_WRITTEN,    /* one written at the thread's ip, then removed */
-	INJECT_SITE_RESCUE,     /* the rescue code's (every syscall of a held thread) */
-};
-
-/* inject_thread.state bits */
-#define INJECT_T_SEIZED   0x01u /* attached; PTRACE_DETACH needed */
-#define INJECT_T_STOPPED  0x02u /* in a ptrace stop; regs and mask saved */
-#define INJECT_T_GONE     0x04u /* exited (or never seizable): skipped */
-#define INJECT_T_HELD     0x08u /* resting in the rescue code, every signal blocked */
-#define INJECT_T_SECCOMP  0x10u /* has a seccomp filter, not suspended */
-
-struct inject_thread {
-	pid_t tid;
-	unsigned state;          /* INJECT_T_* */
-	int group_stop;          /* stop signal of a group-stop it was in, or 0 */
-	struct arch_regs regs;   /* as stopped: put back exactly */
-	uint64_t sigmask;        /* its own mask (not a temporary one of ppoll,
-				    pselect, sigsuspend, epoll_pwait) */
-	int slot;                /* its record in the rescue area while held */
-	uint64_t site;           /* syscall instruction it stopped after, or 0 */
-	bool site_checked;       /* site looked up (0 then means none) */
-	enum inject_site last_site;
-};
-
-struct inject_proc {
-	pid_t pid;
-	int pidfd;               /* pins the process: a reused pid is noticed */
-	int procfd;              /* O_PATH fd of /proc/PID */
-	int memfd;               /* /proc/PID/mem, read-write */
-	unsigned flags;          /* enum inject_flags */
-	int timeout_ms;          /* bound of every wait */
-	int group_stop;          /* the process was stopped with this signal */
-	uint64_t vdso_site;      /* 0: not looked up; UINT64_MAX: none */
-	uint64_t written_at;     /* code bytes to put back, if written_len */
-	unsigned char written_orig[16];
-	size_t written_len;
-	struct inject_thread *threads;
-	size_t nthreads, cap;    /* threads[] also keeps gone ones */
-	struct rescue *rescue;   /* the rescue area, once made (src/rescue.c) */
-	size_t journal_room;     /* entries asked for (inject_journal_reserve) */
-	int anchor;              /* the thread that holds the journal, or -1 */
-	/* measurement: injected syscalls and the time they took in all;
-	   signals passed on while attaching; time spent in plain injected
-	   syscalls, the only ones a death of pvmmap would not be covered in */
-	uint64_t nsyscalls, syscall_ns;
-	unsigned passed_signals;
-	uint64_t unguarded_ns;
-};
+/* A seized process: opaque (its parts are src/inject_priv.h's, for the
+ * engine's own files); the calls below are the way in. */
+struct inject_proc;
 
 /*
  * An undo action of the journal: munmap(a0, a1), close(a0) or
@@ -161,12 +111,41 @@ struct inject_undo {
 int inject_seize(pid_t pid, unsigned long long start_time, unsigned flags, int timeout_ms,
 		 struct inject_proc **out);
 
-/* Index of thread @tid in p->threads, or -1. */
+/* Index of thread @tid among the process's threads (as inject_syscall
+ * takes it), or -1. */
 int inject_thread_index(const struct inject_proc *p, pid_t tid);
 
 /* The thread syscalls run in: the one that holds the journal once there is
  * one, else one stopped in a syscall, else the first live one; -1 if none. */
 int inject_pick_thread(const struct inject_proc *p);
+
+/* The process's pid (a traced process is not reaped, so the number is
+ * its own until inject_detach). */
+pid_t inject_pid(const struct inject_proc *p);
+
+/* An O_PATH descriptor of its /proc/PID, owned by @p until inject_detach:
+ * files read through it are the pinned process's, never a successor's. */
+int inject_procfd(const struct inject_proc *p);
+
+/* A frozen thread's registers, as it stopped: where it runs, its stack
+ * pointer and its thread pointer (arch_regs_tls). */
+struct inject_frozen {
+	uint64_t ip, sp, tls;
+};
+
+/* Thread @tid as it stopped: 0, or -ESRCH when it is not a stopped
+ * thread of @p. */
+int inject_thread_frozen(const struct inject_proc *p, pid_t tid, struct inject_frozen *out);
+
+/* A stopped thread whose ip is in [@lo, @hi): its tid, or 0.  The rescue
+ * code of an earlier pvmmap that was killed while the process was stopped
+ * keeps a thread there until it is continued. */
+pid_t inject_thread_resting_in(const struct inject_proc *p, uint64_t lo, uint64_t hi);
+
+/* A copy, in the calling process, of the process's descriptor @remote
+ * (pidfd_getfd, Linux 5.6; the tracer has the ptrace rights it needs),
+ * close-on-exec: the new descriptor, or -errno (-ENOSYS before 5.6). */
+int inject_getfd(const struct inject_proc *p, int remote);
 
 /*
  * Run syscall @nr (see arch_sysno) with @args in thread @idx and put its

@@ -162,7 +162,7 @@ static int vdso_place(struct inject_proc *p, struct rescue *r, size_t jcap)
 	}
 	for (size_t off = 0; off + sizeof RESCUE_MAGIC <= len; off += 16)
 		if (memcmp(tail + off, RESCUE_MAGIC, sizeof RESCUE_MAGIC) == 0 &&
-		    !inject_held_by_other(p, from + off, end)) {
+		    !inject_thread_resting_in(p, from + off, end)) {
 			memset(tail + off, 0, len - off);
 			break;
 		}

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "inject.h"
+#include "inject_priv.h"
 
 /* Make the area in @p if it has none yet.  0 or -errno. */
 int rescue_open(struct inject_proc *p);

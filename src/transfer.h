@@ -72,7 +72,8 @@ bool transfer_supports(const struct plan_entry *e, const struct request *req);
  *     point with -EIO, so each rollback path is exercised;
  *   PVMMAP_COPY=bounce copies every page through pvmmap, PVMMAP_COPY=pull
  *     every page it can with process_vm_readv in the target (by default:
- *     huge pages pull, 4 KiB pages bounce; see copy_mode in transfer.c).
+ *     huge pages pull, 4 KiB pages bounce; see copy_mode in
+ *     src/transfer_priv.h).
  */
 int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
 		 const struct request *req, struct plan *plan, const struct transfer_hooks *hooks,

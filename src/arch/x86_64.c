@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "arch.h"
+#include "x86_64.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -46,20 +46,22 @@ uint64_t arch_task_size(uint64_t highest_end)
 
 int arch_regs_get(pid_t tid, struct arch_regs *regs)
 {
-	struct iovec iov = { .iov_base = &regs->r, .iov_len = sizeof regs->r };
+	struct user_regs_struct *r = &x86_regs(regs)->r;
+	struct iovec iov = { .iov_base = r, .iov_len = sizeof *r };
 
+	memset(regs, 0, sizeof *regs);
 	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
 		return -errno;
 	/* An ia32 thread gets the 17-word i386 set; x32 and LDT code
 	 * segments are not plain 64-bit either. */
-	if (iov.iov_len != sizeof regs->r || regs->r.cs != USER_CS)
+	if (iov.iov_len != sizeof *r || r->cs != USER_CS)
 		return -ENOEXEC;
 	return 0;
 }
 
 int arch_regs_set(pid_t tid, const struct arch_regs *regs)
 {
-	struct user_regs_struct copy = regs->r;
+	struct user_regs_struct copy = x86_cregs(regs)->r;
 	struct iovec iov = { .iov_base = &copy, .iov_len = sizeof copy };
 
 	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0 ? -errno : 0;
@@ -67,34 +69,37 @@ int arch_regs_set(pid_t tid, const struct arch_regs *regs)
 
 uint64_t arch_regs_ip(const struct arch_regs *regs)
 {
-	return regs->r.rip;
+	return x86_cregs(regs)->r.rip;
 }
 
 uint64_t arch_regs_sp(const struct arch_regs *regs)
 {
-	return regs->r.rsp;
+	return x86_cregs(regs)->r.rsp;
 }
 
 uint64_t arch_regs_tls(const struct arch_regs *regs)
 {
-	return regs->r.fs_base;
+	return x86_cregs(regs)->r.fs_base;
 }
 
 long arch_regs_syscall_nr(const struct arch_regs *regs)
 {
-	return (long)regs->r.orig_rax < 0 ? -1 : (long)regs->r.orig_rax;
+	long nr = (long)x86_cregs(regs)->r.orig_rax;
+
+	return nr < 0 ? -1 : nr;
 }
 
 int64_t arch_regs_retval(const struct arch_regs *regs)
 {
-	return (int64_t)regs->r.rax;
+	return (int64_t)x86_cregs(regs)->r.rax;
 }
 
 bool arch_regs_will_restart(const struct arch_regs *regs)
 {
-	int64_t ax = (int64_t)regs->r.rax;
+	const struct user_regs_struct *r = &x86_cregs(regs)->r;
+	int64_t ax = (int64_t)r->rax;
 
-	return (long)regs->r.orig_rax >= 0 &&
+	return (long)r->orig_rax >= 0 &&
 	       (ax == -ERESTARTSYS || ax == -ERESTARTNOINTR || ax == -ERESTARTNOHAND ||
 		ax == -ERESTART_RESTARTBLOCK);
 }
@@ -111,14 +116,16 @@ const size_t arch_syscall_insn_len = sizeof arch_syscall_insn;
  */
 uint64_t arch_syscall_site(const struct arch_regs *regs)
 {
-	if ((long)regs->r.orig_rax < 0 || regs->r.rip < arch_syscall_insn_len)
+	const struct user_regs_struct *r = &x86_cregs(regs)->r;
+
+	if ((long)r->orig_rax < 0 || r->rip < arch_syscall_insn_len)
 		return 0;
-	return regs->r.rip - arch_syscall_insn_len;
+	return r->rip - arch_syscall_insn_len;
 }
 
 void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr, const uint64_t args[6])
 {
-	struct user_regs_struct *r = &regs->r;
+	struct user_regs_struct *r = &x86_regs(regs)->r;
 
 	r->rax = (uint64_t)nr;
 	r->rdi = args[0];
@@ -136,8 +143,10 @@ void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr, const
 
 void arch_regs_rewind_syscall(struct arch_regs *regs)
 {
-	regs->r.rax = regs->r.orig_rax;
-	regs->r.rip -= arch_syscall_insn_len;
+	struct user_regs_struct *r = &x86_regs(regs)->r;
+
+	r->rax = r->orig_rax;
+	r->rip -= arch_syscall_insn_len;
 }
 
 /* ------------------------------------------------------------------- rescue */
@@ -165,7 +174,7 @@ size_t arch_rescue_ctx_size(void)
 /* What arch_do_signal_or_restart does when no handler runs. */
 void arch_rescue_ctx_fill(void *ctx, const struct arch_regs *regs)
 {
-	const struct user_regs_struct *r = &regs->r;
+	const struct user_regs_struct *r = &x86_cregs(regs)->r;
 	struct rescue_ctx c = {
 		.rip = r->rip, .cs = r->cs, .rflags = r->eflags, .rsp = r->rsp, .ss = r->ss,
 		.rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx, .rsi = r->rsi,
@@ -183,7 +192,7 @@ void arch_rescue_ctx_fill(void *ctx, const struct arch_regs *regs)
 
 void arch_regs_rest(struct arch_regs *regs, uint64_t ip, uint64_t rec, uint64_t head)
 {
-	struct user_regs_struct *r = &regs->r;
+	struct user_regs_struct *r = &x86_regs(regs)->r;
 
 	r->rip = ip;
 	r->r12 = rec;

@@ -38,6 +38,7 @@
 #include "arch.h"
 #include "fdpass.h"
 #include "inject.h"
+#include "inject_priv.h"  /* white-box: the engine's syscall counts */
 
 #define VICTIM PVMMAP_SRCDIR "/build/fixtures/victim"
 #define TIMEOUT_MS 5000
