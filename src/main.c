@@ -261,6 +261,8 @@ static error_t parse_cmd_opt(int key, char *arg, struct argp_state *st)
 	case OPT_NO_PROGRESS: req->progress = 0; return 0;
 	case OPT_TIMEOUT:
 		r = parse_seconds(arg, &req->timeout_s);
+		if (r && arg_negative(arg))
+			return usage_errno(st, "--timeout", arg, r);
 		if (r) {
 			argp_error(st, "--timeout '%s': expected seconds, more than 0 and at most 86400", arg);
 			return EINVAL;
@@ -331,21 +333,21 @@ static const struct argp clean_argp = {
 	"is rounded up to whole pages."
 
 static const struct argp maps_argp = {
-	maps_options, parse_cmd_opt, "PID [ADDR [LEN]]\nPID START-END",
+	maps_options, parse_cmd_opt, "PID [ADDR [LEN] | START-END]",
 	"List PID's mappings and what a move (or copy) would do with each.\v"
 	NUMBERS_DOC "  LEN defaults to one page.\n\nRead-only: never stops or "
 	"attaches to a process.", NULL, NULL, NULL
 };
 
 static const struct argp move_argp = {
-	transfer_options, parse_cmd_opt, "PID ADDR LEN --to PID2\nPID START-END --to PID2",
+	transfer_options, parse_cmd_opt, "PID {ADDR LEN | START-END} --to PID2",
 	"Move [ADDR, ADDR+LEN) of PID into PID2; PID no longer maps it afterwards.\v"
 	NUMBERS_DOC "\n\nSee pvmmap(1) for what moves how, and for every reason of a refusal.",
 	NULL, NULL, NULL
 };
 
 static const struct argp copy_argp = {
-	transfer_options, parse_cmd_opt, "PID ADDR LEN --to PID2\nPID START-END --to PID2",
+	transfer_options, parse_cmd_opt, "PID {ADDR LEN | START-END} --to PID2",
 	"Copy [ADDR, ADDR+LEN) of PID into PID2; shared memory stays shared.\v"
 	NUMBERS_DOC "\n\nSee pvmmap(1) for what moves how, and for every reason of a refusal.",
 	NULL, NULL, NULL
@@ -657,12 +659,20 @@ static int exit_status(const struct request *req, const struct plan *p)
 	return s.deferred && req->dry_run ? EXIT_DEFERRED : EXIT_DONE;
 }
 
+/* The errno of a failed flush of the report, for close_stdout's message. */
+static int stdout_errno;
+
 static void emit(const struct report *r)
 {
-	if (r->req->json)
+	if (r->req->json) {
 		report_json(stdout, r);
-	else
+	} else {
 		report_text(stdout, stderr, r);
+		/* the table before its verdict, on a shared terminal or file */
+		if (fflush(stdout) != 0)
+			stdout_errno = errno;
+		report_text_verdict(stderr, r);
+	}
 }
 
 /* An attach error as the contract's per-process reason. */
@@ -948,6 +958,8 @@ static int close_stdout(int status)
 		bad = true;
 		err = errno;
 	}
+	if (!err)
+		err = stdout_errno;
 	if (!bad || received_signal == SIGPIPE)
 		return status;
 	fprintf(stderr, "pvmmap: write error%s%s\n", err ? ": " : "", err ? strerror(err) : "");

@@ -5,7 +5,7 @@
 
 /*
  * Sentences speak of what the user sees, then of why; the hint is what they
- * can do.  Codes are the contract's (shared/interface.md): add, never rename.
+ * can do.  Codes are the contract's (docs/interface.md): add, never rename.
  */
 static const struct reason_info table[R__COUNT] = {
 	[R_NONE] = { NULL, SCOPE_VMA, NULL, NULL },

@@ -380,7 +380,7 @@ static void text_line(const struct text *t, int indent, const char *text)
 	int col = 0;
 
 	text_escape(buf, sizeof(buf), text);
-	if (!t->width) {
+	if (!t->width || indent + (int)text_columns(buf) <= t->width) {
 		fprintf(t->f, "%*s%s\n", indent, "", buf);
 		return;
 	}
@@ -507,8 +507,12 @@ static void text_entry_diagnostic(FILE *err, const struct plan_entry *e)
 	text_diagnostic(err, ri->code, what, ri->hint);
 }
 
-/* The summary sentence; it also ends a refusal's one line on stderr. */
-static void summary_sentence(const struct report *r, const struct plan_summary *s, char *buf, size_t blen)
+/* The summary's verdict ("nothing copied: 3 VMAs refused (...)"), which is
+ * also a refusal's one line on stderr; the table's summary puts the sizes
+ * before it.  @sizes: "4 VMAs, 3M mapped, 3M resident: ", or "" when the
+ * range holds no mapping at all. */
+static void summary_sentence(const struct report *r, const struct plan_summary *s, char *sizes, size_t slen,
+			     char *buf, size_t blen)
 {
 	const struct plan *p = r->plan;
 	enum op op = effective_op(r->req);
@@ -518,7 +522,6 @@ static void summary_sentence(const struct report *r, const struct plan_summary *
 	char size[16], rss[16], methods[128] = "";
 	size_t per_method[METHOD_REMAP + 1] = { 0 };
 	size_t n = 0, gaps = 0;
-	int len;
 
 	for (size_t i = 0; i < p->n; i++) {
 		gaps += !p->e[i].vma;
@@ -529,6 +532,7 @@ static void summary_sentence(const struct report *r, const struct plan_summary *
 		if (per_method[m] && n < sizeof(methods))
 			n += (size_t)snprintf(methods + n, sizeof(methods) - n, "%s%zu %s", n ? ", " : " (",
 					      per_method[m], method_name(m));
+	sizes[0] = '\0';
 	if (p->n && gaps == p->n) {
 		/* nothing at all is mapped in the range */
 		snprintf(buf, blen, "Nothing is mapped at 0x%" PRIx64 "-0x%" PRIx64 " in process %d%s.",
@@ -538,10 +542,8 @@ static void summary_sentence(const struct report *r, const struct plan_summary *
 	}
 	format_size(size, sizeof(size), s->size);
 	format_size(rss, sizeof(rss), s->rss);
-	len = snprintf(buf, blen, "%zu %s, %s mapped, %s resident: ", s->vmas, s->vmas == 1 ? "VMA" : "VMAs",
-		       size, rss);
-	if (len < 0 || (size_t)len >= blen)
-		len = 0;
+	snprintf(sizes, slen, "%zu %s, %s mapped, %s resident: ", s->vmas, s->vmas == 1 ? "VMA" : "VMAs",
+		 size, rss);
 	if (s->skipped) {
 		/* all or nothing, and something was refused: say so */
 		char other[32];
@@ -549,17 +551,17 @@ static void summary_sentence(const struct report *r, const struct plan_summary *
 			snprintf(other, sizeof(other), "other one");
 		else
 			snprintf(other, sizeof(other), "other %zu", s->skipped);
-		snprintf(buf + len, blen - (size_t)len,
+		snprintf(buf, blen,
 			 "nothing %s%s: %zu %s refused (all or nothing; --partial would %s the %s).",
 			 planned ? "would be " : "", past, s->refused, s->refused == 1 ? "VMA" : "VMAs", verb, other);
 	} else if (!planned && !s->done && !s->failed && !s->rolled_back) {
-		snprintf(buf + len, blen - (size_t)len, "nothing %s: %zu %s refused.", past, s->refused,
+		snprintf(buf, blen, "nothing %s: %zu %s refused.", past, s->refused,
 			 s->refused == 1 ? "VMA" : "VMAs");
 	} else {
 		char deferred[64] = "";
 		if (s->deferred)
 			snprintf(deferred, sizeof(deferred), ", %zu to be checked by the %s itself", s->deferred, verb);
-		snprintf(buf + len, blen - (size_t)len, "%zu %s%s%s%s, %zu refused, %zu failed.",
+		snprintf(buf, blen, "%zu %s%s%s%s, %zu refused, %zu failed.",
 			 s->ok + s->done, planned ? (op == OP_MOVE ? "can be moved" : "can be copied") : past,
 			 methods, n ? ")" : "", deferred, s->refused, s->failed + s->rolled_back);
 	}
@@ -601,8 +603,8 @@ void report_text(FILE *out, FILE *err, const struct report *r)
 	const struct request *req = r->req;
 	const struct plan *p = r->plan;
 	const struct text t = { .f = out, .width = terminal_width(out) };
-	const char *code, *hint = NULL, *verdict = NULL;
-	char msg[768], summary[512];
+	const char *code, *hint = NULL;
+	char msg[768], sizes[128], summary[512];
 	struct plan_summary s;
 
 	current_error(r, &code, msg, sizeof(msg), &hint);
@@ -613,11 +615,7 @@ void report_text(FILE *out, FILE *err, const struct report *r)
 	if (!p)
 		return;
 	plan_summarise(p, &s);
-	summary_sentence(r, &s, summary, sizeof(summary));
-	if (req->op != OP_MAPS && s.refused)
-		verdict = "refused";
-	else if (req->op != OP_MAPS && req->dry_run && s.deferred)
-		verdict = "deferred";
+	summary_sentence(r, &s, sizes, sizeof(sizes), summary, sizeof(summary));
 	if (req->quiet && req->op != OP_MAPS) {
 		for (size_t i = 0; i < p->n; i++)
 			if (p->e[i].status == STATUS_REFUSED || p->e[i].status == STATUS_DEFERRED)
@@ -628,7 +626,8 @@ void report_text(FILE *out, FILE *err, const struct report *r)
 			"METHOD", "NAME");
 		for (size_t i = 0; i < p->n; i++)
 			text_entry(&t, &p->e[i]);
-		text_line(&t, 0, summary);
+		snprintf(msg, sizeof(msg), "%s%s", sizes, summary);
+		text_line(&t, 0, msg);
 		for (int i = 0; i < p->nblockers; i++) {
 			const struct reason_info *ri = reason_info(p->blockers[i].reason);
 			char buf[128];
@@ -639,10 +638,27 @@ void report_text(FILE *out, FILE *err, const struct report *r)
 				    refusal_hint(&p->blockers[i]), 2);
 		}
 	}
-	if (verdict) {
-		fflush(out);     /* the table before its verdict, on a shared terminal */
-		text_diagnostic(err, verdict, summary, NULL);
-	}
+}
+
+void report_text_verdict(FILE *err, const struct report *r)
+{
+	const struct request *req = r->req;
+	const char *code, *hint, *verdict = NULL;
+	char msg[768], sizes[128], summary[512];
+	struct plan_summary s;
+
+	current_error(r, &code, msg, sizeof(msg), &hint);
+	if (code || !r->plan || req->op == OP_MAPS)
+		return;
+	plan_summarise(r->plan, &s);
+	if (s.refused)
+		verdict = "refused";
+	else if (req->dry_run && s.deferred)
+		verdict = "deferred";
+	if (!verdict)
+		return;
+	summary_sentence(r, &s, sizes, sizeof(sizes), summary, sizeof(summary));
+	text_diagnostic(err, verdict, summary, NULL);
 }
 
 /* ---- progress ------------------------------------------------------------ */

@@ -46,8 +46,14 @@ void progress_end(struct progress *p);
 /* One JSON document (schema version 1 of the contract) and a newline. */
 void report_json(FILE *out, const struct report *r);
 
-/* The table for people on @out; refusals and errors on @err. */
+/* The table for people on @out (with -q: only the refused VMAs, on @err);
+ * an error on @err. */
 void report_text(FILE *out, FILE *err, const struct report *r);
+
+/* After the table, once stdout is flushed: a refusal's (or a dry run's
+ * deferred checks') one line on @err, which a caller sees even when stdout
+ * goes elsewhere. */
+void report_text_verdict(FILE *err, const struct report *r);
 
 /* JSON string escaping, exported for the unit tests: every byte that is not
  * part of valid UTF-8 becomes \udcXX (Python's surrogateescape). */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# The command line: help texts, usage errors (exit 2, one line on stderr
-# naming the bad argument), number syntax, and the first move/copy without
-# --dry-run (transfer.bats has the rest).
+# The command line: help texts, usage errors (exit 2, a line on stderr
+# naming the bad argument, then the Try line), number syntax, and the first
+# move/copy without --dry-run (transfer.bats has the rest; conventions.bats
+# the forms of numbers, negative numbers, help, streams and signals).
 
 bats_require_minimum_version 1.5.0
 
@@ -19,28 +20,7 @@ teardown() {
 	kill_fixtures
 }
 
-# usage_error 'EXPECTED LINE' ARGS...: pvmmap ARGS exits 2, prints nothing on
-# stdout and exactly the one line EXPECTED on stderr.
-usage_error() {
-	local want=$1
-	shift
-	pvrun 2 "$@"
-	assert_equal "$output" ""
-	# one line: $(...) dropped the final newline, no other may be left
-	[[ $stderr != *$'\n'* ]] || fail "more than one line on stderr: $stderr"
-	assert_equal "$stderr" "$want"
-}
-
-# ranges 'ADDR LEN'...: the range.end pvmmap makes of each, one a line.
-ranges() {
-	local al docs=''
-	for al; do
-		# shellcheck disable=SC2086
-		pvrun 0 maps $$ $al --json
-		docs+=$output
-	done
-	jq -r '.range.end' <<< "$docs"
-}
+# usage_error and ranges: helpers.bash.
 
 # ---- help, usage, version ---------------------------------------------------
 
@@ -52,7 +32,7 @@ ranges() {
 	assert_line --regexp '^  maps PID \[ADDR \[LEN\]\] +list the mappings'
 	assert_line --regexp '^  move PID ADDR LEN --to PID2 +hand the range over; PID loses it$'
 	assert_line --regexp '^  copy PID ADDR LEN --to PID2 +duplicate it; shared memory stays shared$'
-	assert_line --regexp '^ +--version +Print the program version$'
+	assert_line --regexp '^ +(-V, )?--version +Print the program version$'
 	assert_line --regexp "pvmmap COMMAND --help' describes each command's options\.$"
 }
 
@@ -67,7 +47,7 @@ ranges() {
 @test "--usage prints the short usage and exits 0" {
 	run --separate-stderr -0 "$PVMMAP" --usage
 	assert_equal "$stderr" ""
-	assert_output 'Usage: pvmmap [-h] [--help] [--usage] [--version] COMMAND [ARGS...]'
+	assert_output 'Usage: pvmmap [-hV] [--help] [--usage] [--version] COMMAND [ARGS...]'
 }
 
 @test "--version prints 'pvmmap VERSION' and exits 0" {
@@ -82,8 +62,10 @@ ranges() {
 @test "maps --help describes maps and its options" {
 	run --separate-stderr -0 "$PVMMAP" maps --help
 	assert_equal "$stderr" ""
-	assert_line --index 0 'Usage: pvmmap maps [OPTION...] PID [ADDR [LEN]]'
-	assert_line --index 1 "List PID's mappings and what a move (or copy) would do with each."
+	assert_line --index 0 'Usage: pvmmap maps [OPTION...] PID [ADDR [LEN] | START-END]'
+	# the range as one argument too, in the same or the next usage line
+	assert_line --regexp '^(Usage|  or): +pvmmap maps \[OPTION\.\.\.\] PID .*START-END'
+	assert_line "List PID's mappings and what a move (or copy) would do with each."
 	assert_line --regexp '^ +--for=move\|copy +Give the verdicts for move \(default\) or copy$'
 	assert_line --regexp '^ +--json +Print one JSON document$'
 	assert_line --regexp '^  -t, --to=PID2 +Also apply the rules of a target process$'
@@ -93,8 +75,9 @@ ranges() {
 @test "move --help describes move and every transfer option" {
 	run --separate-stderr -0 "$PVMMAP" move --help
 	assert_equal "$stderr" ""
-	assert_line --index 0 'Usage: pvmmap move [OPTION...] PID ADDR LEN --to PID2'
-	assert_line --index 1 'Move [ADDR, ADDR+LEN) of PID into PID2; PID no longer maps it afterwards.'
+	assert_line --index 0 'Usage: pvmmap move [OPTION...] PID {ADDR LEN | START-END} --to PID2'
+	assert_line --regexp '^(Usage|  or): +pvmmap move \[OPTION\.\.\.\] PID .*START-END.* --to PID2$'
+	assert_line 'Move [ADDR, ADDR+LEN) of PID into PID2; PID no longer maps it afterwards.'
 	local opt
 	for opt in --allow-cross-user --at=ADDR2\|any --json --no-progress '-n, --dry-run' \
 		--partial --progress '-q, --quiet' --replace --timeout=SECONDS '-t, --to=PID2' --force; do
@@ -105,8 +88,9 @@ ranges() {
 @test "copy --help describes copy" {
 	run --separate-stderr -0 "$PVMMAP" copy --help
 	assert_equal "$stderr" ""
-	assert_line --index 0 'Usage: pvmmap copy [OPTION...] PID ADDR LEN --to PID2'
-	assert_line --index 1 'Copy [ADDR, ADDR+LEN) of PID into PID2; shared memory stays shared.'
+	assert_line --index 0 'Usage: pvmmap copy [OPTION...] PID {ADDR LEN | START-END} --to PID2'
+	assert_line --regexp '^(Usage|  or): +pvmmap copy \[OPTION\.\.\.\] PID .*START-END.* --to PID2$'
+	assert_line 'Copy [ADDR, ADDR+LEN) of PID into PID2; shared memory stays shared.'
 	assert_line --partial -- '-n, --dry-run '
 	assert_line --partial -- '--at=ADDR2|any '
 }
@@ -157,16 +141,17 @@ ranges() {
 	usage_error "pvmmap maps: PID '12x': not a valid number" maps 12x
 	usage_error "pvmmap maps: address '4096x': not a valid number" maps $$ 4096x
 	usage_error "pvmmap maps: address '0x': not a valid number" maps $$ 0x
-	usage_error "pvmmap maps: length '1KB': not a valid number" maps $$ 0x1000 1KB
-	usage_error "pvmmap maps: length '1k': not a valid number" maps $$ 0x1000 1k
-	usage_error "pvmmap maps: length ' 4096': not a valid number" maps $$ 0x1000 ' 4096'
+	usage_error "pvmmap maps: length '1KBB': not a valid number (suffixes, in any case: K M G T, KB MB GB TB, KiB MiB GiB TiB; all powers of 1024)" \
+		maps $$ 0x1000 1KBB
+	usage_error "pvmmap maps: length ' 4096': not a valid number (suffixes, in any case: K M G T, KB MB GB TB, KiB MiB GiB TiB; all powers of 1024)" \
+		maps $$ 0x1000 ' 4096'
 	usage_error "pvmmap maps: PID '0x10': not a valid number" maps 0x10
 }
 
 @test "-1 as PID: usage error" {
-	# argp takes it for an option; after -- it is an argument.
-	usage_error "pvmmap maps: invalid option -- '1'" maps -1
-	usage_error "pvmmap maps: PID '-1': not a valid number" maps -- -1
+	# not taken for an option; after -- the same
+	usage_error "pvmmap maps: PID '-1': negative numbers are not allowed" maps -1
+	usage_error "pvmmap maps: PID '-1': negative numbers are not allowed" maps -- -1
 }
 
 @test "PID 0 and a PID past INT_MAX: usage error" {
@@ -207,10 +192,12 @@ ranges() {
 
 @test "--timeout 0, -1, abc: usage error naming the value" {
 	local t
-	for t in 0 -1 abc 1e9 nan; do
+	for t in 0 abc 1e9 nan; do
 		usage_error "pvmmap move: --timeout '$t': expected seconds, more than 0 and at most 86400" \
 			move $$ 0x1000 4K --to $$ -n --timeout "$t"
 	done
+	usage_error "pvmmap move: --timeout '-1': negative numbers are not allowed" \
+		move $$ 0x1000 4K --to $$ -n --timeout -1
 }
 
 @test "ADDR+LEN wrapping: usage error" {
@@ -223,12 +210,13 @@ ranges() {
 	usage_error "pvmmap move: unexpected argument '4K'" move $$ 0x1000 4K 4K --to $$ -n
 }
 
-@test "--json usage error: the JSON document on stdout, the line on stderr, exit 2" {
+@test "--json usage error: the JSON document on stdout, the lines on stderr, exit 2" {
 	run --separate-stderr -2 "$PVMMAP" maps $$ 0x1001 --json
-	assert_equal "${#stderr_lines[@]}" 1
-	assert_equal "$stderr" "pvmmap maps: address '0x1001' is not page aligned (pages are 4096 bytes)"
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_equal "${stderr_lines[0]}" "pvmmap maps: address '0x1001' is not page aligned (pages are 4096 bytes)"
+	assert_equal "${stderr_lines[1]}" "Try 'pvmmap maps --help' for more information."
 	assert_equal "$(jq -r '.error.code' <<< "$output")" usage
-	assert_equal "$(jq -r '.error.message' <<< "$output")" "$stderr"
+	assert_equal "$(jq -r '.error.message' <<< "$output")" "${stderr_lines[0]}"
 	assert_equal "$(jq -r '.pvmmap' <<< "$output")" 1
 	assert_equal "$(jq -r '.operation' <<< "$output")" maps
 	assert_equal "$(jq -c '.vmas' <<< "$output")" '[]'
@@ -236,16 +224,19 @@ ranges() {
 
 @test "--json usage error of move (missing --to)" {
 	run --separate-stderr -2 "$PVMMAP" move $$ 0x1000 4K -n --json
-	assert_equal "$stderr" 'pvmmap move: missing --to PID2 (the process that receives the range)'
+	assert_equal "$stderr" "pvmmap move: missing --to PID2 (the process that receives the range)
+Try 'pvmmap move --help' for more information."
 	assert_equal "$(jq -r '.error.code + " " + .operation' <<< "$output")" 'usage move'
 }
 
 # ---- numbers ------------------------------------------------------------------
 
-@test "LEN suffixes K M G T and KiB MiB GiB TiB" {
-	run -0 ranges '0x10000 1K' '0x10000 1KiB' '0x10000 8K' '0x10000 2M' '0x10000 2MiB' \
+@test "LEN suffixes K M G T, KB MB GB TB and KiB MiB GiB TiB, in any case" {
+	run -0 ranges '0x10000 1K' '0x10000 1KiB' '0x10000 1k' '0x10000 1KB' '0x10000 8K' '0x10000 2M' '0x10000 2MiB' \
 		'0x10000 3G' '0x10000 3GiB' '0x10000 5T' '0x10000 5TiB' '0x10000 0x10K'
 	assert_output '0x11000
+0x11000
+0x11000
 0x11000
 0x12000
 0x210000
@@ -307,9 +298,12 @@ ranges() {
 @test "every transfer option is accepted, long and short forms" {
 	run --separate-stderr -1 "$PVMMAP" copy $$ 0x10000 4K -t $$ -n --partial --progress \
 		--no-progress -q --timeout 0.5 --allow-cross-user --replace --at=any --force
-	# --quiet: the refusal (nothing mapped there) on stderr only
+	# --quiet: the refusal (nothing mapped there) on stderr only, one line,
+	# and the refused line
 	assert_equal "$output" ''
-	assert_equal "${stderr_lines[1]}" '    not-mapped: nothing is mapped here in the source process'
+	[[ ${stderr_lines[0]} == 'pvmmap: not-mapped: 0000000000010000-0000000000011000'*': nothing is mapped here in the source process' ]] ||
+		fail "stderr: $stderr"
+	assert_regex "${stderr_lines[-1]}" '^pvmmap: refused: '
 	pvrun 1 move $$ 0x10000 4K --to=$$ --at 0x20000 --dry-run --timeout=86400 --json
 	assert_equal "$(jqo -c '[.target.pid, .dest.start]')" "[$$,\"0x20000\"]"
 }

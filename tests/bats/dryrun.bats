@@ -105,19 +105,18 @@ $e $(hex "$e + 0x1000") null null null refused not-mapped 4096 0"
 	e=$(fx_end src several-3)
 	# several's three parts, then the free page after them
 	run --separate-stderr -1 "$PVMMAP" copy "$SRC" "$s" "$(( e - s + 0x1000 ))" --to "$DST" -n
-	assert_equal "$stderr" ''
+	# the table on stdout; stderr says it in one line
+	assert_equal "$stderr" 'pvmmap: refused: nothing would be copied: 1 VMA refused (all or nothing; --partial would copy the other 3).'
 	assert_line --index 2 --regexp "^0*${s#0x} rw-p anon +1M +1M skipped +\$"
 	assert_line '    not-mapped: nothing is mapped here in the source process'
 	refute_line --partial 'can be copied'
 	refute_line --partial 'all-or-nothing:'
-	local summary
-	summary=$(printf '%s\n' "${lines[@]}" | sed -n '/^[0-9]* VMAs,/,$p' | tr '\n' ' ')
-	assert_equal "$summary" "4 VMAs, 3M mapped, 3M resident: nothing would be copied: 1 VMA refused (all or nothing; --partial would copy the other 3). "
+	# the summary: the last line, not wrapped (stdout is no terminal)
+	assert_equal "${lines[-1]}" "4 VMAs, 3M mapped, 3M resident: nothing would be copied: 1 VMA refused (all or nothing; --partial would copy the other 3)."
 	# move says move
-	run -1 "$PVMMAP" move "$SRC" "$s" "$(( e - s + 0x1000 ))" --to "$DST" -n
-	# (the summary may be wrapped: its lines joined)
-	[[ $(tr '\n' ' ' <<< "$output") == *'nothing would be moved: 1 VMA refused (all or nothing; --partial would move the other 3).'* ]] ||
-		fail "summary: $output"
+	run --separate-stderr -1 "$PVMMAP" move "$SRC" "$s" "$(( e - s + 0x1000 ))" --to "$DST" -n
+	assert_equal "${lines[-1]}" '4 VMAs, 3M mapped, 3M resident: nothing would be moved: 1 VMA refused (all or nothing; --partial would move the other 3).'
+	assert_equal "$stderr" 'pvmmap: refused: nothing would be moved: 1 VMA refused (all or nothing; --partial would move the other 3).'
 }
 
 @test "a range with nothing mapped at all: one not-mapped entry, exit 1" {
@@ -294,7 +293,7 @@ $e1 $e2 $(hex "$FREE + e1 - s1 - 0x2000")"
 	assert_equal "$stderr" ''
 	assert_equal "${#lines[@]}" 6
 	assert_line --index 0 "dry run: copy $s1-$e3 of $SRC (mapper) to $DST (mapper) at $s1"
-	assert_line --index 1 --regexp '^ADDRESS +PERM +KIND +SIZE +RSS +VERDICT +NAME$'
+	assert_line --index 1 'ADDRESS          PERM KIND      SIZE    RSS METHOD   NAME'
 	assert_line --index 5 '3 VMAs, 3M mapped, 3M resident: 3 can be copied (3 copy), 0 refused, 0 failed.'
 	# --quiet: nothing on success
 	run --separate-stderr -0 "$PVMMAP" copy "$SRC" "$s1" 3M --to "$DST" -n -q
@@ -304,21 +303,24 @@ $e1 $e2 $(hex "$FREE + e1 - s1 - 0x2000")"
 @test "--quiet still reports refusals, on stderr" {
 	run --separate-stderr -1 "$PVMMAP" copy "$SRC" "$FREE" 4K --to "$DST" -n -q
 	assert_equal "$output" ''
-	# the row, its reason, its hint (wrapped or not: the lines joined)
-	local joined
-	joined=$(tr '\n' ' ' <<< "$stderr" | tr -s ' ')
-	assert_equal "${joined% }" "$(printf '%016x' "$FREE") - 4K refused not-mapped: nothing is mapped here in the source process hint: choose a range that /proc/PID/maps (or pvmmap maps PID) shows as mapped"
+	# each refused piece on a line of its own (its hint may follow), then the
+	# refused line
+	local f
+	f=$(printf '%016x-%016x' "$FREE" "$(( FREE + 0x1000 ))")
+	[[ ${stderr_lines[0]} == "pvmmap: not-mapped: $f"*': nothing is mapped here in the source process' ]] ||
+		fail "stderr: $stderr"
+	[[ ${#stderr_lines[@]} == 2 ]] ||
+		assert_equal "${stderr_lines[1]}" '  hint: choose a range that /proc/PID/maps (or pvmmap maps PID) shows as mapped'
+	assert_regex "${stderr_lines[-1]}" '^pvmmap: refused: '
 }
 
 @test "every refused row is followed by its hint, in the table too" {
 	run --separate-stderr -1 "$PVMMAP" copy "$SRC" "$(fx_start src anon)" 4K --to "$DST" \
 		--at "$(fx_start dst anon)" -n
-	assert_equal "$stderr" ''
-	assert_line --index 3 --regexp '^    target-occupied: the destination address range is already mapped in the'
-	assert_line --regexp '^      hint: use --at ADDR or --at any'
-	# (wrapped or not: the lines joined)
-	[[ $(tr '\n' ' ' <<< "$output" | tr -s ' ') == *") is there) hint: use --at ADDR or --at any to choose another place, or --replace to overwrite what is there "* ]] ||
-		fail "no hint after the reason: $output"
+	assert_regex "$stderr" '^pvmmap: refused: '
+	# one line each (stdout is no terminal)
+	assert_line --index 3 --regexp '^    target-occupied: the destination address range is already mapped in the target \(.*\)$'
+	assert_line --index 4 '      hint: use --at ADDR or --at any to choose another place, or --replace to overwrite what is there'
 }
 
 @test "the dry run predicts the real move: glibc's TLS block of the main thread is in use in both" {
@@ -342,7 +344,7 @@ $e1 $e2 $(hex "$FREE + e1 - s1 - 0x2000")"
 	start_mapper spin spinner:label=t anon:64K:label=a
 	local p; p=$(fx_pid spin)
 	run --separate-stderr -6 "$PVMMAP" move "$p" "$(fx_start spin a)" 64K --to "$DST" --at any -n
-	assert_equal "$stderr" ''
+	assert_regex "$stderr" '^pvmmap: deferred: [^'$'\n'']*$'
 	assert_line --index 2 --regexp '^[0-9a-f]{16} rw-p anon +64K +[0-9.]+[BKM] deferred +$'
 	assert_line --index 3 --regexp '^    in-use-unknown: whether a thread of the source is using this memory'
 	assert_output --partial "(thread $(fx_field spin t tid) is running, so its stack and instruction"

@@ -57,3 +57,69 @@ bats_load_library bats-support
 bats_load_library bats-assert
 
 pvmmap() { "$PVMMAP" "$@"; }
+
+# usage_error 'EXPECTED LINE' ARGS...: pvmmap ARGS exits 2, prints nothing on
+# stdout and on stderr exactly two lines: EXPECTED, then the Try line of the
+# command ARGS start with (`Try 'pvmmap move --help' for more information.`),
+# or of pvmmap itself when they start with none (`Try 'pvmmap --help' ...`).
+# (pvrun is in fixture.bash.)
+usage_error() {
+	local want=$1 cmd=''
+	shift
+	case ${1-} in maps|move|copy|clean) cmd="$1 " ;; esac
+	pvrun 2 "$@"
+	assert_equal "$output" ""
+	assert_equal "$stderr" "$want"$'\n'"Try 'pvmmap ${cmd}--help' for more information."
+}
+
+# ranges 'ADDR LEN'...: the range.end pvmmap makes of each (maps $$ ADDR LEN
+# --json), one a line.
+ranges() {
+	local al docs=''
+	for al; do
+		# shellcheck disable=SC2086
+		pvrun 0 maps $$ $al --json
+		docs+=$output
+	done
+	jq -r '.range.end' <<< "$docs"
+}
+
+# pvmmap_signalled SIG ARGS...: pvmmap ARGS started with SIG pending and
+# blocked, as if it came in the very first instant (a blocked signal stays
+# pending across execve).
+pvmmap_signalled() {
+	local sig=$1
+	shift
+	python3 - "$sig" "$PVMMAP" "$@" <<'PY'
+import os, signal, sys
+sig = getattr(signal, sys.argv[1])
+signal.pthread_sigmask(signal.SIG_BLOCK, {sig})
+os.kill(os.getpid(), sig)
+os.execv(sys.argv[2], sys.argv[2:])
+PY
+}
+
+# on_tty COLS STATUS [-o FILE] ARGS...: pvmmap ARGS on a terminal COLS
+# columns wide (util-linux script(1) makes one): its stderr goes there, and
+# its stdout too unless -o FILE takes it.  $tty: the bytes the terminal got,
+# raw (it turns each "\n" into "\r\n"); $ttyl: the same without "\r".
+# COLUMNS and LINES are unset: the width is the terminal's.  Fails unless
+# pvmmap exits STATUS.  (fx_dir is in fixture.bash.)
+on_tty() {
+	local cols=$1 want=$2 cmd f
+	shift 2
+	f="$(fx_dir)/tty.out"
+	if [[ $1 == -o ]]; then
+		printf -v cmd '%q ' "$PVMMAP" "${@:3}"
+		cmd+=">$(printf %q "$2")"
+	else
+		printf -v cmd '%q ' "$PVMMAP" "$@"
+	fi
+	status=0
+	script -qec "stty cols $cols rows 24; exec env -u COLUMNS -u LINES $cmd" /dev/null \
+		< /dev/null > "$f" || status=$?
+	tty=$(cat "$f"; echo .)
+	tty=${tty%.}
+	ttyl=${tty//$'\r'/}
+	[[ $status == "$want" ]] || fail "pvmmap $* on a terminal exited $status, not $want: $ttyl"
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# pvmmap.1 against src/reasons.c and the contract (../shared/interface.md),
+# pvmmap.1 against src/reasons.c and the contract (docs/interface.md),
 # and the completions against the contract's options.  Needs mandoc, not the
 # pvmmap binary.
 
@@ -11,16 +11,18 @@ LONG_OPTS=(--to --for --json --at --replace --partial --dry-run --timeout
 	--allow-cross-user --progress --no-progress --quiet --help --usage --version)
 SHORT_OPTS=(-h -n -q)
 # What src/main.c adds to the contract (a test below keeps this list honest).
-EXTRA_OPTS=(-t --force)
+EXTRA_OPTS=(-t -V --force)
 
 setup() {
 	MAN=$TOP/pvmmap.1
-	CONTRACT=$TOP/../shared/interface.md
+	CONTRACT=$TOP/docs/interface.md
 	COMPLETIONS=("$TOP/completions/pvmmap" "$TOP/completions/_pvmmap" "$TOP/completions/pvmmap.fish")
 }
 
+# The contract travels with the code (docs/interface.md): these tests run
+# in every clone, and fail rather than skip when it is missing.
 need_contract() {
-	[[ -f $CONTRACT ]] || skip "the contract is not at $CONTRACT"
+	[[ -f $CONTRACT ]] || fail "the contract is not at $CONTRACT"
 }
 
 # The reason codes of src/reasons.c: the strings of `{ "code", SCOPE_...`.
@@ -62,10 +64,11 @@ contract_long_opts() {
 		grep -oE -- '--[a-z][a-z-]*' | LC_ALL=C sort -u
 }
 
-# The options of the argp tables of src/main.c: `{ "name", 'k', ...` gives
-# --name and -k, `{ "name", OPT_X, ...` gives --name.
+# The options of the argp tables of src/main.c: `{ "name", 'k', ARG, ...`
+# gives --name and -k, `{ "name", OPT_X, ARG, ...` gives --name (ARG: NULL
+# or a string, which tells them from other tables of names).
 main_c_opts() {
-	sed -n "s/^[[:space:]]*{ \"\([a-z][a-z-]*\)\", *\('.'\|[A-Z_][A-Z0-9_]*\),.*/\1 \2/p" "$TOP/src/main.c" |
+	sed -n "s/^[[:space:]]*{ \"\([a-z][a-z-]*\)\", *\('.'\|[A-Z_][A-Z0-9_]*\), *\(NULL\|\"[^\"]*\"\),.*/\1 \2/p" "$TOP/src/main.c" |
 		while read -r name key; do
 			printf '%s\n' "--$name"
 			[[ $key != "'"?"'" ]] || printf '%s\n' "-${key:1:1}"
@@ -218,10 +221,20 @@ completion_has() {
 	assert_output "$(printf '%s\n' "${LONG_OPTS[@]}" "${SHORT_OPTS[@]}" "${EXTRA_OPTS[@]}" | LC_ALL=C sort -u)"
 }
 
-@test "pvmmap.1: EXIT STATUS documents exactly 0 to 5, and 6 (an addition: a dry run's deferred checks)" {
+@test "pvmmap.1: EXIT STATUS documents exactly 0 to 5, and 6 and 7 (additions: a dry run's deferred checks, a write error)" {
 	run bash -c 'awk "/^\\.Sh /{on = (\$0 == \".Sh EXIT STATUS\")} on" "$1" | sed -n "s/^\\.It \\([0-9]*\\)\$/\\1/p"' _ "$MAN"
 	assert_success
-	assert_output "$(printf '%s\n' 0 1 2 3 4 5 6)"
+	assert_output "$(printf '%s\n' 0 1 2 3 4 5 6 7)"
+}
+
+@test "pvmmap.1: EXIT STATUS says what a write error and a terminating signal give" {
+	local text
+	text=$(man_text_section "EXIT STATUS")
+	grep -qE '^ +7 +Standard output could not be written' <<<"$text"
+	grep -qF 'pvmmap: write error:' <<<"$text"
+	grep -qF '128 plus the signal' <<<"$text"
+	grep -qF '143 for SIGTERM' <<<"$text"
+	grep -qF '"interrupted"' <<<"$text"
 }
 
 @test "pvmmap.1: the exit statuses say what the contract says" {

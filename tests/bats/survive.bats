@@ -22,27 +22,14 @@ teardown() {
 
 tracer_of() { awk '/^TracerPid:/{print $2}' "/proc/$1/status"; }
 
-# pvmmap ARGS... started with SIG pending and blocked, as if it came in the
-# very first instant (a blocked signal stays pending across execve).
-pvmmap_signalled() {
-	local sig=$1
-	shift
-	python3 - "$sig" "$PVMMAP" "$@" <<'PY'
-import os, signal, sys
-sig = getattr(signal, sys.argv[1])
-signal.pthread_sigmask(signal.SIG_BLOCK, {sig})
-os.kill(os.getpid(), sig)
-os.execv(sys.argv[2], sys.argv[2:])
-PY
-}
-
-@test "a terminating signal in pvmmap's first instant rolls back: the document, exit 4" {
+# (pvmmap_signalled, helpers.bash: the signal pending from the first instant)
+@test "a terminating signal in pvmmap's first instant rolls back: the document, then death by it (128+n)" {
 	start_cmd src anon:4M:label=a
 	start_cmd dst anon:64K:label=x
 	local sp dp s dmaps; sp=$(cpid src); dp=$(cpid dst); s=$(cstart src a)
 	dmaps=$(cat "/proc/$dp/maps")
 	for sig in SIGTERM SIGUSR1 SIGPIPE SIGALRM; do
-		run -4 pvmmap_signalled "$sig" move "$sp" "$s" 4M --to "$dp" --json
+		run -"$(( 128 + $(kill -l "$sig") ))" pvmmap_signalled "$sig" move "$sp" "$s" 4M --to "$dp" --json
 		keep
 		assert_equal "$(jqo '.error.code')" interrupted
 		assert_equal "$(jqo '.error.message')" "interrupted by ${sig#SIG} (start); everything was rolled back"

@@ -159,7 +159,7 @@ teardown() {
 
 traced() { [[ $(awk '/^TracerPid:/{print $2}' "/proc/$1/status") != 0 ]]; }
 
-@test "SIGTERM during the transfer rolls it back: exit 4, both processes as before" {
+@test "SIGTERM during the transfer rolls it back: the document, then death by SIGTERM (143), both processes as before" {
 	start_cmd src anon:512M:label=b
 	start_cmd dst anon:64K:label=x
 	local sp dp s; sp=$(cpid src); dp=$(cpid dst); s=$(cstart src b)
@@ -171,13 +171,15 @@ traced() { [[ $(awk '/^TracerPid:/{print $2}' "/proc/$1/status") != 0 ]]; }
 	kill -TERM "$pv"
 	local st=0
 	wait "$pv" || st=$?
-	assert_equal "$st" 4
+	assert_equal "$st" 143
 	output=$(< "$(fx_dir)/sig.json")
+	keep
 	assert_equal "$(jqo '.error.code')" interrupted
 	assert_equal "$(jqo '.vmas[0].status')" rolled-back
 	assert_equal "$(cat "/proc/$dp/maps")" "$dmaps"
 	assert_equal "$(cat "/proc/$sp/maps")" "$smaps"
 	ask src "sum x" >/dev/null
+	all_valid
 }
 
 @test "guard regions are installed again in the target, not copied" {

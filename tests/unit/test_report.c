@@ -645,6 +645,7 @@ static void render_text_as(const struct report *r, char **out, char **err, bool 
 	assert_non_null(o);
 	assert_non_null(e);
 	report_text(o, e, r);
+	report_text_verdict(e, r);
 	assert_int_equal(fclose(o), 0);
 	assert_int_equal(fclose(e), 0);
 	for (int i = 0; i < 2 && flat; i++) {
@@ -723,8 +724,10 @@ static void test_text_all_or_nothing(void **state)
 	/* a refusal (exit 1) says so in one line on stderr, whatever stdout is;
 	 * stdout, not a terminal, has a line per row, reason and hint */
 	render_text_as(&r, &out, &err, false);
-	assert_string_equal(err, "pvmmap: refused: 8 VMAs, 32K mapped, 20K resident: nothing copied: 3 VMAs "
-			    "refused (all or nothing; --partial would copy the other 5).\n");
+	assert_string_equal(err, "pvmmap: refused: nothing copied: 3 VMAs refused (all or nothing; --partial "
+			    "would copy the other 5).\n");
+	HAS(out, "\n8 VMAs, 32K mapped, 20K resident: nothing copied: 3 VMAs refused (all or nothing; "
+	    "--partial would copy the other 5).\n");
 	HAS(out, "\n    special-mapping: this is a page the kernel provides to every process (such as [vdso] "
 	    "or [vvar]): it exists once per process and cannot be recreated by mmap\n      hint: leave it out "
 	    "of the range; the target already has its own\n");
