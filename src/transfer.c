@@ -182,6 +182,12 @@ static int boundary(struct xfer *x, const char *name)
 			 "PVMMAP_FAIL_AT=%s: failing on purpose", name);
 		return -EIO;
 	}
+	if (x->hooks && x->hooks->cancel && *x->hooks->cancel) {
+		snprintf(x->st->message, sizeof(x->st->message), "cancelled (%s)", name);
+		return -EINTR;
+	}
+	if (x->hooks && x->hooks->ignore_signals)
+		return 0;
 	transfer_term_signals(&term);
 	if (sigpending(&pend) == 0)
 		for (int sig = 1; sig < NSIG; sig++)
