@@ -158,7 +158,7 @@ $(B)/pic/%.o: %.S
 # The examples, built against the tree's header and static library.
 build/examples/%: examples/%.c include/pvmmap.h $(STLIB)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra $(WARNINGS) -Iinclude $(CFLAGS) -o $@ $< \
+	$(CC) -std=gnu11 -O1 -g $(WARNINGS) -Iinclude $(CFLAGS) -o $@ $< \
 	  $(STLIB) $(ALL_LDFLAGS) $(PROC2_LIBS) $(LDLIBS)
 
 examples: $(EXAMPLES)
