@@ -74,6 +74,9 @@ SHLIB     := $(B)/$(SONAME)
 STLIB     := $(B)/libpvmmap.a
 LIBMAP    := src/libpvmmap.map
 MAN3      := $(wildcard man/man3/*.3)
+# Every name a page's NAME section lists (.Nm) is installed as a link to it.
+MAN3_LINKS = $(foreach p,$(MAN3),$(foreach n,$(shell sed -n 's/^\.Nm \([A-Za-z_0-9]*\).*/\1/p' $(p)),\
+	$(if $(filter $(n).3,$(notdir $(p))),,$(n).3:$(notdir $(p)))))
 EXAMPLES  := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -213,7 +216,8 @@ install: pvmmap lib
 	$(INSTALL) -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/libpvmmap.a
 	$(INSTALL) -m 0644 include/pvmmap.h $(DESTDIR)$(INCLUDEDIR)/pvmmap.h
 	$(INSTALL) -m 0644 build/pvmmap.pc $(DESTDIR)$(PKGCONFIGDIR)/pvmmap.pc
-	$(if $(MAN3),$(INSTALL) -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
+	$(INSTALL) -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	$(foreach l,$(MAN3_LINKS),ln -sf $(word 2,$(subst :, ,$(l))) $(DESTDIR)$(MANDIR)/man3/$(word 1,$(subst :, ,$(l)));)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pvmmap $(DESTDIR)$(MANDIR)/man1/pvmmap.1 \
@@ -221,7 +225,7 @@ uninstall:
 	  $(DESTDIR)$(FISHCOMPDIR)/pvmmap.fish \
 	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libpvmmap.so $(DESTDIR)$(LIBDIR)/libpvmmap.a \
 	  $(DESTDIR)$(INCLUDEDIR)/pvmmap.h $(DESTDIR)$(PKGCONFIGDIR)/pvmmap.pc \
-	  $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
+	  $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)) $(foreach l,$(MAN3_LINKS),$(word 1,$(subst :, ,$(l)))))
 
 clean:
 	rm -rf build pvmmap
