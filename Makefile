@@ -89,7 +89,7 @@ FIXTURES     := $(FIXTURE_SRCS:tests/fixtures/%.c=build/fixtures/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all lib examples check check-deps unit fixtures fuzz bench soak install uninstall clean
+.PHONY: all lib examples libtests check check-deps unit fixtures fuzz bench soak install uninstall clean
 .DEFAULT_GOAL := all
 
 # `make` builds the release binary, ./pvmmap; `make SANITIZE=1` builds
@@ -166,6 +166,15 @@ build/examples/%: examples/%.c include/pvmmap.h $(STLIB)
 
 examples: $(EXAMPLES)
 
+# A second client of the library for the end-to-end tests
+# (tests/bats/library.bats), linked with the shared library of this build.
+LIBTESTS := $(B)/tests/lib/pvjson
+$(B)/tests/lib/%: tests/lib/%.c include/pvmmap.h $(SHLIB) $(B)/libpvmmap.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(ALL_LDFLAGS) -L$(B) -lpvmmap -Wl,-rpath,$(CURDIR)/$(B)
+
+libtests: $(LIBTESTS)
+
 $(B)/tests/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -DPVMMAP_SRCDIR='"$(CURDIR)"' -o $@ $< $(UNIT_SUPPORT) \
@@ -189,8 +198,8 @@ fuzz: $(FUZZ_BINS)
 # Every test: unit tests and the end-to-end suite against the sanitized build,
 # the end-to-end suite again against the release build, and a bounded fuzz
 # smoke.  tests/run prints the closing "N passed, N failed" line.
-check: check-deps pvmmap lib fixtures fuzz examples
-	$(MAKE) SANITIZE=1 build/asan/pvmmap unit-asan
+check: check-deps pvmmap lib libtests fixtures fuzz examples
+	$(MAKE) SANITIZE=1 build/asan/pvmmap unit-asan libtests
 	tests/run
 
 unit-asan:
