@@ -172,7 +172,7 @@ int pvmmap_result_write_text(const pvmmap_result *r, FILE *out, FILE *err, unsig
  */
 #define PVMMAP_FIXED           0x01ul /* at dst_addr, replacing what is there */
 #define PVMMAP_FIXED_NOREPLACE 0x02ul /* at dst_addr; EEXIST when something is there */
-#define PVMMAP_MOVE            0x04ul /* pvmmap's addition: the source loses it (not yet) */
+#define PVMMAP_MOVE            0x04ul /* pvmmap's addition: the source loses it (frozen meanwhile) */
 void *process_vm_mmap(pid_t pid, uintptr_t src_addr, size_t len, uintptr_t dst_addr,
 		      unsigned long flags);
 

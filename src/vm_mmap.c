@@ -7,8 +7,11 @@
  * source's VMA (map_files, or its path while that is still the same inode:
  * proc_vma_open).  The planner decides, VMA by VMA, with the rules of
  * `pvmmap maps --for copy`, so a refusal has the CLI's reason; each reason
- * becomes one errno (reason_errno).  The source is not stopped: a copy
- * needs no freeze, and each page is read as it is when it is read.
+ * becomes one errno (reason_errno).  A copy stops nothing: each page is
+ * read as it is when it is read.  A move (PVMMAP_MOVE) freezes the source,
+ * and unmaps the range in it, with one injected munmap, once the caller
+ * holds all of it: that munmap is the commit, and nothing else changes in
+ * the source, so nothing there needs undoing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +23,7 @@
 
 #include "pvmmap.h"
 
+#include "inject.h"
 #include "pagescan.h"
 #include "plan.h"
 #include "proc.h"
@@ -157,14 +161,14 @@ out:
 }
 
 /* The first piece the plan refuses, as an errno; 0 when none. */
-static int refusal(const struct plan *p)
+static int refusal(const struct plan *p, bool move)
 {
 	if (p->error.reason)
 		return -reason_errno(p->error.reason);
 	/* A copy only reads the source: being traced or under seccomp does
 	 * not stop it (no syscall runs in it); the access check does. */
 	for (int i = 0; i < p->nblockers; i++)
-		if (p->blockers[i].reason != R_ALREADY_TRACED && p->blockers[i].reason != R_SECCOMP_BLOCKS)
+		if (move || (p->blockers[i].reason != R_ALREADY_TRACED && p->blockers[i].reason != R_SECCOMP_BLOCKS))
 			return -reason_errno(p->blockers[i].reason);
 	for (size_t i = 0; i < p->n; i++)
 		if (p->e[i].status != STATUS_OK)
@@ -205,12 +209,43 @@ static int reserve(uint64_t dst, uint64_t len, uint64_t align, unsigned long fla
 	return 0;
 }
 
+/* An inject_seize error as process_vm_mmap's errno. */
+static int seize_errno(int r)
+{
+	switch (r) {
+	case -EOWNERDEAD: return -ESRCH;
+	case -ENOEXEC: return -EINVAL;
+	case -EACCES: return -EPERM;
+	default: return r;
+	}
+}
+
+/* Facts of @pid, frozen (*@sp) for a move.  A move freezes the source
+ * before it plans: no write may land between the copy and the unmap, and
+ * whether a thread uses the range shows only while it stands still. */
+static int source_facts(pid_t pid, bool move, struct proc_facts *src, struct inject_proc **sp)
+{
+	int r = proc_facts_read(pid, true, src);
+
+	if (r || !move)
+		return r;
+	r = inject_seize(pid, src->start_time, src->seccomp_mode ? INJECT_SUSPEND_SECCOMP : 0, 10000, sp);
+	if (r)
+		return seize_errno(r);
+	proc_facts_free(src);
+	*src = (struct proc_facts){ .procfd = -1 };
+	return proc_facts_read(pid, true, src);
+}
+
 static int vm_mmap(pid_t pid, uint64_t addr, uint64_t len, uint64_t dst, unsigned long flags, void **out)
 {
 	struct sys_facts sf;
 	struct proc_facts src = { .procfd = -1 };
+	struct inject_proc *sp = NULL;
 	struct plan plan = { 0 };
 	struct request req;
+	bool move = flags & PVMMAP_MOVE;
+	int64_t ret;
 	uint64_t align;
 	char *base = NULL;
 	int r;
@@ -226,19 +261,17 @@ static int vm_mmap(pid_t pid, uint64_t addr, uint64_t len, uint64_t dst, unsigne
 	    (flags & ~KNOWN_FLAGS) || (flags & PVMMAP_FIXED && flags & PVMMAP_FIXED_NOREPLACE) ||
 	    (flags & (PVMMAP_FIXED | PVMMAP_FIXED_NOREPLACE) && dst & (align - 1)))
 		return -EINVAL;
-	if (flags & PVMMAP_MOVE)
-		return -EOPNOTSUPP;
-	r = proc_facts_read(pid, true, &src);
+	r = source_facts(pid, move, &src, &sp);
 	if (r)
 		goto out;
-	/* The rules of `pvmmap maps --for copy`: the source's alone.  The
-	 * caller's own kernel checks the target's (mmap fails with them). */
-	req = (struct request){ .op = OP_MAPS, .for_op = OP_COPY, .pid = pid, .has_range = true,
+	/* The rules of `pvmmap maps --for copy|move`: the source's alone.
+	 * The caller's own kernel checks the target's (mmap fails with them). */
+	req = (struct request){ .op = OP_MAPS, .for_op = move ? OP_MOVE : OP_COPY, .pid = pid, .has_range = true,
 				.addr = addr, .len = len, .range_end = addr + len, .at = ADDR_NONE,
 				.allow_cross_user = true, .progress = -1, .timeout_s = 10 };
 	r = plan_make(&sf, &src, NULL, &req, &plan);
 	if (!r)
-		r = refusal(&plan);
+		r = refusal(&plan, move);
 	if (r)
 		goto out;
 	for (size_t i = 0; i < plan.n; i++)
@@ -249,6 +282,11 @@ static int vm_mmap(pid_t pid, uint64_t addr, uint64_t len, uint64_t dst, unsigne
 		goto out;
 	for (size_t i = 0; i < plan.n && !r; i++)
 		r = clone_piece(&src, sf.page_size, &plan.e[i], base + (plan.e[i].start - addr));
+	if (!r && sp) {
+		r = inject_call(sp, ARCH_SYS_MUNMAP, addr, len, 0, 0, 0, 0, &ret);
+		if (!r && ret < 0)
+			r = (int)ret;
+	}
 	if (r) {
 		/* With PVMMAP_FIXED what was there is gone, as after a failed
 		 * mmap(MAP_FIXED); the range is left unmapped. */
@@ -257,6 +295,7 @@ static int vm_mmap(pid_t pid, uint64_t addr, uint64_t len, uint64_t dst, unsigne
 	}
 	*out = base;
 out:
+	inject_detach(sp);
 	plan_free(&plan);
 	proc_facts_free(&src);
 	return r;
