@@ -226,6 +226,8 @@ install: pvmmap lib
 	$(INSTALL) -m 0644 include/pvmmap.h $(DESTDIR)$(INCLUDEDIR)/pvmmap.h
 	$(INSTALL) -m 0644 build/pvmmap.pc $(DESTDIR)$(PKGCONFIGDIR)/pvmmap.pc
 	$(INSTALL) -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	@# the run-time linker's cache, for a real install (not a staged one)
+	[ -n "$(DESTDIR)" ] || ldconfig 2>/dev/null || true
 	$(foreach l,$(MAN3_LINKS),ln -sf $(word 2,$(subst :, ,$(l))) $(DESTDIR)$(MANDIR)/man3/$(word 1,$(subst :, ,$(l)));)
 
 uninstall:

@@ -52,6 +52,13 @@ header_names() {
 	assert_line --regexp "libpvmmap\.so\.1 => $d/opt/pv/lib64/libpvmmap\.so\.1"
 	run -0 env LD_LIBRARY_PATH="$d/opt/pv/lib64" ./pull
 	assert_output --partial "(0 bytes differ), shared page shared"
+	# and against libpvmmap.a: its own dependencies come from --static
+	run -0 bash -c 'cc -o pull-a pull.c $(pkg-config --cflags pvmmap) -L"$1" -Wl,-Bstatic -lpvmmap -Wl,-Bdynamic \
+		$(pkg-config --static --libs-only-l pvmmap | sed "s/-lpvmmap//")' _ "$d/opt/pv/lib64"
+	run -0 ldd ./pull-a
+	refute_line --partial libpvmmap
+	run -0 ./pull-a
+	assert_output --partial "(0 bytes differ), shared page shared"
 	run -0 make -s -C "$TOP" uninstall DESTDIR="$d" PREFIX=/opt/pv LIBDIR=/opt/pv/lib64
 	run -0 find "$d" -not -type d
 	assert_output ""
