@@ -146,7 +146,9 @@ int pvmmap_open(pvmmap **out);
 void pvmmap_close(pvmmap *h);
 int pvmmap_set_progress(pvmmap *h, pvmmap_progress_fn *fn, void *arg);
 int pvmmap_cancel(pvmmap *h);
+#ifdef _POSIX_C_SOURCE /* sigset_t: not in strict ISO C (-std=c99) */
 void pvmmap_term_signals(sigset_t *set);
+#endif
 
 int pvmmap_plan(pvmmap *h, const struct pvmmap_request *req, pvmmap_result **out);
 int pvmmap_transfer(pvmmap *h, const struct pvmmap_request *req, pvmmap_result **out);

@@ -44,6 +44,12 @@ header_names() {
 	assert_output "$(sed -n 's/^VERSION *:= *//p' "$TOP/Makefile")"
 	run -0 pkg-config --variable=libdir pvmmap
 	assert_output "$d/opt/pv/lib64"
+	# the header stands alone, in strict C99 and in C++
+	printf '#include <pvmmap.h>\nint main(void) { pvmmap *h; return pvmmap_open(&h); }\n' > "$BATS_TEST_TMPDIR/h.c"
+	run -0 bash -c 'cc -std=c99 -pedantic -Wall -Wextra -Werror $(pkg-config --cflags pvmmap) -c -o /dev/null "$1"' _ "$BATS_TEST_TMPDIR/h.c"
+	if command -v g++ >/dev/null; then
+		run -0 bash -c 'g++ -x c++ -Wall -Wextra -Werror $(pkg-config --cflags pvmmap) -c -o /dev/null "$1"' _ "$BATS_TEST_TMPDIR/h.c"
+	fi
 	# built outside the tree, with nothing of it on the command line
 	cp "$TOP/examples/pull.c" "$BATS_TEST_TMPDIR/"
 	cd "$BATS_TEST_TMPDIR"
