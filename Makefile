@@ -3,6 +3,9 @@
 
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DATADIR     ?= $(PREFIX)/share
 MANDIR      ?= $(DATADIR)/man
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
@@ -16,6 +19,9 @@ PKG_CONFIG  ?= pkg-config
 INSTALL     ?= install
 
 VERSION     := 0.1.0
+# libpvmmap's soname: the major number changes only when the interface of
+# include/pvmmap.h breaks (src/libpvmmap.map versions its names).
+SOVERSION   := 1
 ARCH        ?= $(shell uname -m)
 
 # SANITIZE=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer into
@@ -44,8 +50,10 @@ PROC2_CFLAGS := $(shell $(PKG_CONFIG) --cflags libproc2 2>/dev/null)
 PROC2_LIBS   := $(shell $(PKG_CONFIG) --libs libproc2 2>/dev/null)
 CMOCKA_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
-PV_CPPFLAGS := -D_GNU_SOURCE -DPVMMAP_VERSION='"$(VERSION)"' -Isrc -Isrc/arch $(PROC2_CFLAGS)
-PV_CFLAGS   := -std=gnu11 $(OPTFLAGS) $(WARNINGS) -MMD -MP
+PV_CPPFLAGS := -D_GNU_SOURCE -DPVMMAP_VERSION='"$(VERSION)"' -Iinclude -Isrc -Isrc/arch $(PROC2_CFLAGS)
+# Hidden by default: only include/pvmmap.h's names are visible (it says so
+# with a pragma), so that no engine name can leak out of libpvmmap.so.
+PV_CFLAGS   := -std=gnu11 $(OPTFLAGS) $(WARNINGS) -fvisibility=hidden -MMD -MP
 ALL_CPPFLAGS = $(PV_CPPFLAGS) $(CPPFLAGS)
 ALL_CFLAGS   = $(PV_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS  = $(OPTFLAGS) $(LDFLAGS)
@@ -54,10 +62,23 @@ ALL_LDFLAGS  = $(OPTFLAGS) $(LDFLAGS)
 # by src/arch/ only) and its rescue code src/arch/ARCH-rescue.S: files added, none edited.
 ARCH_SRC  := $(wildcard src/arch/$(ARCH).c)
 ARCH_ASM  := $(wildcard src/arch/$(ARCH)-rescue.S)
-LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c)) $(ARCH_SRC)
+# The command line's own files (src/main.c, src/cli_*.c); everything else is
+# the library.
+CLI_SRCS  := src/main.c $(wildcard src/cli_*.c)
+LIB_SRCS  := $(filter-out $(CLI_SRCS),$(wildcard src/*.c)) $(ARCH_SRC)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o) $(ARCH_ASM:%.S=$(B)/%.o)
-MAIN_OBJ  := $(B)/src/main.o
+PIC_OBJS  := $(LIB_SRCS:%.c=$(B)/pic/%.o) $(ARCH_ASM:%.S=$(B)/pic/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(B)/%.o)
 BIN       := $(B)/pvmmap
+SONAME    := libpvmmap.so.$(SOVERSION)
+SHLIB     := $(B)/$(SONAME)
+STLIB     := $(B)/libpvmmap.a
+LIBMAP    := src/libpvmmap.map
+MAN3      := $(wildcard man/man3/*.3)
+# Every name a page's NAME section lists (.Nm) is installed as a link to it.
+MAN3_LINKS = $(foreach p,$(MAN3),$(foreach n,$(shell sed -n 's/^\.Nm \([A-Za-z_0-9]*\).*/\1/p' $(p)),\
+	$(if $(filter $(n).3,$(notdir $(p))),,$(n).3:$(notdir $(p)))))
+EXAMPLES  := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
@@ -69,12 +90,14 @@ FIXTURES     := $(FIXTURE_SRCS:tests/fixtures/%.c=build/fixtures/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all check check-deps unit fixtures fuzz bench soak install uninstall clean
+.PHONY: all lib examples libtests check check-deps unit fixtures fuzz bench soak install uninstall clean
 .DEFAULT_GOAL := all
 
 # `make` builds the release binary, ./pvmmap; `make SANITIZE=1` builds
 # build/asan/pvmmap as well ($(BIN)), and ./pvmmap stays the release build.
-all: check-deps pvmmap $(BIN)
+all: check-deps pvmmap $(BIN) lib
+
+lib: $(SHLIB) $(B)/libpvmmap.so $(STLIB) build/pvmmap.pc
 
 # The top-level ./pvmmap is always the release build, so README commands work.
 pvmmap: build/release/pvmmap
@@ -92,8 +115,33 @@ check-deps:
 	  echo "pvmmap needs libproc2 (procps-ng 4) and pkg-config:" >&2; \
 	  echo "  apt-get install pkg-config libproc2-dev" >&2; exit 1; }
 
-$(BIN): $(LIB_OBJS) $(MAIN_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PROC2_LIBS) $(LDLIBS)
+# The command links libpvmmap.a, not the shared library: ./pvmmap stays one
+# self-contained file that runs from the source tree and survives `make
+# uninstall` of the library, and a program that ptraces other processes
+# loads no code from the run-time linker's search path (LD_LIBRARY_PATH).
+# It still reaches the engine only through include/pvmmap.h.
+$(BIN): $(CLI_OBJS) $(STLIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(STLIB) $(PROC2_LIBS) $(LDLIBS)
+
+$(STLIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# -z defs: every name the library uses is in it or in the libraries it
+# links; the version script exports include/pvmmap.h's names only.
+$(SHLIB): $(PIC_OBJS) $(LIBMAP)
+	$(CC) $(ALL_LDFLAGS) -shared -fPIC -Wl,-soname,$(SONAME) -Wl,--version-script=$(LIBMAP) \
+	  -Wl,-z,defs -o $@ $(PIC_OBJS) $(PROC2_LIBS) $(LDLIBS)
+
+$(B)/libpvmmap.so: $(SHLIB)
+	ln -sf $(SONAME) $@
+
+# Made anew each time: PREFIX and LIBDIR may differ between `make` and
+# `make install`.
+build/pvmmap.pc: pvmmap.pc.in FORCE
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	  -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -102,6 +150,31 @@ $(B)/%.o: %.c
 $(B)/%.o: %.S
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(B)/pic/%.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+# The examples, built against the tree's header and static library.
+build/examples/%: examples/%.c include/pvmmap.h $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O1 -g $(WARNINGS) -Iinclude $(CFLAGS) -o $@ $< \
+	  $(STLIB) $(ALL_LDFLAGS) $(PROC2_LIBS) $(LDLIBS)
+
+examples: $(EXAMPLES)
+
+# A second client of the library for the end-to-end tests
+# (tests/bats/library.bats), linked with the shared library of this build.
+LIBTESTS := $(B)/tests/lib/pvjson
+$(B)/tests/lib/%: tests/lib/%.c include/pvmmap.h $(SHLIB) $(B)/libpvmmap.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(ALL_LDFLAGS) -L$(B) -lpvmmap -Wl,-rpath,$(CURDIR)/$(B)
+
+libtests: $(LIBTESTS)
 
 $(B)/tests/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -126,8 +199,8 @@ fuzz: $(FUZZ_BINS)
 # Every test: unit tests and the end-to-end suite against the sanitized build,
 # the end-to-end suite again against the release build, and a bounded fuzz
 # smoke.  tests/run prints the closing "N passed, N failed" line.
-check: check-deps pvmmap fixtures fuzz
-	$(MAKE) SANITIZE=1 build/asan/pvmmap unit-asan
+check: check-deps pvmmap lib libtests fixtures fuzz examples
+	$(MAKE) SANITIZE=1 build/asan/pvmmap unit-asan libtests
 	tests/run
 
 unit-asan:
@@ -139,21 +212,34 @@ bench: pvmmap fixtures
 soak: pvmmap fixtures
 	tests/soak/run
 
-install: pvmmap
+install: pvmmap lib
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
-	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(LIBDIR) \
+	  $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3
 	$(INSTALL) -m 0755 pvmmap $(DESTDIR)$(BINDIR)/pvmmap
 	$(INSTALL) -m 0644 pvmmap.1 $(DESTDIR)$(MANDIR)/man1/pvmmap.1
 	$(INSTALL) -m 0644 completions/pvmmap $(DESTDIR)$(BASHCOMPDIR)/pvmmap
 	$(INSTALL) -m 0644 completions/_pvmmap $(DESTDIR)$(ZSHCOMPDIR)/_pvmmap
 	$(INSTALL) -m 0644 completions/pvmmap.fish $(DESTDIR)$(FISHCOMPDIR)/pvmmap.fish
+	$(INSTALL) -m 0755 $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpvmmap.so
+	$(INSTALL) -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/libpvmmap.a
+	$(INSTALL) -m 0644 include/pvmmap.h $(DESTDIR)$(INCLUDEDIR)/pvmmap.h
+	$(INSTALL) -m 0644 build/pvmmap.pc $(DESTDIR)$(PKGCONFIGDIR)/pvmmap.pc
+	$(INSTALL) -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	@# the run-time linker's cache, for a real install (not a staged one)
+	[ -n "$(DESTDIR)" ] || ldconfig 2>/dev/null || true
+	$(foreach l,$(MAN3_LINKS),ln -sf $(word 2,$(subst :, ,$(l))) $(DESTDIR)$(MANDIR)/man3/$(word 1,$(subst :, ,$(l)));)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pvmmap $(DESTDIR)$(MANDIR)/man1/pvmmap.1 \
 	  $(DESTDIR)$(BASHCOMPDIR)/pvmmap $(DESTDIR)$(ZSHCOMPDIR)/_pvmmap \
-	  $(DESTDIR)$(FISHCOMPDIR)/pvmmap.fish
+	  $(DESTDIR)$(FISHCOMPDIR)/pvmmap.fish \
+	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libpvmmap.so $(DESTDIR)$(LIBDIR)/libpvmmap.a \
+	  $(DESTDIR)$(INCLUDEDIR)/pvmmap.h $(DESTDIR)$(PKGCONFIGDIR)/pvmmap.pc \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)) $(foreach l,$(MAN3_LINKS),$(word 1,$(subst :, ,$(l)))))
 
 clean:
 	rm -rf build pvmmap
 
--include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -2,9 +2,11 @@
 /*
  * pvmmap: move or copy memory mappings between live processes.
  *
- * main.c is the thin caller: it turns argv into a request, gathers the facts,
- * has the planner decide and the reporter speak, and maps the outcome to the
- * contract's exit status.
+ * main.c is libpvmmap's first client and reaches the engine through
+ * pvmmap.h alone: it turns argv into a request, has the library plan or
+ * transfer, prints the result the library writes, and maps the outcome to
+ * the contract's exit status.  Its own are the command line (args.c), the
+ * progress line (cli_progress.c) and the signals.
  */
 #include <argp.h>
 #include <errno.h>
@@ -15,12 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include <pvmmap.h>
+
 #include "args.h"
-#include "plan.h"
-#include "proc.h"
-#include "report.h"
-#include "transfer.h"
+#include "cli_progress.h"
+#include "clock.h"
+#include "text.h"
 
 enum exit_status {
 	EXIT_DONE = 0,
@@ -44,8 +46,14 @@ enum {
 	OPT_JSON, OPT_TIMEOUT, OPT_CROSS_USER, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_FORCE,
 };
 
+/* OP_NONE: a command line that was not understood (a usage error). */
+enum op { OP_MAPS = PVMMAP_OP_MAPS, OP_MOVE = PVMMAP_OP_MOVE, OP_COPY = PVMMAP_OP_COPY, OP_NONE = -1 };
+
 struct cli {
-	struct request req;
+	struct pvmmap_request req;
+	bool has_range;          /* ADDR given (maps: else the whole process) */
+	bool dry_run, json, quiet;
+	int progress;            /* -1 auto, 0 off, 1 on */
 	bool clean;              /* the clean command (req.op is OP_MAPS) */
 	bool help_done;          /* --help, --usage or --version printed */
 	const char *range_arg;   /* ADDR given as START-END: no LEN follows */
@@ -79,7 +87,7 @@ static int opt_common(int key, struct argp_state *st, struct cli *c)
 		c->help_done = true;
 		return 0;
 	case OPT_JSON:
-		c->req.json = true;
+		c->json = true;
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;
@@ -117,7 +125,7 @@ static int parse_addr_arg(struct argp_state *st, struct cli *c, const char *what
 /* ADDR as START-END (a line's first field): the range itself. */
 static int parse_range_arg(struct argp_state *st, struct cli *c, const char *arg)
 {
-	struct request *req = &c->req;
+	struct pvmmap_request *req = &c->req;
 	uint64_t start, end;
 
 	if (parse_range(arg, &start, &end)) {
@@ -140,7 +148,7 @@ static int parse_range_arg(struct argp_state *st, struct cli *c, const char *arg
 
 static int parse_positional(struct argp_state *st, struct cli *c, const char *arg)
 {
-	struct request *req = &c->req;
+	struct pvmmap_request *req = &c->req;
 	int r;
 
 	switch (c->nargs++) {
@@ -150,7 +158,7 @@ static int parse_positional(struct argp_state *st, struct cli *c, const char *ar
 	case 1:
 		if (c->clean)
 			break;
-		req->has_range = true;
+		c->has_range = true;
 		req->len = (uint64_t)c->page_size;
 		if (arg[0] != '-' && strchr(arg, '-'))
 			return parse_range_arg(st, c, arg);
@@ -187,7 +195,7 @@ static int parse_positional(struct argp_state *st, struct cli *c, const char *ar
 
 static int check_complete(struct argp_state *st, struct cli *c)
 {
-	struct request *req = &c->req;
+	struct pvmmap_request *req = &c->req;
 	int need = req->op == OP_MAPS ? 1 : c->range_arg ? 2 : 3;
 	static const char *const names[] = { "PID", "ADDR", "LEN" };
 
@@ -205,15 +213,15 @@ static int check_complete(struct argp_state *st, struct cli *c)
 		argp_error(st, "missing --to PID2 (the process that receives the range)");
 		return EINVAL;
 	}
-	if (req->has_range) {
+	if (c->has_range) {
 		if (req->addr > UINT64_MAX - req->len) {
 			argp_error(st, "the range 0x%llx + 0x%llx passes the end of the address space",
 				   (unsigned long long)req->addr, (unsigned long long)req->len);
 			return EINVAL;
 		}
-		req->range_end = req->addr + req->len;
 	}
-	if (!req->at_any && req->at != ADDR_NONE && req->has_range && req->at > UINT64_MAX - req->len) {
+	if (req->at != PVMMAP_AT_SAME && req->at != PVMMAP_AT_ANY && c->has_range &&
+	    req->at > UINT64_MAX - req->len) {
 		argp_error(st, "--at 0x%llx + the length passes the end of the address space",
 			   (unsigned long long)req->at);
 		return EINVAL;
@@ -224,7 +232,7 @@ static int check_complete(struct argp_state *st, struct cli *c)
 static error_t parse_cmd_opt(int key, char *arg, struct argp_state *st)
 {
 	struct cli *c = st->input;
-	struct request *req = &c->req;
+	struct pvmmap_request *req = &c->req;
 	int r = opt_common(key, st, c);
 
 	if (r != ARGP_ERR_UNKNOWN)
@@ -235,9 +243,9 @@ static error_t parse_cmd_opt(int key, char *arg, struct argp_state *st)
 		return r ? usage_errno(st, "--to", arg, r) : 0;
 	case OPT_FOR:
 		if (strcmp(arg, "move") == 0)
-			req->for_op = OP_MOVE;
+			req->flags &= ~PVMMAP_FOR_COPY;
 		else if (strcmp(arg, "copy") == 0)
-			req->for_op = OP_COPY;
+			req->flags |= PVMMAP_FOR_COPY;
 		else {
 			argp_error(st, "--for '%s': expected move or copy", arg);
 			return EINVAL;
@@ -245,20 +253,18 @@ static error_t parse_cmd_opt(int key, char *arg, struct argp_state *st)
 		return 0;
 	case OPT_AT:
 		if (strcmp(arg, "any") == 0) {
-			req->at_any = true;
-			req->at = ADDR_NONE;
+			req->at = PVMMAP_AT_ANY;
 			return 0;
 		}
-		req->at_any = false;
 		return parse_addr_arg(st, c, "--at", arg, &req->at);
-	case OPT_REPLACE: req->replace = true; return 0;
-	case OPT_PARTIAL: req->partial = true; return 0;
-	case 'n': req->dry_run = true; return 0;
-	case 'q': req->quiet = true; return 0;
-	case OPT_CROSS_USER: req->allow_cross_user = true; return 0;
-	case OPT_FORCE: req->force = true; return 0;
-	case OPT_PROGRESS: req->progress = 1; return 0;
-	case OPT_NO_PROGRESS: req->progress = 0; return 0;
+	case OPT_REPLACE: req->flags |= PVMMAP_REPLACE; return 0;
+	case OPT_PARTIAL: req->flags |= PVMMAP_PARTIAL; return 0;
+	case 'n': c->dry_run = true; return 0;
+	case 'q': c->quiet = true; return 0;
+	case OPT_CROSS_USER: req->flags |= PVMMAP_ALLOW_CROSS_USER; return 0;
+	case OPT_FORCE: req->flags |= PVMMAP_FORCE; return 0;
+	case OPT_PROGRESS: c->progress = 1; return 0;
+	case OPT_NO_PROGRESS: c->progress = 0; return 0;
 	case OPT_TIMEOUT:
 		r = parse_seconds(arg, &req->timeout_s);
 		if (r && arg_negative(arg))
@@ -548,9 +554,8 @@ static int parse_cli(int argc, char **argv, struct cli *c, char *msg, size_t mle
 
 	c->page_size = sysconf(_SC_PAGESIZE);
 	c->req.op = OP_NONE;     /* until the command is known */
-	c->req.at = ADDR_NONE;
-	c->req.for_op = OP_MOVE;
-	c->req.progress = -1;
+	c->req.at = PVMMAP_AT_SAME;
+	c->progress = -1;
 	c->req.timeout_s = 10;
 
 	/* Messages say "pvmmap", however it was invoked. */
@@ -578,160 +583,6 @@ static int parse_cli(int argc, char **argv, struct cli *c, char *msg, size_t mle
 
 /* ---- running a request --------------------------------------------------- */
 
-
-/* A fact-gathering failure as the contract's per-process reason.  @sf is
- * NULL when the system's own facts could not be read. */
-static void facts_error(struct report_error *e, const struct sys_facts *sf, pid_t pid, int err,
-			const struct proc_facts *failed)
-{
-	static struct proc_refusal why; /* e->hint may point into it */
-	const struct reason_info *ri;
-
-	if (err == -ESRCH)
-		ri = reason_info(R_NO_SUCH_PROCESS);
-	else if (err == -EACCES || err == -EPERM)
-		ri = reason_info(R_PTRACE_DENIED);
-	else
-		ri = NULL;
-	if (ri && err != -ESRCH && sf) {
-		/* Reading /proc needs the ptrace access check's read mode:
-		 * say which file, and which rule refused it, from the facts
-		 * anyone may read (status). */
-		struct proc_facts lite = { .procfd = -1 };
-		char what[96];
-		snprintf(what, sizeof(what), "reading /proc/%d/%s", pid, failed->denied ? failed->denied : "smaps");
-		if (proc_facts_read(pid, false, &lite) == 0) {
-			plan_access_denied(sf, &lite, false, what, &why);
-			e->code = ri->code;
-			e->hint = why.hint[0] ? why.hint : ri->hint;
-			snprintf(e->message, sizeof(e->message), "%s (%s)", ri->sentence, why.detail);
-			proc_facts_free(&lite);
-			return;
-		}
-		proc_facts_free(&lite);
-	}
-	if (ri) {
-		e->code = ri->code;
-		e->hint = ri->hint;
-		snprintf(e->message, sizeof(e->message), "%s (process %d%s%s)", ri->sentence, pid,
-			 err == -ESRCH ? "" : ": ", err == -ESRCH ? "" : strerror(-err));
-	} else {
-		e->code = "error";
-		e->hint = NULL;
-		snprintf(e->message, sizeof(e->message), "cannot read the facts of process %d: %s", pid,
-			 strerror(-err));
-	}
-}
-
-/* Measure the pages of VMAs cut by the range edges, for exact rss figures. */
-static void measure_edges(struct proc_facts *pf, const struct request *req)
-{
-	uint64_t cut[2] = { req->addr, req->range_end };
-
-	for (int i = 0; i < 2; i++) {
-		const struct vma *v = vma_find(&pf->vmas, cut[i] - (uint64_t)i);
-		struct residency *r = &pf->edges[i];
-		if (!v || v->start >= req->range_end || v->end <= req->addr)
-			continue;
-		r->start = v->start < req->addr ? req->addr : v->start;
-		r->end = v->end > req->range_end ? req->range_end : v->end;
-		if (r->start == v->start && r->end == v->end)
-			continue;
-		r->known = proc_range_residency(pf, r->start, r->end, &r->rss, &r->swap) == 0;
-	}
-}
-
-static int exit_status(const struct request *req, const struct plan *p)
-{
-	struct plan_summary s;
-
-	if (p->error.reason)
-		return EXIT_PROCESS;
-	if (req->op == OP_MAPS)
-		return EXIT_DONE;
-	plan_summarise(p, &s);
-	if (s.failed || s.rolled_back)
-		return EXIT_ROLLED_BACK;
-	if (s.refused)
-		return EXIT_REFUSED;
-	/* A real move plans again under the freeze, where nothing is
-	 * deferred; a dry run cannot promise what only the move can see. */
-	return s.deferred && req->dry_run ? EXIT_DEFERRED : EXIT_DONE;
-}
-
-/* The errno of a failed flush of the report, for close_stdout's message. */
-static int stdout_errno;
-
-static void emit(const struct report *r)
-{
-	if (r->req->json) {
-		report_json(stdout, r);
-	} else {
-		report_text(stdout, stderr, r);
-		/* the table before its verdict, on a shared terminal or file */
-		if (fflush(stdout) != 0)
-			stdout_errno = errno;
-		report_text_verdict(stderr, r);
-	}
-}
-
-/* An attach error as the contract's per-process reason. */
-static void attach_error(struct report_error *e, const struct sys_facts *sf, const struct proc_facts *pf,
-			 double timeout_s, int err)
-{
-	static struct proc_refusal why; /* e->hint may point into it */
-	enum reason r;
-
-	switch (err) {
-	case -EBUSY: r = R_ALREADY_TRACED; break;
-	case -EPERM: r = R_PTRACE_DENIED; break;
-	case -EACCES: r = pf->seccomp_mode ? R_SECCOMP_BLOCKS : R_PTRACE_DENIED; break;
-	case -ETIMEDOUT: r = R_TIMEOUT; break;
-	case -ESRCH: r = R_NO_SUCH_PROCESS; break;
-	case -EOWNERDEAD: r = R_ZOMBIE; break;
-	case -ENOEXEC: r = R_ARCH_MISMATCH; break;
-	default: r = R_NONE; break;
-	}
-	if (r == R_NONE) {
-		e->code = "error";
-		e->hint = NULL;
-		snprintf(e->message, sizeof(e->message), "cannot attach to process %d: %s",
-			 pf->pid, strerror(-err));
-		return;
-	}
-	const struct reason_info *ri = reason_info(r);
-	e->code = ri->code;
-	e->hint = ri->hint;
-	if (r == R_ALREADY_TRACED) {
-		char comm[64];
-		pid_t tp = pf->tracer_pid;
-		if (tp)
-			proc_comm(tp, comm, sizeof(comm));
-		if (tp)
-			snprintf(e->message, sizeof(e->message), "%s (process %d, traced by %d %s)",
-				 ri->sentence, pf->pid, tp, comm);
-		else
-			snprintf(e->message, sizeof(e->message), "%s (process %d)", ri->sentence, pf->pid);
-	} else if (r == R_PTRACE_DENIED) {
-		plan_access_denied(sf, pf, true, "attaching with PTRACE_SEIZE", &why);
-		if (why.hint[0])
-			e->hint = why.hint;
-		snprintf(e->message, sizeof(e->message), "%s (process %d: %s)", ri->sentence, pf->pid, why.detail);
-	} else if (r == R_TIMEOUT) {
-		snprintf(e->message, sizeof(e->message), "%s (process %d did not stop within %g seconds)",
-			 ri->sentence, pf->pid, timeout_s);
-	} else if (r == R_NO_SUCH_PROCESS) {
-		snprintf(e->message, sizeof(e->message), "%s (process %d exited)", ri->sentence, pf->pid);
-	} else if (r == R_ZOMBIE) {
-		snprintf(e->message, sizeof(e->message), "%s (process %d became a zombie)", ri->sentence, pf->pid);
-	} else if (r == R_ARCH_MISMATCH) {
-		snprintf(e->message, sizeof(e->message), "%s (process %d)", ri->sentence, pf->pid);
-	} else {
-		snprintf(e->message, sizeof(e->message), "%s (process %d: %s)", ri->sentence, pf->pid,
-			 strerror(-err));
-	}
-}
-
 /* The first terminating signal pvmmap received: once the report is out,
  * pvmmap dies of it (finish), as the caller expects of a careful tool. */
 static int received_signal;
@@ -751,195 +602,92 @@ static void progress_hook(uint64_t done, uint64_t total, void *arg)
 	report_progress(arg, done, total, clock_now_s());
 }
 
-/* Carry out the plan; SIGINT/SIGTERM/SIGHUP are held meanwhile and roll it back. */
-static int do_transfer(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
-		       const struct request *req, struct plan *plan, struct report *rep,
-		       struct report_error *err)
+/* The errno of a failed flush of the report, for close_stdout's message. */
+static int stdout_errno;
+
+static void emit(const struct cli *c, const pvmmap_result *res)
 {
-	struct transfer_stats st;
-	struct progress prog;
-	struct transfer_hooks hooks = { .progress = progress_hook, .arg = &prog };
-	sigset_t set;
-	int r, status;
+	int r;
 
-	/* The terminating signals are blocked since main's first instruction:
-	 * one that came before or during the transfer rolls it back (-EINTR);
-	 * one that came after the last step boundary is too late to undo
-	 * anything.  Either way it is consumed so that the report is printed
-	 * and the exit status tells what happened. */
-	progress_start(&prog, stderr, req->progress, clock_now_s());
-	r = transfer_run(sf, src, tgt, req, plan, &hooks, &st);
-	progress_end(&prog);
-	transfer_term_signals(&set);
-	take_signals(&set);
-	rep->paused_s = st.paused_s;
+	if (c->json)
+		r = pvmmap_result_write_json(res, stdout);
+	else
+		r = pvmmap_result_write_text(res, stdout, stderr, c->quiet ? PVMMAP_TEXT_QUIET : 0);
+	if (r < 0 && r != -EIO && !stdout_errno)
+		stdout_errno = -r;
+}
 
-	if (st.attach_err) {
-		attach_error(err, sf, st.attach_pid == src->pid ? src : tgt, req->timeout_s, st.attach_err);
-		return EXIT_PROCESS;
+/* A library call that failed (not a refusal: those are results). */
+static int library_failed(const struct cli *c, int r)
+{
+	pvmmap_result *res;
+	char msg[256];
+
+	snprintf(msg, sizeof msg, "%s", strerror(-r));
+	if (pvmmap_result_from_error(c->req.op, "error", msg, NULL, &res) == 0) {
+		emit(c, res);
+		pvmmap_result_free(res);
 	}
-	if (r == -ESRCH && st.exited_pid) {
-		/* the contract's per-process code: "or exited during the operation" */
-		const struct reason_info *ri = reason_info(R_NO_SUCH_PROCESS);
-		err->code = ri->code;
-		err->hint = NULL;
-		snprintf(err->message, sizeof(err->message), "%s", st.message);
-		return EXIT_PROCESS;
-	}
-	if (r == -EOPNOTSUPP) {
-		err->code = "unsupported";
-		err->hint = NULL;
-		snprintf(err->message, sizeof(err->message), "%s", st.message);
-		return EXIT_ROLLED_BACK;
-	}
-	if (r == -ENOTRECOVERABLE) {
-		err->code = "left-over";
-		err->hint = NULL;
-		snprintf(err->message, sizeof(err->message), "%s", st.message);
-		return EXIT_LEFT_OVER;
-	}
-	if (r) {
-		err->code = r == -EINTR ? "interrupted" : "rolled-back";
-		err->hint = NULL;
-		snprintf(err->message, sizeof(err->message), "%s; everything was rolled back",
-			 st.message[0] ? st.message : strerror(-r));
-		/* re-read facts failing: no entry changed */
-		return EXIT_ROLLED_BACK;
-	}
-	status = exit_status(req, plan);
-	return status;
+	return EXIT_PROCESS;
 }
 
 static int run(struct cli *c)
 {
-	struct request *req = &c->req;
-	struct sys_facts sf;
-	struct proc_facts src = { .procfd = -1 }, tgt = { .procfd = -1 };
-	struct plan plan = { 0 };
-	struct report_error err = { 0 };
-	struct report rep = { .req = req, .elapsed_s = -1, .paused_s = -1 };
-	double t0 = clock_now_s();
-	int status = EXIT_PROCESS;
-	int r;
+	const struct pvmmap_request *req = &c->req;
+	struct pvmmap_request lr = c->req;
+	pvmmap_result *res = NULL;
+	struct progress prog;
+	pvmmap *h;
+	sigset_t set;
+	int r, status;
 
-	r = sys_facts_read(&sf);
-	if (r) {
-		facts_error(&err, NULL, getpid(), r, &src);
-		goto report;
+	/* The terminating signals are blocked since main's first instruction:
+	 * one that comes before or during the transfer rolls it back. */
+	lr.flags |= PVMMAP_WATCH_SIGNALS;
+	r = pvmmap_open(&h);
+	if (r)
+		return library_failed(c, r);
+	if (req->op == OP_MAPS || c->dry_run) {
+		r = pvmmap_plan(h, &lr, &res);
+	} else {
+		progress_start(&prog, stderr, c->progress, clock_now_s());
+		pvmmap_set_progress(h, progress_hook, &prog);
+		r = pvmmap_transfer(h, &lr, &res);
+		progress_end(&prog);
+		/* A signal that came after the last step boundary is too late
+		 * to undo anything; either way it is consumed so that the
+		 * report is printed and the exit status tells what happened. */
+		pvmmap_term_signals(&set);
+		take_signals(&set);
 	}
-	r = proc_facts_read(req->pid, true, &src);
-	if (r) {
-		facts_error(&err, &sf, req->pid, r, &src);
-		goto report;
-	}
-	rep.src = &src;
-	if (req->pid2 && req->pid2 != req->pid) {
-		r = proc_facts_read(req->pid2, true, &tgt);
-		if (r) {
-			facts_error(&err, &sf, req->pid2, r, &tgt);
-			goto report;
-		}
-		rep.tgt = &tgt;
-	} else if (req->pid2) {
-		rep.tgt = &src;
-	}
-	if (req->has_range && req->op != OP_MAPS)
-		measure_edges(&src, req);
-
-	r = plan_make(&sf, &src, rep.tgt, req, &plan);
-	if (r) {
-		snprintf(err.message, sizeof(err.message), "cannot make the plan: %s", strerror(-r));
-		err.code = "error";
-		goto report;
-	}
-	rep.plan = &plan;
-	status = exit_status(req, &plan);
-	rep.paused_s = 0; /* a listing or a dry run stops nothing */
-	if (req->op != OP_MAPS && !req->dry_run && !plan.error.reason &&
-	    (status == EXIT_DONE || req->partial))
-		status = do_transfer(&sf, &src, rep.tgt == &src ? &src : &tgt, req, &plan, &rep, &err);
-
-report:
-	if (err.code)
-		rep.error = &err;
-	rep.elapsed_s = clock_now_s() - t0;
-	emit(&rep);
-	plan_free(&plan);
-	proc_facts_free(&tgt);
-	proc_facts_free(&src);
+	pvmmap_close(h);
+	if (r)
+		return library_failed(c, r);
+	emit(c, res);
+	status = pvmmap_result_outcome(res);
+	pvmmap_result_free(res);
 	return status;
 }
 
-/*
- * pvmmap clean PID: remove a killed pvmmap's rescue code.  Its JSON is a
- * document of its own: {"pvmmap": 1, "operation": "clean", "source":
- * {"pid", "comm"}, "removed": ["0x..."], "error": null | {"code",
- * "message"}}.  Exit 0 (removed, or nothing to remove), 3 (the process
- * cannot be used), 4 (it could not be removed: nothing changed).
- */
+/* pvmmap clean PID: remove a killed pvmmap's rescue code (pvmmap_clean). */
 static int run_clean(struct cli *c)
 {
-	struct request *req = &c->req;
-	struct proc_facts pf = { .procfd = -1 };
-	struct report_error err = { 0 };
-	struct sys_facts sf;
-	uint64_t at[8];
-	size_t n = 0;
-	char msg[256] = "";
-	int status = EXIT_DONE, r;
+	const struct pvmmap_request *req = &c->req;
+	pvmmap_result *res = NULL;
+	pvmmap *h;
+	int r, status;
 
-	r = sys_facts_read(&sf);
-	bool sf_ok = r == 0;
+	r = pvmmap_open(&h);
 	if (!r)
-		r = proc_facts_read(req->pid, true, &pf);
+		r = pvmmap_clean(h, req->pid, req->timeout_s, &res);
+	pvmmap_close(h);
 	if (r) {
-		facts_error(&err, sf_ok ? &sf : NULL, req->pid, r, &pf);
-		status = EXIT_PROCESS;
-	} else {
-		bool any = false;
-		for (size_t i = 0; i < pf.vmas.n; i++)
-			any |= pf.vmas.v[i].residue != 0;
-		r = any ? transfer_clean(&sf, &pf, req->timeout_s, at, 8, &n, msg, sizeof msg) : 0;
-		if (r == -EBUSY || (r && msg[0])) {
-			err.code = r == -EBUSY ? "busy" : "rolled-back";
-			snprintf(err.message, sizeof err.message, "%s", msg);
-			status = EXIT_ROLLED_BACK;
-		} else if (r) {
-			attach_error(&err, &sf, &pf, req->timeout_s, r);
-			status = EXIT_PROCESS;
-		}
+		fprintf(stderr, "pvmmap: error: %s\n", strerror(-r));
+		return EXIT_PROCESS;
 	}
-	if (req->json) {
-		printf("{\"pvmmap\": 1, \"operation\": \"clean\", \"source\": ");
-		if (pf.procfd >= 0) {
-			printf("{\"pid\": %d, \"comm\": ", (int)pf.pid);
-			json_write_string(stdout, pf.comm);
-			fputc('}', stdout);
-		} else {
-			fputs("null", stdout);
-		}
-		fputs(", \"removed\": [", stdout);
-		for (size_t i = 0; i < n; i++)
-			printf("%s\"0x%llx\"", i ? ", " : "", (unsigned long long)at[i]);
-		fputs("], \"error\": ", stdout);
-		if (err.code) {
-			printf("{\"code\": \"%s\", \"message\": ", err.code);
-			json_write_string(stdout, err.message);
-			fputc('}', stdout);
-		} else {
-			fputs("null", stdout);
-		}
-		fputs("}\n", stdout);
-	} else if (err.code) {
-		fprintf(stderr, "pvmmap: %s: %s\n", err.code, err.message);
-	} else if (!req->quiet) {
-		if (!n)
-			printf("process %d (%s) holds nothing a killed pvmmap left\n", (int)pf.pid, pf.comm);
-		for (size_t i = 0; i < n; i++)
-			printf("removed the rescue code a killed pvmmap left at 0x%llx in process %d (%s)\n",
-			       (unsigned long long)at[i], (int)pf.pid, pf.comm);
-	}
-	proc_facts_free(&pf);
+	emit(c, res);
+	status = pvmmap_result_outcome(res);
+	pvmmap_result_free(res);
 	return status;
 }
 
@@ -972,7 +720,7 @@ static int finish(int status)
 {
 	sigset_t term, one;
 
-	transfer_term_signals(&term);
+	pvmmap_term_signals(&term);
 	take_signals(&term);
 	status = close_stdout(status);
 	if (!received_signal)
@@ -997,8 +745,8 @@ int main(int argc, char **argv)
 	/* First: a SIGTERM (or any other terminating signal) must never kill
 	 * pvmmap while it holds processes, nor before it has printed the one
 	 * JSON document it promises.  Blocked, a signal waits for a step
-	 * boundary of the transfer, which rolls back (see transfer.h). */
-	transfer_term_signals(&term);
+	 * boundary of the transfer, which rolls back (PVMMAP_WATCH_SIGNALS). */
+	pvmmap_term_signals(&term);
 	sigprocmask(SIG_BLOCK, &term, NULL);
 
 	r = parse_cli(argc, argv, &c, msg, sizeof(msg));
@@ -1006,21 +754,17 @@ int main(int argc, char **argv)
 		bool json = false;
 		for (int i = 1; i < argc; i++)
 			json |= strcmp(argv[i], "--json") == 0;
-		if (json && c.clean) {
-			/* clean's own document */
-			printf("{\"pvmmap\": 1, \"operation\": \"clean\", \"source\": null, \"removed\": [], "
-			       "\"error\": {\"code\": \"usage\", \"message\": ");
-			json_write_string(stdout, msg);
-			fputs("}}\n", stdout);
-		} else if (json) {
+		if (json) {
 			/* A rejected command line has no source and no range: only
 			 * the operation, when it was understood, is reported (null
-			 * for an unknown or missing command). */
-			struct request none = { .op = c.req.op };
-			struct report_error e = { .code = "usage", .hint = "see pvmmap --help" };
-			struct report rep = { .req = &none, .error = &e, .elapsed_s = -1, .paused_s = -1 };
-			snprintf(e.message, sizeof(e.message), "%s", msg);
-			report_json(stdout, &rep);
+			 * for an unknown or missing command); clean has its own
+			 * document. */
+			pvmmap_result *res;
+			if (pvmmap_result_from_error(c.clean ? PVMMAP_OP_CLEAN : (int)c.req.op, "usage", msg,
+						     "see pvmmap --help", &res) == 0) {
+				pvmmap_result_write_json(res, stdout);
+				pvmmap_result_free(res);
+			}
 		}
 		fprintf(stderr, "%s\nTry '%s%s --help' for more information.\n", msg,
 			c.cmd_known ? "pvmmap " : "pvmmap", c.cmd_known ? c.cmd : "");

@@ -7,127 +7,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* ---- strings ------------------------------------------------------------ */
-
-/*
- * Length of the valid UTF-8 sequence at @s, or 0 when the byte there does not
- * start one (overlong forms, surrogates and values past U+10FFFF included:
- * RFC 3629).
- */
-static size_t utf8_seq(const unsigned char *s)
-{
-	unsigned c = s[0];
-	size_t n;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; }
-	else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; }
-	else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; }
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-void json_write_string(FILE *out, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	fputc('"', out);
-	while (*s) {
-		size_t n = utf8_seq(s);
-		if (n == 0) {
-			/* A lone surrogate is valid JSON text and lets Python's
-			 * os.fsencode give back the exact bytes. */
-			fprintf(out, "\\udc%02x", *s++);
-			continue;
-		}
-		if (n > 1) {
-			fwrite(s, 1, n, out);
-			s += n;
-			continue;
-		}
-		switch (*s) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\t': fputs("\\t", out); break;
-		case '\r': fputs("\\r", out); break;
-		default:
-			if (*s < 0x20 || *s == 0x7f)
-				fprintf(out, "\\u%04x", *s);
-			else
-				fputc(*s, out);
-		}
-		s++;
-	}
-	fputc('"', out);
-}
-
-/* A name for a terminal, on one line: newline and tab as \n and \t, other
- * control bytes and invalid UTF-8 as \xNN. */
-void text_write_name(FILE *out, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	while (*s) {
-		size_t n = utf8_seq(s);
-		if (*s == '\n' || *s == '\t') {
-			fputs(*s++ == '\n' ? "\\n" : "\\t", out);
-			continue;
-		}
-		if (n == 0 || (n == 1 && (*s < 0x20 || *s == 0x7f)) ||
-		    (n == 2 && s[0] == 0xc2 && s[1] < 0xa0) /* C1 controls */) {
-			fprintf(out, "\\x%02x", *s++);
-			continue;
-		}
-		fwrite(s, 1, n, out);
-		s += n;
-	}
-}
-
-void text_escape(char *buf, size_t len, const char *str)
-{
-	FILE *f;
-
-	if (!len)
-		return;
-	buf[0] = '\0';
-	f = fmemopen(buf, len, "w");
-	if (!f)
-		return;
-	/* A full buffer truncates: fmemopen keeps the terminating NUL. */
-	setvbuf(f, NULL, _IONBF, 0);
-	text_write_name(f, str);
-	fclose(f);
-}
-
-void format_size(char *buf, size_t len, uint64_t bytes)
-{
-	static const char units[] = "BKMGTPE";
-	int u = 0;
-	uint64_t whole = bytes, rest = 0;
-
-	while (whole >= 1024 && u < 6) {
-		rest = whole % 1024;
-		whole /= 1024;
-		u++;
-	}
-	if (u && whole < 10 && rest)
-		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "%c", whole, rest * 10 / 1024, units[u]);
-	else
-		snprintf(buf, len, "%" PRIu64 "%c", whole, units[u]);
-}
-
 /* ---- shared pieces -------------------------------------------------------- */
 
 static enum op effective_op(const struct request *req)
@@ -148,8 +27,8 @@ static const char *refusal_hint(const struct proc_refusal *r)
 }
 
 /* The error to report: an explicit one, or the plan's per-process refusal. */
-static void current_error(const struct report *r, const char **code, char *msg, size_t mlen,
-			  const char **hint)
+void report_error_of(const struct report *r, const char **code, char *msg, size_t mlen,
+		     const char **hint)
 {
 	*code = NULL;
 	if (r->error) {
@@ -164,7 +43,7 @@ static void current_error(const struct report *r, const char **code, char *msg, 
 	}
 }
 
-static void entry_message(const struct plan_entry *e, char *buf, size_t len)
+void report_entry_message(const struct plan_entry *e, char *buf, size_t len)
 {
 	const struct reason_info *ri = reason_info(e->reason);
 	if (e->detail[0])
@@ -249,7 +128,7 @@ static void json_entry(FILE *out, const struct plan_entry *e)
 	json_str_or_null(out, reason_info(e->reason)->code);
 	fputs(", \"message\": ", out);
 	if (e->reason) {
-		entry_message(e, msg, sizeof(msg));
+		report_entry_message(e, msg, sizeof(msg));
 		json_write_string(out, msg);
 	} else {
 		fputs("null", out);
@@ -321,7 +200,7 @@ void report_json(FILE *out, const struct report *r)
 		}
 		fputs("],\n", out);
 	}
-	current_error(r, &code, msg, sizeof(msg), &hint);
+	report_error_of(r, &code, msg, sizeof(msg), &hint);
 	fputs("  \"error\": ", out);
 	if (code) {
 		fputs("{\"code\": ", out);
@@ -501,7 +380,7 @@ static void text_entry_diagnostic(FILE *err, const struct plan_entry *e)
 	const struct reason_info *ri = reason_info(e->reason);
 	char msg[1024], what[1200];
 
-	entry_message(e, msg, sizeof(msg));
+	report_entry_message(e, msg, sizeof(msg));
 	snprintf(what, sizeof(what), "%016" PRIx64 "-%016" PRIx64 "%s%s: %s", e->start, e->end,
 		 e->vma && e->vma->name[0] ? " " : "", e->vma ? e->vma->name : "", msg);
 	text_diagnostic(err, ri->code, what, ri->hint);
@@ -607,7 +486,7 @@ void report_text(FILE *out, FILE *err, const struct report *r)
 	char msg[768], sizes[128], summary[512];
 	struct plan_summary s;
 
-	current_error(r, &code, msg, sizeof(msg), &hint);
+	report_error_of(r, &code, msg, sizeof(msg), &hint);
 	if (code) {
 		text_diagnostic(err, code, msg, hint);
 		return;
@@ -647,7 +526,7 @@ void report_text_verdict(FILE *err, const struct report *r)
 	char msg[768], sizes[128], summary[512];
 	struct plan_summary s;
 
-	current_error(r, &code, msg, sizeof(msg), &hint);
+	report_error_of(r, &code, msg, sizeof(msg), &hint);
 	if (code || !r->plan || req->op == OP_MAPS)
 		return;
 	plan_summarise(r->plan, &s);
@@ -661,66 +540,45 @@ void report_text_verdict(FILE *err, const struct report *r)
 	text_diagnostic(err, verdict, summary, NULL);
 }
 
-/* ---- progress ------------------------------------------------------------ */
+/* ---- clean ------------------------------------------------------------------ */
 
-void progress_start(struct progress *p, FILE *f, int mode, double now)
+void report_clean_json(FILE *out, const struct proc_facts *pf, const uint64_t *removed, size_t n,
+		       const struct report_error *e)
 {
-	*p = (struct progress){ .f = f, .mode = mode, .tty = isatty(fileno(f)) != 0, .start = now };
-}
-
-/* "2m05s", "7s" */
-static void format_duration(char *buf, size_t len, double s)
-{
-	unsigned long t = (unsigned long)(s + 0.5);
-
-	if (s < 1)
-		snprintf(buf, len, "<1s");
-	else if (t >= 3600)
-		snprintf(buf, len, "%luh%02lum", t / 3600, t / 60 % 60);
-	else if (t >= 60)
-		snprintf(buf, len, "%lum%02lus", t / 60, t % 60);
-	else
-		snprintf(buf, len, "%lus", t);
-}
-
-void report_progress(struct progress *p, uint64_t done, uint64_t total, double now)
-{
-	char d[16], t[16], rate[32] = "", eta[48] = "";
-	double elapsed = now - p->start;
-
-	if (p->mode == 0 || (!p->tty && p->mode < 0) || (p->mode < 0 && total < (UINT64_C(64) << 20)))
-		return;
-	if (p->shown && now - p->last < (p->tty ? 0.1 : 1.0))
-		return;
-	if (!p->shown && !p->tty && done < total && elapsed < 1.0)
-		return;
-	p->last = now;
-	p->shown = true;
-	if (done > total)
-		total = done;   /* the plan's count was an estimate */
-	format_size(d, sizeof(d), done);
-	format_size(t, sizeof(t), total);
-	/* A rate from less than a fifth of a second of work says nothing. */
-	if (elapsed >= 0.2 && done) {
-		double bps = (double)done / elapsed;
-		char r[16];
-		format_size(r, sizeof(r), (uint64_t)bps);
-		snprintf(rate, sizeof(rate), ", %s/s", r);
-		if (done < total) {
-			char left[24];
-			format_duration(left, sizeof(left), (double)(total - done) / bps);
-			snprintf(eta, sizeof(eta), ", %s left", left);
-		}
+	fputs("{\"pvmmap\": 1, \"operation\": \"clean\", \"source\": ", out);
+	if (pf) {
+		fprintf(out, "{\"pid\": %d, \"comm\": ", (int)pf->pid);
+		json_write_string(out, pf->comm);
+		fputc('}', out);
+	} else {
+		fputs("null", out);
 	}
-	fprintf(p->f, "%spvmmap: %s of %s copied (%u%%)%s%s%s", p->tty ? "\r\033[K" : "", d, t,
-		total ? (unsigned)(done * 100 / total) : 100u, rate, eta, p->tty ? "" : "\n");
-	fflush(p->f);
+	fputs(", \"removed\": [", out);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s\"0x%" PRIx64 "\"", i ? ", " : "", removed[i]);
+	fputs("], \"error\": ", out);
+	if (e && e->code) {
+		fprintf(out, "{\"code\": \"%s\", \"message\": ", e->code);
+		json_write_string(out, e->message);
+		fputc('}', out);
+	} else {
+		fputs("null", out);
+	}
+	fputs("}\n", out);
 }
 
-void progress_end(struct progress *p)
+void report_clean_text(FILE *out, FILE *err, const struct proc_facts *pf, const uint64_t *removed,
+		       size_t n, const struct report_error *e, bool quiet)
 {
-	if (p->shown && p->tty) {
-		fputs("\r\033[K", p->f);
-		fflush(p->f);
+	if (e && e->code) {
+		fprintf(err, "pvmmap: %s: %s\n", e->code, e->message);
+		return;
 	}
+	if (quiet || !pf)
+		return;
+	if (!n)
+		fprintf(out, "process %d (%s) holds nothing a killed pvmmap left\n", (int)pf->pid, pf->comm);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "removed the rescue code a killed pvmmap left at 0x%" PRIx64 " in process %d (%s)\n",
+			removed[i], (int)pf->pid, pf->comm);
 }

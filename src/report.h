@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "plan.h"
+#include "text.h"
 
 /* An error that is not a per-process reason of the plan (usage, I/O). */
 struct report_error {
@@ -27,22 +28,6 @@ struct report {
 	double elapsed_s, paused_s;         /* < 0: not measured */
 };
 
-/*
- * --progress: on a terminal one line, redrawn in place (carriage return and
- * erase to the end of the line) at most ten times a second and erased when
- * done; elsewhere, with an explicit --progress, a plain line a second.
- * Auto (@mode -1) shows it only on a terminal, for 64 MiB or more.
- */
-struct progress {
-	FILE *f;
-	int mode;                /* 1 on, 0 off, -1 auto */
-	bool tty, shown;
-	double start, last;
-};
-void progress_start(struct progress *p, FILE *f, int mode, double now);
-void report_progress(struct progress *p, uint64_t done, uint64_t total, double now);
-void progress_end(struct progress *p);
-
 /* One JSON document (schema version 1 of the contract) and a newline. */
 void report_json(FILE *out, const struct report *r);
 
@@ -55,17 +40,22 @@ void report_text(FILE *out, FILE *err, const struct report *r);
  * goes elsewhere. */
 void report_text_verdict(FILE *err, const struct report *r);
 
-/* JSON string escaping, exported for the unit tests: every byte that is not
- * part of valid UTF-8 becomes \udcXX (Python's surrogateescape). */
-void json_write_string(FILE *out, const char *s);
+/* The error a report gives: an explicit one, or the plan's per-process
+ * refusal (*code NULL: none). */
+void report_error_of(const struct report *r, const char **code, char *msg, size_t mlen,
+		     const char **hint);
 
-/* Text for a terminal, on one line: newline and tab as \n and \t, other
- * control bytes and invalid UTF-8 as \xNN (text_escape: into @buf,
- * truncated to fit). */
-void text_write_name(FILE *out, const char *s);
-void text_escape(char *buf, size_t len, const char *s);
+/* The message of a plan entry with a reason: its sentence and detail. */
+void report_entry_message(const struct plan_entry *e, char *buf, size_t len);
 
-/* Sizes as people read them: "4K", "1.5M", "64M". */
-void format_size(char *buf, size_t len, uint64_t bytes);
+/*
+ * The clean command's document: {"pvmmap": 1, "operation": "clean",
+ * "source": {"pid", "comm"} | null, "removed": ["0x..."], "error": null |
+ * {"code", "message"}}, and its text (@err: the error's diagnostic).
+ */
+void report_clean_json(FILE *out, const struct proc_facts *pf, const uint64_t *removed, size_t n,
+		       const struct report_error *e);
+void report_clean_text(FILE *out, FILE *err, const struct proc_facts *pf, const uint64_t *removed,
+		       size_t n, const struct report_error *e, bool quiet);
 
 #endif

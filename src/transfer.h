@@ -36,6 +36,13 @@ struct transfer_stats {
 struct transfer_hooks {
 	void (*progress)(uint64_t done, uint64_t total, void *arg);
 	void *arg;
+	/* Cancellation without signals, for a library caller: once *cancel
+	 * is non-zero the transfer rolls back at its next step boundary, as
+	 * for a signal (-EINTR).  NULL: none. */
+	const volatile sig_atomic_t *cancel;
+	/* A library must not take its caller's signals: true leaves pending
+	 * signals alone (hooks NULL, or false: they roll back, the CLI's way). */
+	bool ignore_signals;
 };
 
 /*

@@ -64,6 +64,10 @@ int xfer_boundary(struct xfer *x, const char *name)
 
 	if (x->fail_at && strcmp(x->fail_at, name) == 0)
 		return xfer_fail(x->st, -EIO, "PVMMAP_FAIL_AT=%s: failing on purpose", name);
+	if (x->hooks && x->hooks->cancel && *x->hooks->cancel)
+		return xfer_fail(x->st, -EINTR, "cancelled (%s)", name);
+	if (x->hooks && x->hooks->ignore_signals)
+		return 0;
 	transfer_term_signals(&term);
 	if (sigpending(&pend) == 0)
 		for (int sig = 1; sig < NSIG; sig++)
