@@ -766,7 +766,7 @@ int plan_make(const struct sys_facts *sf, const struct proc_facts *src,
 {
 	struct target_budget b = { .task_size = tgt ? tgt->task_size : 0 };
 	const struct vma_list *l = &src->vmas;
-	bool cut = req->op != OP_MAPS;
+	bool cut = req->op != OP_MAPS || req->cut;
 	uint64_t start = req->has_range ? req->addr : 0;
 	uint64_t end = req->has_range ? req->range_end : UINT64_MAX;
 	uint64_t pos = start;
@@ -811,8 +811,8 @@ int plan_make(const struct sys_facts *sf, const struct proc_facts *src,
 		decide(sf, src, tgt, req, e, &b);
 		pos = e->end;
 	}
-	/* A range of maps lists whole VMAs and no gaps, but one that meets
-	 * no VMA at all is said to be what it is. */
+	/* A range of maps lists whole VMAs and no gaps (unless cut), but one
+	 * that meets no VMA at all is said to be what it is. */
 	if ((cut && pos < end) || (!cut && req->has_range && out->n == 0)) {
 		struct plan_entry *e = plan_add(out);
 		if (!e)

@@ -47,6 +47,8 @@ struct request {
 	uint64_t addr, len;      /* len already rounded to pages */
 	uint64_t range_end;      /* addr + len, checked not to wrap */
 	enum op for_op;          /* maps: which operation the verdicts are for */
+	bool cut;                /* maps: pieces cut to the range and its holes
+				    listed, as a transfer's (process_vm_mmap) */
 	bool at_any;
 	uint64_t at;             /* ADDR_NONE: the source address */
 	bool replace, partial, dry_run, json, quiet, allow_cross_user;

@@ -265,8 +265,14 @@ static int vm_mmap(pid_t pid, uint64_t addr, uint64_t len, uint64_t dst, unsigne
 	if (r)
 		goto out;
 	/* The rules of `pvmmap maps --for copy|move`: the source's alone.
-	 * The caller's own kernel checks the target's (mmap fails with them). */
-	req = (struct request){ .op = OP_MAPS, .for_op = move ? OP_MOVE : OP_COPY, .pid = pid, .has_range = true,
+	 * The caller's own kernel checks the target's (mmap fails with them).
+	 * Cut to the range, as a transfer plans it: clone_piece maps each
+	 * piece MAP_FIXED at its place in the reservation, and a whole VMA
+	 * (as maps lists it) reaches past the reservation's ends, over the
+	 * caller's own memory (an allocator's chunk, under ASan its
+	 * secondary allocator's); a hole in the range is not-mapped. */
+	req = (struct request){ .op = OP_MAPS, .for_op = move ? OP_MOVE : OP_COPY, .cut = true,
+				.pid = pid, .has_range = true,
 				.addr = addr, .len = len, .range_end = addr + len, .at = ADDR_NONE,
 				.allow_cross_user = true, .progress = -1, .timeout_s = 10 };
 	r = plan_make(&sf, &src, NULL, &req, &plan);

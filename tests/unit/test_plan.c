@@ -1930,6 +1930,16 @@ static void test_maps_listing(void **state)
 	EXPECT_OK(0, A, A + 4 * PG, KIND_HEAP, METHOD_COPY, A);
 	EXPECT_OK(1, A + 6 * PG, A + 8 * PG, KIND_FILE, METHOD_FILE_COW, A + 6 * PG);
 	assert_int_equal(plan.e[0].rss, 4 * PG);
+	/* cut (process_vm_mmap, which maps each piece MAP_FIXED in a
+	 * reservation of the range's size): the pieces in the range and its
+	 * hole, as a transfer plans them */
+	req.cut = true;
+	run_alone();
+	EXPECT_N(3);
+	EXPECT_OK(0, A + PG, A + 4 * PG, KIND_HEAP, METHOD_COPY, ADDR_NONE);
+	EXPECT_GAP(1, A + 4 * PG, A + 6 * PG);
+	EXPECT_OK(2, A + 6 * PG, A + 7 * PG, KIND_FILE, METHOD_FILE_COW, ADDR_NONE);
+	assert_int_equal(plan.e[0].rss, 3 * PG);
 }
 
 static void test_summary(void **state)
