@@ -445,12 +445,21 @@ PY
 
 @test "zombie" {
 	local z
-	start_bg zparent bash -c 'sleep 0 & echo $! > "$1"; exec sleep 30' zparent "$BATS_TEST_TMPDIR/zpid"
+	# A parent that never reaps: bash's own SIGCHLD handling could reap the
+	# child before an exec (a race a loaded CI machine once won).
+	start_bg zparent "$FX_PY" -c '
+import os, sys, time
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(pid))
+time.sleep(30)' "$BATS_TEST_TMPDIR/zpid"
 	wait_until 5 test -s "$BATS_TEST_TMPDIR/zpid"
 	z=$(< "$BATS_TEST_TMPDIR/zpid")
 	wait_until 5 grep -q '^State:[[:space:]]*Z' "/proc/$z/status"
 	process_reason zombie maps "$z"
-	assert_equal "$MESSAGE" "${SENTENCE[zombie]} ($z (sleep) is a zombie)"
+	assert_equal "$MESSAGE" "${SENTENCE[zombie]} ($z (python3) is a zombie)"
 }
 
 @test "leader-exited: move/copy refused (exit 3); maps lists the VMAs with it as a blocker" {
