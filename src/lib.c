@@ -403,7 +403,7 @@ static int run(struct pvmmap *h, const struct pvmmap_request *in, bool transfer,
 	}
 	req->dry_run = !transfer && req->op != OP_MAPS;
 
-	r = sys_facts_read(&sf);
+	r = proc_sys_read(&sf);
 	if (r) {
 		facts_error(&res->err, NULL, getpid(), r, &res->src);
 		goto done;
@@ -475,7 +475,7 @@ int pvmmap_clean(pvmmap *h, pid_t pid, double timeout_s, pvmmap_result **out)
 	res->clean = true;
 	res->req = (struct request){ .op = OP_MAPS, .pid = pid, .timeout_s = timeout_s > 0 ? timeout_s : 10 };
 	res->outcome = PVMMAP_DONE;
-	r = sys_facts_read(&sf);
+	r = proc_sys_read(&sf);
 	bool sf_ok = r == 0;
 	if (!r)
 		r = proc_facts_read(pid, true, &res->src);
@@ -573,8 +573,8 @@ int pvmmap_result_vma(const pvmmap_result *r, size_t i, struct pvmmap_vma *out)
 	v = e->vma;
 	*out = (struct pvmmap_vma){
 		.start = e->start, .end = e->end, .dest_start = e->dest_start,
-		.kind = kind_name(e->kind), .size = e->end - e->start, .rss = e->rss, .swap = e->swap,
-		.method = method_name(e->method), .status = status_name(e->status),
+		.kind = plan_kind_name(e->kind), .size = e->end - e->start, .rss = e->rss, .swap = e->swap,
+		.method = plan_method_name(e->method), .status = plan_status_name(e->status),
 		.reason = reason_info(e->reason)->code, .hint = reason_info(e->reason)->hint,
 		.bytes_copied = e->bytes_copied,
 	};

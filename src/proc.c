@@ -494,7 +494,7 @@ static int dumpable_read(struct proc_facts *pf)
  */
 static int maps_read(struct proc_facts *pf, bool *gone)
 {
-	int r = smaps_read(pf->procfd, &pf->vmas);
+	int r = vma_smaps_read(pf->procfd, &pf->vmas);
 
 	if (r == -ENOENT)
 		r = -ESRCH; /* reaped, on kernels before 6.x's ESRCH */

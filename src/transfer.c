@@ -174,8 +174,8 @@ static int check_supported(const struct plan *plan, const struct request *req,
 		if (e->status == STATUS_OK && !transfer_supports(e, req))
 			return xfer_fail(st, -EOPNOTSUPP,
 					 "this version cannot carry out %s of %s memory, which the plan approved",
-					 method_name(e->method) ? method_name(e->method) : "?",
-					 kind_name(e->kind) ? kind_name(e->kind) : "?");
+					 plan_method_name(e->method) ? plan_method_name(e->method) : "?",
+					 plan_kind_name(e->kind) ? plan_kind_name(e->kind) : "?");
 	}
 	return 0;
 }
