@@ -4,9 +4,10 @@
  *
  * main.c is libpvmmap's first client and reaches the engine through
  * pvmmap.h alone: it turns argv into a request, has the library plan or
- * transfer, prints the result the library writes, and maps the outcome to
- * the contract's exit status.  Its own are the command line (args.c), the
- * progress line (cli_progress.c) and the signals.
+ * transfer, prints the result the library writes, and exits with its
+ * outcome (enum pvmmap_outcome: the exit statuses, one table with the
+ * library's, src/outcome.c).  Its own are the command line (args.c), the
+ * progress line (cli_progress.c), the signals and the statuses 2 and 7.
  */
 #include <argp.h>
 #include <errno.h>
@@ -23,19 +24,6 @@
 #include "cli_progress.h"
 #include "clock.h"
 #include "text.h"
-
-enum exit_status {
-	EXIT_DONE = 0,
-	EXIT_REFUSED = 1,
-	EXIT_USAGE = 2,
-	EXIT_PROCESS = 3,
-	EXIT_ROLLED_BACK = 4,
-	EXIT_LEFT_OVER = 5,
-	EXIT_DEFERRED = 6,       /* dry run: nothing refused, but the move itself
-				    must check some pieces (status deferred) */
-	EXIT_WRITE = 7,          /* done as 0 (or 6) says, but the report could
-				    not be written to stdout */
-};
 
 const char *argp_program_version = "pvmmap " PVMMAP_VERSION;
 const char *argp_program_bug_address = NULL;
@@ -628,7 +616,7 @@ static int library_failed(const struct cli *c, int r)
 		emit(c, res);
 		pvmmap_result_free(res);
 	}
-	return EXIT_PROCESS;
+	return PVMMAP_PROCESS;
 }
 
 static int run(struct cli *c)
@@ -683,7 +671,7 @@ static int run_clean(struct cli *c)
 	pvmmap_close(h);
 	if (r) {
 		fprintf(stderr, "pvmmap: error: %s\n", strerror(-r));
-		return EXIT_PROCESS;
+		return PVMMAP_PROCESS;
 	}
 	emit(c, res);
 	status = pvmmap_result_outcome(res);
@@ -711,7 +699,7 @@ static int close_stdout(int status)
 	if (!bad || received_signal == SIGPIPE)
 		return status;
 	fprintf(stderr, "pvmmap: write error%s%s\n", err ? ": " : "", err ? strerror(err) : "");
-	return status == EXIT_DONE || status == EXIT_DEFERRED ? EXIT_WRITE : status;
+	return status == PVMMAP_DONE || status == PVMMAP_DEFERRED ? PVMMAP_WRITE_ERROR : status;
 }
 
 /* The end of every run: stdout checked, then death by the signal that
@@ -768,9 +756,9 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, "%s\nTry '%s%s --help' for more information.\n", msg,
 			c.cmd_known ? "pvmmap " : "pvmmap", c.cmd_known ? c.cmd : "");
-		return finish(EXIT_USAGE);
+		return finish(PVMMAP_USAGE);
 	}
 	if (c.help_done)
-		return finish(EXIT_DONE);
+		return finish(PVMMAP_DONE);
 	return finish(c.clean ? run_clean(&c) : run(&c));
 }
