@@ -88,14 +88,17 @@ struct pvmmap_request {
 	uint64_t reserved[4]; /* zero */
 };
 
-/* What an operation came to; the values are the pvmmap command's exit statuses. */
+/* What an operation came to; the values are the pvmmap command's exit statuses,
+ * all of them: USAGE and WRITE_ERROR are the command's own, never an outcome. */
 enum pvmmap_outcome {
 	PVMMAP_DONE = 0,        /* everything asked was done (or would be) */
 	PVMMAP_REFUSED = 1,     /* one or more VMAs refused (see PVMMAP_PARTIAL) */
+	PVMMAP_USAGE = 2,       /* the command line was refused before anything was asked */
 	PVMMAP_PROCESS = 3,     /* a process could not be used (per-process reason) */
 	PVMMAP_ROLLED_BACK = 4, /* a failure during the transfer; all was rolled back */
 	PVMMAP_LEFT_OVER = 5,   /* a failure not fully rolled back: the message says what is where */
 	PVMMAP_DEFERRED = 6,    /* dry run: nothing refused, the move itself must check some */
+	PVMMAP_WRITE_ERROR = 7, /* done as 0 (or 6) says, but the report did not reach stdout */
 };
 
 /* An error of the whole operation: a per-process reason code ("ptrace-denied",

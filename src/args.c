@@ -37,7 +37,7 @@ static int parse_digits(const char *s, uint64_t *out)
 	return end - s > INT_MAX ? -ERANGE : (int)(end - s);
 }
 
-int parse_u64(const char *s, uint64_t *out)
+int args_parse_u64(const char *s, uint64_t *out)
 {
 	int n = parse_digits(s, out);
 	if (n < 0)
@@ -45,7 +45,7 @@ int parse_u64(const char *s, uint64_t *out)
 	return s[n] ? -EINVAL : 0;
 }
 
-int parse_addr(const char *s, uint64_t *out, bool *decimal)
+int args_parse_addr(const char *s, uint64_t *out, bool *decimal)
 {
 	bool hex = procfs_hex_prefix(s);
 	const char *p = hex ? s + 2 : s;
@@ -69,7 +69,7 @@ int parse_addr(const char *s, uint64_t *out, bool *decimal)
 	return 0;
 }
 
-int parse_range(const char *s, uint64_t *start, uint64_t *end)
+int args_parse_range(const char *s, uint64_t *start, uint64_t *end)
 {
 	const char *dash = strchr(s, '-');
 	uint64_t a, b;
@@ -95,14 +95,14 @@ int parse_range(const char *s, uint64_t *start, uint64_t *end)
 	return 0;
 }
 
-bool arg_negative(const char *s)
+bool args_negative(const char *s)
 {
 	return s[0] == '-' && ((s[1] >= '0' && s[1] <= '9') || s[1] == '.');
 }
 
-const char len_suffixes[] = "suffixes, in any case: K M G T, KB MB GB TB, KiB MiB GiB TiB; all powers of 1024";
+const char args_len_suffixes[] = "suffixes, in any case: K M G T, KB MB GB TB, KiB MiB GiB TiB; all powers of 1024";
 
-int parse_len(const char *s, uint64_t *out)
+int args_parse_len(const char *s, uint64_t *out)
 {
 	/* Every spelling in use means a power of 1024 here: a length is of
 	 * pages, never of disk marketing units. */
@@ -128,7 +128,7 @@ int parse_len(const char *s, uint64_t *out)
 	return 0;
 }
 
-int parse_pid(const char *s, pid_t *out)
+int args_parse_pid(const char *s, pid_t *out)
 {
 	uint64_t v;
 	int n = parse_digits(s, &v);
@@ -142,7 +142,7 @@ int parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
-int parse_seconds(const char *s, double *out)
+int args_parse_seconds(const char *s, double *out)
 {
 	char *end;
 	/* Plain decimal only: strtod would also take "1e3", "0x10", "inf". */

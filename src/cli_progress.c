@@ -10,7 +10,7 @@
 
 #include "text.h"
 
-void progress_start(struct progress *p, FILE *f, int mode, double now)
+void cli_progress_start(struct progress *p, FILE *f, int mode, double now)
 {
 	*p = (struct progress){ .f = f, .mode = mode, .tty = isatty(fileno(f)) != 0, .start = now };
 }
@@ -30,7 +30,7 @@ static void format_duration(char *buf, size_t len, double s)
 		snprintf(buf, len, "%lus", t);
 }
 
-void report_progress(struct progress *p, uint64_t done, uint64_t total, double now)
+void cli_progress_show(struct progress *p, uint64_t done, uint64_t total, double now)
 {
 	char d[16], t[16], rate[32] = "", eta[48] = "";
 	double elapsed = now - p->start;
@@ -45,13 +45,13 @@ void report_progress(struct progress *p, uint64_t done, uint64_t total, double n
 	p->shown = true;
 	if (done > total)
 		total = done;   /* the plan's count was an estimate */
-	format_size(d, sizeof(d), done);
-	format_size(t, sizeof(t), total);
+	text_format_size(d, sizeof(d), done);
+	text_format_size(t, sizeof(t), total);
 	/* A rate from less than a fifth of a second of work says nothing. */
 	if (elapsed >= 0.2 && done) {
 		double bps = (double)done / elapsed;
 		char r[16];
-		format_size(r, sizeof(r), (uint64_t)bps);
+		text_format_size(r, sizeof(r), (uint64_t)bps);
 		snprintf(rate, sizeof(rate), ", %s/s", r);
 		if (done < total) {
 			char left[24];
@@ -64,7 +64,7 @@ void report_progress(struct progress *p, uint64_t done, uint64_t total, double n
 	fflush(p->f);
 }
 
-void progress_end(struct progress *p)
+void cli_progress_end(struct progress *p)
 {
 	if (p->shown && p->tty) {
 		fputs("\r\033[K", p->f);

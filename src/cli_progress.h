@@ -18,8 +18,8 @@ struct progress {
 	bool tty, shown;
 	double start, last;
 };
-void progress_start(struct progress *p, FILE *f, int mode, double now);
-void report_progress(struct progress *p, uint64_t done, uint64_t total, double now);
-void progress_end(struct progress *p);
+void cli_progress_start(struct progress *p, FILE *f, int mode, double now);
+void cli_progress_show(struct progress *p, uint64_t done, uint64_t total, double now);
+void cli_progress_end(struct progress *p);
 
 #endif

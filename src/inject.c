@@ -648,28 +648,26 @@ static uint64_t own_site(struct inject_proc *p, struct inject_thread *t)
 
 int inject_vdso_range(struct inject_proc *p, uint64_t *start, uint64_t *end)
 {
-	int fd = openat(p->procfd, "maps", O_RDONLY | O_CLOEXEC);
-	unsigned long long s = 0, e = 0;
-	char *line = NULL;
-	size_t cap = 0;
-	FILE *f;
+	static const char tag[] = " [vdso]";
+	const size_t tl = sizeof tag - 1;
+	uint64_t s = 0, e = 0;
+	size_t used;
+	char *text, *nl;
+	int r = procfs_read(p->procfd, "maps", PROCFS_NO_CAP, &text, NULL);
 
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (getline(&line, &cap, f) > 0) {
-		size_t n = strlen(line);
-		if (n > 7 && strcmp(line + n - 8, " [vdso]\n") == 0 &&
-		    sscanf(line, "%llx-%llx", &s, &e) == 2)
+	if (r)
+		return r;
+	for (char *l = text; *l; l = *nl ? nl + 1 : nl) {
+		size_t n;
+		nl = strchrnul(l, '\n');
+		n = (size_t)(nl - l);
+		if (n > tl && memcmp(nl - tl, tag, tl) == 0 &&
+		    procfs_xdigits_lower(l, n, &s, &used) == 0 && l[used] == '-' &&
+		    procfs_xdigits_lower(l + used + 1, n - used - 1, &e, &used) == 0)
 			break;
 		s = e = 0;
 	}
-	free(line);
-	fclose(f);
+	free(text);
 	if (e <= s || e - s > VDSO_MAX)
 		return -ENOENT;
 	*start = s;

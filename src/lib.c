@@ -13,6 +13,7 @@
 #include "pvmmap.h"
 
 #include "clock.h"
+#include "outcome.h"
 #include "plan.h"
 #include "proc.h"
 #include "report.h"
@@ -308,24 +309,6 @@ static void measure_edges(struct proc_facts *pf, const struct request *req)
 	}
 }
 
-static int plan_outcome(const struct request *req, const struct plan *p)
-{
-	struct plan_summary s;
-
-	if (p->error.reason)
-		return PVMMAP_PROCESS;
-	if (req->op == OP_MAPS)
-		return PVMMAP_DONE;
-	plan_summarise(p, &s);
-	if (s.failed || s.rolled_back)
-		return PVMMAP_ROLLED_BACK;
-	if (s.refused)
-		return PVMMAP_REFUSED;
-	/* A real move plans again under the freeze, where nothing is
-	 * deferred; a dry run cannot promise what only the move can see. */
-	return s.deferred && req->dry_run ? PVMMAP_DEFERRED : PVMMAP_DONE;
-}
-
 /* ---- the operations ------------------------------------------------------- */
 
 static void progress_hook(uint64_t done, uint64_t total, void *arg)
@@ -355,29 +338,29 @@ static int do_transfer(struct pvmmap *h, const struct sys_facts *sf, struct pvmm
 
 	if (st.attach_err) {
 		attach_error(err, sf, st.attach_pid == src->pid ? src : tgt, req->timeout_s, st.attach_err);
-		return PVMMAP_PROCESS;
+		return outcome_of_error(err->code);
 	}
 	if (r == -ESRCH && st.exited_pid) {
 		/* the contract's per-process code: "or exited during the operation" */
 		err->code = reason_info(R_NO_SUCH_PROCESS)->code;
 		err->hint = NULL;
 		snprintf(err->message, sizeof(err->message), "%s", st.message);
-		return PVMMAP_PROCESS;
+		return outcome_of_error(err->code);
 	}
 	if (r == -EOPNOTSUPP || r == -ENOTRECOVERABLE) {
 		err->code = r == -EOPNOTSUPP ? "unsupported" : "left-over";
 		err->hint = NULL;
 		snprintf(err->message, sizeof(err->message), "%s", st.message);
-		return r == -EOPNOTSUPP ? PVMMAP_ROLLED_BACK : PVMMAP_LEFT_OVER;
+		return outcome_of_error(err->code);
 	}
 	if (r) {
 		err->code = r == -EINTR ? "interrupted" : "rolled-back";
 		err->hint = NULL;
 		snprintf(err->message, sizeof(err->message), "%s; everything was rolled back",
 			 st.message[0] ? st.message : strerror(-r));
-		return PVMMAP_ROLLED_BACK;
+		return outcome_of_error(err->code);
 	}
-	return plan_outcome(req, &res->plan);
+	return outcome_of_plan(req, &res->plan);
 }
 
 /* Facts, plan and (@transfer) the transfer: the pvmmap command's run. */
@@ -403,7 +386,7 @@ static int run(struct pvmmap *h, const struct pvmmap_request *in, bool transfer,
 	}
 	req->dry_run = !transfer && req->op != OP_MAPS;
 
-	r = sys_facts_read(&sf);
+	r = proc_sys_read(&sf);
 	if (r) {
 		facts_error(&res->err, NULL, getpid(), r, &res->src);
 		goto done;
@@ -434,7 +417,7 @@ static int run(struct pvmmap *h, const struct pvmmap_request *in, bool transfer,
 		goto done;
 	}
 	res->have_plan = true;
-	res->outcome = plan_outcome(req, &res->plan);
+	res->outcome = outcome_of_plan(req, &res->plan);
 	res->paused_s = 0; /* a listing or a dry run stops nothing */
 	if (transfer && !res->plan.error.reason && (res->outcome == PVMMAP_DONE || req->partial))
 		res->outcome = do_transfer(h, &sf, res, in->flags & PVMMAP_WATCH_SIGNALS);
@@ -475,13 +458,13 @@ int pvmmap_clean(pvmmap *h, pid_t pid, double timeout_s, pvmmap_result **out)
 	res->clean = true;
 	res->req = (struct request){ .op = OP_MAPS, .pid = pid, .timeout_s = timeout_s > 0 ? timeout_s : 10 };
 	res->outcome = PVMMAP_DONE;
-	r = sys_facts_read(&sf);
+	r = proc_sys_read(&sf);
 	bool sf_ok = r == 0;
 	if (!r)
 		r = proc_facts_read(pid, true, &res->src);
 	if (r) {
 		facts_error(&res->err, sf_ok ? &sf : NULL, pid, r, &res->src);
-		res->outcome = PVMMAP_PROCESS;
+		res->outcome = outcome_of_error(res->err.code);
 	} else {
 		bool any = false;
 		res->have_src = true;
@@ -492,10 +475,10 @@ int pvmmap_clean(pvmmap *h, pid_t pid, double timeout_s, pvmmap_result **out)
 		if (r == -EBUSY || (r && msg[0])) {
 			res->err.code = r == -EBUSY ? "busy" : "rolled-back";
 			snprintf(res->err.message, sizeof res->err.message, "%s", msg);
-			res->outcome = PVMMAP_ROLLED_BACK;
+			res->outcome = outcome_of_error(res->err.code);
 		} else if (r) {
 			attach_error(&res->err, &sf, &res->src, res->req.timeout_s, r);
-			res->outcome = PVMMAP_PROCESS;
+			res->outcome = outcome_of_error(res->err.code);
 		}
 	}
 	/* The clean document names the process whenever its facts were read. */
@@ -573,8 +556,8 @@ int pvmmap_result_vma(const pvmmap_result *r, size_t i, struct pvmmap_vma *out)
 	v = e->vma;
 	*out = (struct pvmmap_vma){
 		.start = e->start, .end = e->end, .dest_start = e->dest_start,
-		.kind = kind_name(e->kind), .size = e->end - e->start, .rss = e->rss, .swap = e->swap,
-		.method = method_name(e->method), .status = status_name(e->status),
+		.kind = plan_kind_name(e->kind), .size = e->end - e->start, .rss = e->rss, .swap = e->swap,
+		.method = plan_method_name(e->method), .status = plan_status_name(e->status),
 		.reason = reason_info(e->reason)->code, .hint = reason_info(e->reason)->hint,
 		.bytes_copied = e->bytes_copied,
 	};

@@ -4,9 +4,10 @@
  *
  * main.c is libpvmmap's first client and reaches the engine through
  * pvmmap.h alone: it turns argv into a request, has the library plan or
- * transfer, prints the result the library writes, and maps the outcome to
- * the contract's exit status.  Its own are the command line (args.c), the
- * progress line (cli_progress.c) and the signals.
+ * transfer, prints the result the library writes, and exits with its
+ * outcome (enum pvmmap_outcome: the exit statuses, one table with the
+ * library's, src/outcome.c).  Its own are the command line (args.c), the
+ * progress line (cli_progress.c), the signals and the statuses 2 and 7.
  */
 #include <argp.h>
 #include <errno.h>
@@ -23,19 +24,6 @@
 #include "cli_progress.h"
 #include "clock.h"
 #include "text.h"
-
-enum exit_status {
-	EXIT_DONE = 0,
-	EXIT_REFUSED = 1,
-	EXIT_USAGE = 2,
-	EXIT_PROCESS = 3,
-	EXIT_ROLLED_BACK = 4,
-	EXIT_LEFT_OVER = 5,
-	EXIT_DEFERRED = 6,       /* dry run: nothing refused, but the move itself
-				    must check some pieces (status deferred) */
-	EXIT_WRITE = 7,          /* done as 0 (or 6) says, but the report could
-				    not be written to stdout */
-};
 
 const char *argp_program_version = "pvmmap " PVMMAP_VERSION;
 const char *argp_program_bug_address = NULL;
@@ -70,7 +58,7 @@ struct cli {
 static int usage_errno(struct argp_state *st, const char *what, const char *arg, int err)
 {
 	argp_error(st, "%s '%s': %s", what, arg,
-		   arg_negative(arg) ? "negative numbers are not allowed" :
+		   args_negative(arg) ? "negative numbers are not allowed" :
 		   err == -ERANGE ? "out of range" : "not a valid number");
 	return EINVAL;
 }
@@ -103,7 +91,7 @@ static int parse_addr_arg(struct argp_state *st, struct cli *c, const char *what
 {
 	bool decimal;
 	uint64_t hex;
-	int r = parse_addr(arg, out, &decimal);
+	int r = args_parse_addr(arg, out, &decimal);
 
 	if (r)
 		return usage_errno(st, what, arg, r);
@@ -111,8 +99,8 @@ static int parse_addr_arg(struct argp_state *st, struct cli *c, const char *what
 		/* "555555554000" pasted from /proc/PID/maps reads as decimal
 		 * (as the contract says); say how to mean hex. */
 		char alt[64] = "";
-		if (decimal && strlen(arg) < 40 && parse_u64(arg, &hex) == 0 &&
-		    snprintf(alt, sizeof(alt), "0x%s", arg) > 0 && parse_u64(alt, &hex) == 0 && page_aligned(c, hex))
+		if (decimal && strlen(arg) < 40 && args_parse_u64(arg, &hex) == 0 &&
+		    snprintf(alt, sizeof(alt), "0x%s", arg) > 0 && args_parse_u64(alt, &hex) == 0 && page_aligned(c, hex))
 			argp_error(st, "%s '%s' is not page aligned (pages are %ld bytes); if it is hex, write %s",
 				   what, arg, c->page_size, alt);
 		else
@@ -128,7 +116,7 @@ static int parse_range_arg(struct argp_state *st, struct cli *c, const char *arg
 	struct pvmmap_request *req = &c->req;
 	uint64_t start, end;
 
-	if (parse_range(arg, &start, &end)) {
+	if (args_parse_range(arg, &start, &end)) {
 		argp_error(st, "range '%s': expected START-END in hex, as /proc/PID/maps prints it", arg);
 		return EINVAL;
 	}
@@ -153,7 +141,7 @@ static int parse_positional(struct argp_state *st, struct cli *c, const char *ar
 
 	switch (c->nargs++) {
 	case 0:
-		r = parse_pid(arg, &req->pid);
+		r = args_parse_pid(arg, &req->pid);
 		return r ? usage_errno(st, "PID", arg, r) : 0;
 	case 1:
 		if (c->clean)
@@ -170,9 +158,9 @@ static int parse_positional(struct argp_state *st, struct cli *c, const char *ar
 			argp_error(st, "length '%s' given after the range '%s'", arg, c->range_arg);
 			return EINVAL;
 		}
-		r = parse_len(arg, &req->len);
-		if (r == -EINVAL && !arg_negative(arg)) {
-			argp_error(st, "length '%s': not a valid number (%s)", arg, len_suffixes);
+		r = args_parse_len(arg, &req->len);
+		if (r == -EINVAL && !args_negative(arg)) {
+			argp_error(st, "length '%s': not a valid number (%s)", arg, args_len_suffixes);
 			return EINVAL;
 		}
 		if (r)
@@ -239,7 +227,7 @@ static error_t parse_cmd_opt(int key, char *arg, struct argp_state *st)
 		return r;
 	switch (key) {
 	case 't':
-		r = parse_pid(arg, &req->pid2);
+		r = args_parse_pid(arg, &req->pid2);
 		return r ? usage_errno(st, "--to", arg, r) : 0;
 	case OPT_FOR:
 		if (strcmp(arg, "move") == 0)
@@ -266,8 +254,8 @@ static error_t parse_cmd_opt(int key, char *arg, struct argp_state *st)
 	case OPT_PROGRESS: c->progress = 1; return 0;
 	case OPT_NO_PROGRESS: c->progress = 0; return 0;
 	case OPT_TIMEOUT:
-		r = parse_seconds(arg, &req->timeout_s);
-		if (r && arg_negative(arg))
+		r = args_parse_seconds(arg, &req->timeout_s);
+		if (r && args_negative(arg))
 			return usage_errno(st, "--timeout", arg, r);
 		if (r) {
 			argp_error(st, "--timeout '%s': expected seconds, more than 0 and at most 86400", arg);
@@ -476,7 +464,7 @@ static int check_negative(int argc, char **argv, char *msg, size_t mlen)
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0)
 			break;
-		if (arg_negative(a)) {
+		if (args_negative(a)) {
 			char arg[128];
 			text_escape(arg, sizeof(arg), a);
 			snprintf(msg, mlen, "%s: %s '%s': negative numbers are not allowed", argv[0],
@@ -599,7 +587,7 @@ static void take_signals(const sigset_t *set)
 
 static void progress_hook(uint64_t done, uint64_t total, void *arg)
 {
-	report_progress(arg, done, total, clock_now_s());
+	cli_progress_show(arg, done, total, clock_now_s());
 }
 
 /* The errno of a failed flush of the report, for close_stdout's message. */
@@ -628,7 +616,7 @@ static int library_failed(const struct cli *c, int r)
 		emit(c, res);
 		pvmmap_result_free(res);
 	}
-	return EXIT_PROCESS;
+	return PVMMAP_PROCESS;
 }
 
 static int run(struct cli *c)
@@ -650,10 +638,10 @@ static int run(struct cli *c)
 	if (req->op == OP_MAPS || c->dry_run) {
 		r = pvmmap_plan(h, &lr, &res);
 	} else {
-		progress_start(&prog, stderr, c->progress, clock_now_s());
+		cli_progress_start(&prog, stderr, c->progress, clock_now_s());
 		pvmmap_set_progress(h, progress_hook, &prog);
 		r = pvmmap_transfer(h, &lr, &res);
-		progress_end(&prog);
+		cli_progress_end(&prog);
 		/* A signal that came after the last step boundary is too late
 		 * to undo anything; either way it is consumed so that the
 		 * report is printed and the exit status tells what happened. */
@@ -683,7 +671,7 @@ static int run_clean(struct cli *c)
 	pvmmap_close(h);
 	if (r) {
 		fprintf(stderr, "pvmmap: error: %s\n", strerror(-r));
-		return EXIT_PROCESS;
+		return PVMMAP_PROCESS;
 	}
 	emit(c, res);
 	status = pvmmap_result_outcome(res);
@@ -711,7 +699,7 @@ static int close_stdout(int status)
 	if (!bad || received_signal == SIGPIPE)
 		return status;
 	fprintf(stderr, "pvmmap: write error%s%s\n", err ? ": " : "", err ? strerror(err) : "");
-	return status == EXIT_DONE || status == EXIT_DEFERRED ? EXIT_WRITE : status;
+	return status == PVMMAP_DONE || status == PVMMAP_DEFERRED ? PVMMAP_WRITE_ERROR : status;
 }
 
 /* The end of every run: stdout checked, then death by the signal that
@@ -768,9 +756,9 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, "%s\nTry '%s%s --help' for more information.\n", msg,
 			c.cmd_known ? "pvmmap " : "pvmmap", c.cmd_known ? c.cmd : "");
-		return finish(EXIT_USAGE);
+		return finish(PVMMAP_USAGE);
 	}
 	if (c.help_done)
-		return finish(EXIT_DONE);
+		return finish(PVMMAP_DONE);
 	return finish(c.clean ? run_clean(&c) : run(&c));
 }

@@ -34,7 +34,7 @@ static const char vmflag_names[VMF__COUNT][3] = {
 	[VMF_DW] = "dw", [VMF_NL] = "nl", [VMF_MP] = "mp", [VMF_OT] = "ot",
 };
 
-const char *vmflag_name(enum vmflag f)
+const char *vma_flag_name(enum vmflag f)
 {
 	if ((unsigned)f >= VMF__COUNT)
 		return NULL;
@@ -50,7 +50,7 @@ static int vmflag_lookup(const char *s)
 	return -1;
 }
 
-int vmflag_from_name(const char *two)
+int vma_flag_from_name(const char *two)
 {
 	if (!two || !two[0] || !two[1] || two[2])
 		return -1;
@@ -427,7 +427,7 @@ static void finish(struct parser *p)
 			p->l->v[i].malformed = true;
 }
 
-int smaps_parse(const char *text, size_t len, struct vma_list *out)
+int vma_smaps_parse(const char *text, size_t len, struct vma_list *out)
 {
 	struct parser p = { .l = out };
 	size_t pos = 0;
@@ -513,7 +513,7 @@ static int read_other_thread(int procfd, char **bufp, size_t *lenp)
  * open and read, read() does (m_start); exited but not reaped (a zombie, or
  * exiting after our open), the read gives EOF at once (all seen on 6.18).
  */
-int smaps_read(int procfd, struct vma_list *out)
+int vma_smaps_read(int procfd, struct vma_list *out)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -532,7 +532,7 @@ int smaps_read(int procfd, struct vma_list *out)
 		err = is_kthread(procfd) ? 0 : -ESRCH;
 		goto out_free;
 	}
-	err = smaps_parse(buf, len, out);
+	err = vma_smaps_parse(buf, len, out);
 out_free:
 	free(buf);
 	return err;

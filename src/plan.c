@@ -41,9 +41,9 @@ static const char *const status_names[] = {
 	[STATUS_DEFERRED] = "deferred", [STATUS_SKIPPED] = "skipped",
 };
 
-const char *kind_name(enum kind k) { return (unsigned)k <= KIND_DEVICE ? kind_names[k] : NULL; }
-const char *method_name(enum method m) { return (unsigned)m <= METHOD_REMAP ? method_names[m] : NULL; }
-const char *status_name(enum status s) { return (unsigned)s <= STATUS_SKIPPED ? status_names[s] : "?"; }
+const char *plan_kind_name(enum kind k) { return (unsigned)k <= KIND_DEVICE ? kind_names[k] : NULL; }
+const char *plan_method_name(enum method m) { return (unsigned)m <= METHOD_REMAP ? method_names[m] : NULL; }
+const char *plan_status_name(enum status s) { return (unsigned)s <= STATUS_SKIPPED ? status_names[s] : "?"; }
 
 static void __attribute__((format(printf, 3, 4)))
 say(char *buf, size_t len, const char *fmt, ...)
@@ -340,7 +340,7 @@ static enum reason classify(const struct vma *v, const struct file_fact *ff, str
 	if (v->unknown_vmflag || (v->vmflags & ~vmflags_known)) {
 		for (int f = 0; f < VMF__COUNT; f++)
 			if (v->vmflags & ~vmflags_known & (UINT64_C(1) << f)) {
-				say(e->detail, sizeof(e->detail), "VmFlags %s is not supported", vmflag_name(f));
+				say(e->detail, sizeof(e->detail), "VmFlags %s is not supported", vma_flag_name(f));
 				return R_UNRECOGNISED;
 			}
 		say(e->detail, sizeof(e->detail), "VmFlags holds a flag this pvmmap does not know");

@@ -34,9 +34,9 @@ enum method { METHOD_NONE = 0, METHOD_COPY, METHOD_SHARE, METHOD_FILE_COW, METHO
 enum status { STATUS_OK, STATUS_REFUSED, STATUS_DONE, STATUS_FAILED, STATUS_ROLLED_BACK,
 	      STATUS_DEFERRED, STATUS_SKIPPED };
 
-const char *kind_name(enum kind k);     /* NULL for KIND_NONE */
-const char *method_name(enum method m); /* NULL for METHOD_NONE */
-const char *status_name(enum status s);
+const char *plan_kind_name(enum kind k);     /* NULL for KIND_NONE */
+const char *plan_method_name(enum method m); /* NULL for METHOD_NONE */
+const char *plan_status_name(enum status s);
 
 #define ADDR_NONE UINT64_MAX
 

@@ -494,7 +494,7 @@ static int dumpable_read(struct proc_facts *pf)
  */
 static int maps_read(struct proc_facts *pf, bool *gone)
 {
-	int r = smaps_read(pf->procfd, &pf->vmas);
+	int r = vma_smaps_read(pf->procfd, &pf->vmas);
 
 	if (r == -ENOENT)
 		r = -ESRCH; /* reaped, on kernels before 6.x's ESRCH */
@@ -579,7 +579,7 @@ uint64_t proc_task_size(const struct vma_list *l)
 {
 	uint64_t hi = 0;
 	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].end <= (UINT64_C(1) << 56) && l->v[i].end > hi)
+		if (arch_user_mapping(l->v[i].end) && l->v[i].end > hi)
 			hi = l->v[i].end;
 	return arch_task_size(hi);
 }

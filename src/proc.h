@@ -136,7 +136,7 @@ struct sys_facts {
 };
 
 /* The facts that do not belong to one process. */
-int sys_facts_read(struct sys_facts *sf);
+int proc_sys_read(struct sys_facts *sf);
 
 /*
  * Read everything about @pid.  Returns 0 (even for a zombie, a thread id or

@@ -56,7 +56,7 @@ static int hugepools_read(struct sys_facts *sf)
 	return 0;
 }
 
-int sys_facts_read(struct sys_facts *sf)
+int proc_sys_read(struct sys_facts *sf)
 {
 	char *text;
 	uint64_t v;

@@ -72,7 +72,7 @@ static void json_hex(FILE *out, uint64_t v)
 static void json_str_or_null(FILE *out, const char *s)
 {
 	if (s)
-		json_write_string(out, s);
+		text_json_string(out, s);
 	else
 		fputs("null", out);
 }
@@ -115,21 +115,21 @@ static void json_entry(FILE *out, const struct plan_entry *e)
 	if (v) {
 		fprintf(out, ", \"perms\": \"%s\", \"offset\": \"0x%" PRIx64 "\", \"dev\": \"%02x:%02x\", \"inode\": %" PRIu64 ", \"name\": ",
 			v->perms, piece_offset(e), v->dev_major, v->dev_minor, v->inode);
-		json_write_string(out, v->name);
+		text_json_string(out, v->name);
 	} else {
 		fputs(", \"perms\": null, \"offset\": null, \"dev\": null, \"inode\": null, \"name\": null", out);
 	}
 	fputs(", \"kind\": ", out);
-	json_str_or_null(out, kind_name(e->kind));
+	json_str_or_null(out, plan_kind_name(e->kind));
 	fprintf(out, ", \"size\": %" PRIu64 ", \"rss\": %" PRIu64 ", \"swap\": %" PRIu64 ", \"method\": ",
 		e->end - e->start, e->rss, e->swap);
-	json_str_or_null(out, method_name(e->method));
-	fprintf(out, ", \"status\": \"%s\", \"reason\": ", status_name(e->status));
+	json_str_or_null(out, plan_method_name(e->method));
+	fprintf(out, ", \"status\": \"%s\", \"reason\": ", plan_status_name(e->status));
 	json_str_or_null(out, reason_info(e->reason)->code);
 	fputs(", \"message\": ", out);
 	if (e->reason) {
 		report_entry_message(e, msg, sizeof(msg));
-		json_write_string(out, msg);
+		text_json_string(out, msg);
 	} else {
 		fputs("null", out);
 	}
@@ -193,7 +193,7 @@ void report_json(FILE *out, const struct report *r)
 			fprintf(out, "%s{\"code\": \"%s\", \"pid\": %d, \"message\": ", i ? ", " : "", ri->code,
 				p->blockers[i].pid);
 			snprintf(msg, sizeof(msg), "%s (%s)", ri->sentence, p->blockers[i].detail);
-			json_write_string(out, msg);
+			text_json_string(out, msg);
 			fputs(", \"hint\": ", out);
 			json_str_or_null(out, refusal_hint(&p->blockers[i]));
 			fputc('}', out);
@@ -204,9 +204,9 @@ void report_json(FILE *out, const struct report *r)
 	fputs("  \"error\": ", out);
 	if (code) {
 		fputs("{\"code\": ", out);
-		json_write_string(out, code);
+		text_json_string(out, code);
 		fputs(", \"message\": ", out);
-		json_write_string(out, msg);
+		text_json_string(out, msg);
 		fputs(", \"hint\": ", out);
 		json_str_or_null(out, hint);
 		fputs("}", out);
@@ -321,9 +321,9 @@ static void text_diagnostic(FILE *err, const char *code, const char *message, co
 static void text_method(const struct plan_entry *e, char *buf, size_t len)
 {
 	if (e->status == STATUS_OK || e->status == STATUS_DONE)
-		snprintf(buf, len, "%s", method_name(e->method));
+		snprintf(buf, len, "%s", plan_method_name(e->method));
 	else
-		snprintf(buf, len, "%s", status_name(e->status));
+		snprintf(buf, len, "%s", plan_status_name(e->status));
 }
 
 #define ROW_PREFIX 53            /* the columns before NAME */
@@ -354,11 +354,11 @@ static void text_entry(const struct text *t, const struct plan_entry *e)
 {
 	char size[16], rss[16], method[16], buf[160];
 
-	format_size(size, sizeof(size), e->end - e->start);
-	format_size(rss, sizeof(rss), e->rss);
+	text_format_size(size, sizeof(size), e->end - e->start);
+	text_format_size(rss, sizeof(rss), e->rss);
 	text_method(e, method, sizeof(method));
 	fprintf(t->f, "%016" PRIx64 " %-4s %-7s %6s %6s %-8s ", e->start, e->vma ? e->vma->perms : "",
-		kind_name(e->kind) ?: "-", size, e->vma ? rss : "", method);
+		plan_kind_name(e->kind) ?: "-", size, e->vma ? rss : "", method);
 	if (e->vma)
 		text_name(t, e->vma->name);
 	fputc('\n', t->f);
@@ -410,7 +410,7 @@ static void summary_sentence(const struct report *r, const struct plan_summary *
 	for (int m = METHOD_COPY; m <= METHOD_REMAP; m++)
 		if (per_method[m] && n < sizeof(methods))
 			n += (size_t)snprintf(methods + n, sizeof(methods) - n, "%s%zu %s", n ? ", " : " (",
-					      per_method[m], method_name(m));
+					      per_method[m], plan_method_name(m));
 	sizes[0] = '\0';
 	if (p->n && gaps == p->n) {
 		/* nothing at all is mapped in the range */
@@ -419,8 +419,8 @@ static void summary_sentence(const struct report *r, const struct plan_summary *
 			 r->req->op == OP_MAPS ? "" : op == OP_MOVE ? ": nothing to move" : ": nothing to copy");
 		return;
 	}
-	format_size(size, sizeof(size), s->size);
-	format_size(rss, sizeof(rss), s->rss);
+	text_format_size(size, sizeof(size), s->size);
+	text_format_size(rss, sizeof(rss), s->rss);
 	snprintf(sizes, slen, "%zu %s, %s mapped, %s resident: ", s->vmas, s->vmas == 1 ? "VMA" : "VMAs",
 		 size, rss);
 	if (s->skipped) {
@@ -548,7 +548,7 @@ void report_clean_json(FILE *out, const struct proc_facts *pf, const uint64_t *r
 	fputs("{\"pvmmap\": 1, \"operation\": \"clean\", \"source\": ", out);
 	if (pf) {
 		fprintf(out, "{\"pid\": %d, \"comm\": ", (int)pf->pid);
-		json_write_string(out, pf->comm);
+		text_json_string(out, pf->comm);
 		fputc('}', out);
 	} else {
 		fputs("null", out);
@@ -559,7 +559,7 @@ void report_clean_json(FILE *out, const struct proc_facts *pf, const uint64_t *r
 	fputs("], \"error\": ", out);
 	if (e && e->code) {
 		fprintf(out, "{\"code\": \"%s\", \"message\": ", e->code);
-		json_write_string(out, e->message);
+		text_json_string(out, e->message);
 		fputc('}', out);
 	} else {
 		fputs("null", out);

@@ -41,7 +41,7 @@ static size_t utf8_seq(const unsigned char *s)
 	return n;
 }
 
-void json_write_string(FILE *out, const char *str)
+void text_json_string(FILE *out, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
@@ -114,7 +114,7 @@ void text_escape(char *buf, size_t len, const char *str)
 	fclose(f);
 }
 
-void format_size(char *buf, size_t len, uint64_t bytes)
+void text_format_size(char *buf, size_t len, uint64_t bytes)
 {
 	static const char units[] = "BKMGTPE";
 	int u = 0;

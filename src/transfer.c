@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rescue_layout.h"
+
 bool transfer_supports(const struct plan_entry *e, const struct request *req)
 {
 	switch (e->method) {
@@ -174,8 +176,8 @@ static int check_supported(const struct plan *plan, const struct request *req,
 		if (e->status == STATUS_OK && !transfer_supports(e, req))
 			return xfer_fail(st, -EOPNOTSUPP,
 					 "this version cannot carry out %s of %s memory, which the plan approved",
-					 method_name(e->method) ? method_name(e->method) : "?",
-					 kind_name(e->kind) ? kind_name(e->kind) : "?");
+					 plan_method_name(e->method) ? plan_method_name(e->method) : "?",
+					 plan_kind_name(e->kind) ? plan_kind_name(e->kind) : "?");
 	}
 	return 0;
 }
@@ -284,7 +286,7 @@ static int clean_one(struct inject_proc *p, const struct vma *v, uint64_t at, ch
 		return 0;
 	}
 	/* in the vdso: zero what the head says it holds, to the vdso's end */
-	r = inject_read(p, at + 24 /* HEAD_SIZE */, &size, sizeof size);
+	r = inject_read(p, at + HEAD_SIZE, &size, sizeof size);
 	if (!r) {
 		unsigned char *zero;
 		if (size > v->end - at)

@@ -280,8 +280,8 @@ static int create_piece(struct xfer *x, struct plan_entry *e)
 /*
  * The alignment --at any must keep: hugetlb pages can only be mapped at
  * multiples of their size, and a THP region gets huge pages only where the
- * source's 2 MiB boundaries fall on the target's.  The largest huge page
- * size among the pieces, or the base page.
+ * source's PMD boundaries (arch_pmd_size) fall on the target's.  The
+ * largest huge page size among the pieces, or the base page.
  */
 static uint64_t at_any_align(const struct xfer *x)
 {
@@ -297,7 +297,7 @@ static uint64_t at_any_align(const struct xfer *x)
 		if (v->vmflags & VMF(HT))
 			a = v->kernel_page_size;
 		else if ((v->vmflags & VMF(HG)) || v->anon_huge)
-			a = UINT64_C(2) << 20;  /* x86_64 PMD size */
+			a = arch_pmd_size();
 		if (a > align)
 			align = a;
 	}

@@ -250,7 +250,7 @@ static int vm_mmap(pid_t pid, uint64_t addr, uint64_t len, uint64_t dst, unsigne
 	char *base = NULL;
 	int r;
 
-	r = sys_facts_read(&sf);
+	r = proc_sys_read(&sf);
 	if (r)
 		return r;
 	align = sf.page_size;

@@ -34,9 +34,9 @@ enum vmflag {
 #define VMF(f) (UINT64_C(1) << (VMF_##f))
 
 /* The mnemonic of one flag ("rd"), or NULL for a value out of range. */
-const char *vmflag_name(enum vmflag f);
+const char *vma_flag_name(enum vmflag f);
 /* The flag of a mnemonic, or -1 when the kernel used one pvmmap does not know. */
-int vmflag_from_name(const char *two);
+int vma_flag_from_name(const char *two);
 
 struct vma {
 	uint64_t start, end;     /* [start, end) */
@@ -78,14 +78,14 @@ void vma_list_free(struct vma_list *l);
  * trusted marks its VMA malformed (the planner refuses those), text before the
  * first header line is ignored.  Returns 0 or -ENOMEM.
  */
-int smaps_parse(const char *text, size_t len, struct vma_list *out);
+int vma_smaps_parse(const char *text, size_t len, struct vma_list *out);
 
 /*
  * Read /proc/PID/smaps (through an open /proc/PID directory fd) and parse it.
  * Returns 0, -ESRCH when the process is gone (or a zombie with no mm), or
  * another -errno.
  */
-int smaps_read(int procfd, struct vma_list *out);
+int vma_smaps_read(int procfd, struct vma_list *out);
 
 /* The first VMA with end > addr, or NULL (the VMAs are sorted by address). */
 const struct vma *vma_find(const struct vma_list *l, uint64_t addr);

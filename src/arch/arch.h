@@ -26,6 +26,12 @@ unsigned arch_elf_machine(void);
  * the process has opted into it by mapping above 47 bits).
  */
 uint64_t arch_task_size(uint64_t highest_end);
+/* False for a mapping ending at @end above every user address space: a page
+ * the kernel provides there, which says nothing of the process's reach. */
+bool arch_user_mapping(uint64_t end);
+
+/* The size a page-middle-directory entry maps: a transparent huge page. */
+uint64_t arch_pmd_size(void);
 
 /* ---- registers and syscalls, for running a syscall inside a tracee ---- */
 /*

@@ -31,6 +31,17 @@ uint64_t arch_task_size(uint64_t highest_end)
 	return highest_end > tasksize_47 && highest_end <= tasksize_56 ? tasksize_56 : tasksize_47;
 }
 
+/* [vsyscall] (0xffffffffff600000) lies above the 56-bit user space. */
+bool arch_user_mapping(uint64_t end)
+{
+	return end <= (UINT64_C(1) << 56);
+}
+
+uint64_t arch_pmd_size(void)
+{
+	return UINT64_C(2) << 20;
+}
+
 /* ---------------------------------------------------------------- registers */
 
 /* The kernel's internal restart codes (include/linux/errno.h), as seen in rax

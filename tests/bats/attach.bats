@@ -12,19 +12,11 @@ bats_require_minimum_version 1.5.0
 
 FREE=0x100000000000
 
-setup_file() {
-	load helpers
-	load fixture
-	fx_share
-}
+setup_file() { load fixture; fx_setup_file; }
 
-setup() {
-	declare -F fx_share >/dev/null || { load helpers; load fixture; }
-}
+setup() { load fixture; fx_setup; }
 
-teardown() {
-	kill_fixtures
-}
+teardown() { fx_teardown; }
 
 
 # need_strace: skip without strace

@@ -15,27 +15,16 @@ FREE=0x100000000000
 LONG='long-name-that-a-terminal-row-must-cut'
 
 setup_file() {
-	load helpers
-	load fixture
-	fx_share
+	load fixture; fx_setup_file
 	start_mapper src anon several thread "file-shared:label=$LONG"
 	start_mapper dst anon
 }
 
-teardown_file() {
-	kill_fixtures
-}
+teardown_file() { fx_teardown; }
 
-setup() {
-	declare -F fx_share >/dev/null || { load helpers; load fixture; }
-	SRC=$(fx_pid src)
-	DST=$(fx_pid dst)
-	E=$'\r\e[K'
-}
+setup() { load fixture; fx_setup src dst; E=$'\r\e[K'; }
 
-teardown() {
-	kill_fixtures
-}
+teardown() { fx_teardown; }
 
 # usage_match 'ERE' ARGS...: usage_error, the first line matching ERE.
 usage_match() {

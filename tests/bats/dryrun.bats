@@ -9,26 +9,16 @@ bats_require_minimum_version 1.5.0
 FREE=0x100000000000
 
 setup_file() {
-	load helpers
-	load fixture
-	fx_share
+	load fixture; fx_setup_file
 	start_mapper src anon several file-private mlock anon-sparse:64M thread memfd
 	start_mapper dst anon
 }
 
-teardown_file() {
-	kill_fixtures
-}
+teardown_file() { fx_teardown; }
 
-setup() {
-	declare -F fx_share >/dev/null || { load helpers; load fixture; }
-	SRC=$(fx_pid src)
-	DST=$(fx_pid dst)
-}
+setup() { load fixture; fx_setup src dst; }
 
-teardown() {
-	kill_fixtures
-}
+teardown() { fx_teardown; }
 
 # The pieces of a --json plan, one line each: start end dest_start kind
 # method status reason size rss.

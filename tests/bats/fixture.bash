@@ -1,11 +1,14 @@
 # Fixture processes for the end-to-end tests: start them, read their
-# listings, stop them.  `load helpers` first, then `load fixture`.
+# listings, stop them.  `load fixture` loads helpers.bash too.
 #
 # Loading bats-assert costs about 0.2 s per test (bats traces every line it
-# sources), so a file loads both once, in setup_file, and shares them:
+# sources), so a file loads both once, in setup_file, and shares them.  Bats
+# wants setup_file, setup and teardown defined in the .bats file itself, so
+# each is one line there (more lines after it when the file needs them):
 #
-#   setup_file() { load helpers; load fixture; fx_share; }
-#   setup() { declare -F fx_share >/dev/null || { load helpers; load fixture; }; }
+#   setup_file() { load fixture; fx_setup_file; }
+#   setup() { load fixture; fx_setup src dst; }     # SRC, DST: their pids
+#   teardown() { fx_teardown; }                     # and teardown_file
 #
 #   start_cmd NAME SPEC...               a mapper answering commands (ask,
 #                                        sum, cpid, cstart, cend, cfield)
@@ -39,6 +42,10 @@
 #                                        pool can grow; restored by kill_fixtures
 #   kill_fixtures                        stop what this scope started
 
+# Loaded already: setup_file's fx_share exported every function to this test.
+declare -F fx_share >/dev/null && return 0
+declare -F pvmmap >/dev/null || load helpers
+
 export FX_PY=/usr/bin/python3
 
 # Exports the functions of helpers.bash, bats-support, bats-assert and this
@@ -49,6 +56,12 @@ fx_share() {
 	export -f $(compgen -A function | grep -E \
 		'^(assert|refute|batslib_|fail$|pvmmap$|fx_|_fx_|start_|kill_fixtures$|wait_until$|hex$|pvrun$|jqo$|keep$|all_valid$|cpid$|cstart$|cend$|cfield$|ask$|sum$|more_lines$|maps_has$|usage_error$|ranges$|pvmmap_signalled$|on_tty$)')
 }
+
+# The set-up of a file whose tests start fixtures (see the top of this file).
+fx_setup_file() { fx_share; }
+# NAME...: each fixture's pid in the variable named NAME in capitals (src: SRC).
+fx_setup() { local n p; for n; do p=$(fx_pid "$n") || return; printf -v "${n^^}" '%s' "$p"; done; }
+fx_teardown() { kill_fixtures; }
 
 fx_dir() { printf '%s\n' "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}"; }
 

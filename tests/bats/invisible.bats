@@ -16,19 +16,11 @@ FREE=0x100000000000
 FREE2=0x100010000000
 MiB4=4194304
 
-setup_file() {
-	load helpers
-	load fixture
-	fx_share
-}
+setup_file() { load fixture; fx_setup_file; }
 
-setup() {
-	declare -F fx_share >/dev/null || { load helpers; load fixture; }
-}
+setup() { load fixture; fx_setup; }
 
-teardown() {
-	kill_fixtures
-}
+teardown() { fx_teardown; }
 
 
 # restart_syscall: where a thread interrupted in a sleep (or poll) resumes.

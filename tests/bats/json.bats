@@ -6,26 +6,16 @@
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-	load helpers
-	load fixture
-	fx_share
+	load fixture; fx_setup_file
 	start_mapper src anon several file-private file-deleted memfd mseal thread aio uffd
 	start_mapper dst anon
 }
 
-teardown_file() {
-	kill_fixtures
-}
+teardown_file() { fx_teardown; }
 
-setup() {
-	declare -F fx_share >/dev/null || { load helpers; load fixture; }
-	SRC=$(fx_pid src)
-	DST=$(fx_pid dst)
-}
+setup() { load fixture; fx_setup src dst; }
 
-teardown() {
-	kill_fixtures
-}
+teardown() { fx_teardown; }
 
 @test "the schema is a valid JSON Schema, and the validator rejects what it should" {
 	pvrun 0 maps "$SRC" "$(fx_start src anon)" --json

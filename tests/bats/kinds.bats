@@ -7,18 +7,12 @@ bats_require_minimum_version 1.5.0
 
 FREE=0x100000000000
 
-setup_file() {
-	load helpers
-	load fixture
-	fx_share
-}
+setup_file() { load fixture; fx_setup_file; }
 
-setup() {
-	declare -F fx_share >/dev/null || { load helpers; load fixture; }
-}
+setup() { load fixture; fx_setup; }
 
 teardown() {
-	kill_fixtures
+	fx_teardown
 	if [[ -f $BATS_TEST_TMPDIR/swapfile ]]; then
 		swapoff "$BATS_TEST_TMPDIR/swapfile" 2>/dev/null
 		rm -f "$BATS_TEST_TMPDIR/swapfile"

@@ -10,9 +10,7 @@ ALL_KINDS=(anon anon-sparse thp heap thread file-private file-shared file-delete
 	mergeable nohugepage sequential random several shadow-stack threads:3)
 
 setup_file() {
-	load helpers
-	load fixture
-	fx_share
+	load fixture; fx_setup_file
 	# two huge pages for hugetlb and hugetlb-shared, given back in teardown_file
 	fx_hugepages 2
 	start_mapper all "${ALL_KINDS[@]}"
@@ -29,17 +27,11 @@ setup_file() {
 	done
 }
 
-teardown_file() {
-	kill_fixtures
-}
+teardown_file() { fx_teardown; }
 
-setup() {
-	declare -F fx_share >/dev/null || { load helpers; load fixture; }
-}
+setup() { load fixture; fx_setup; }
 
-teardown() {
-	kill_fixtures
-}
+teardown() { fx_teardown; }
 
 # One line per VMA: start end kind method status reason perms size rss message name.
 vma_tsv() {

@@ -59,9 +59,7 @@ declare -gA SENTENCE=(
 )
 
 setup_file() {
-	load helpers
-	load fixture
-	fx_share
+	load fixture; fx_setup_file
 	# one huge page for the source's private hugetlb mapping, none left over
 	fx_hugepages 1
 	start_mapper src anon aio uffd mseal thread hugetlb file-deleted memfd mlock pkey \
@@ -98,19 +96,11 @@ ready()
 PY
 }
 
-teardown_file() {
-	kill_fixtures
-}
+teardown_file() { fx_teardown; }
 
-setup() {
-	declare -F fx_share >/dev/null || { load helpers; load fixture; }
-	SRC=$(fx_pid src)
-	DST=$(fx_pid dst)
-}
+setup() { load fixture; fx_setup src dst; }
 
-teardown() {
-	kill_fixtures
-}
+teardown() { fx_teardown; }
 
 # The first "    CODE: ..." reason line in the text report in $output, without
 # its indent.  stdout is no terminal, so nothing is wrapped: a reason is one

@@ -11,19 +11,11 @@ FREE=0x100000000000
 MiB=1048576
 GiB=1073741824
 
-setup_file() {
-	load helpers
-	load fixture
-	fx_share
-}
+setup_file() { load fixture; fx_setup_file; }
 
-setup() {
-	declare -F fx_share >/dev/null || { load helpers; load fixture; }
-}
+setup() { load fixture; fx_setup; }
 
-teardown() {
-	kill_fixtures
-}
+teardown() { fx_teardown; }
 
 
 # bigsum NAME START END: a mapper's (or blocker's) sum of a range, which may

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libFuzzer target for smaps_parse().  ASan and UBSan catch memory errors;
+ * libFuzzer target for vma_smaps_parse().  ASan and UBSan catch memory errors;
  * the checks below catch a parser that "succeeds" into a state the planner
  * would trust wrongly.  Seeds: tests/data/smaps.
  */
@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool clean = true;
 	int err;
 
-	err = smaps_parse((const char *)data, size, &l);
+	err = vma_smaps_parse((const char *)data, size, &l);
 	if (err) {
 		CHECK(err == -ENOMEM);
 		CHECK(!l.v && !l.n && !l.cap);

@@ -54,10 +54,10 @@ static void u64_err(const char *file, int line, const char *fname, u64_parser fn
 	_fail(file, line);
 }
 
-#define U64_OK(s, v)   u64_ok(__FILE__, __LINE__, "parse_u64", parse_u64, s, v)
-#define U64_ERR(s, e)  u64_err(__FILE__, __LINE__, "parse_u64", parse_u64, s, e)
-#define LEN_OK(s, v)   u64_ok(__FILE__, __LINE__, "parse_len", parse_len, s, v)
-#define LEN_ERR(s, e)  u64_err(__FILE__, __LINE__, "parse_len", parse_len, s, e)
+#define U64_OK(s, v)   u64_ok(__FILE__, __LINE__, "args_parse_u64", args_parse_u64, s, v)
+#define U64_ERR(s, e)  u64_err(__FILE__, __LINE__, "args_parse_u64", args_parse_u64, s, e)
+#define LEN_OK(s, v)   u64_ok(__FILE__, __LINE__, "args_parse_len", args_parse_len, s, v)
+#define LEN_ERR(s, e)  u64_err(__FILE__, __LINE__, "args_parse_len", args_parse_len, s, e)
 
 /* Not numbers for either parser. */
 static const char *const not_numbers[] = {
@@ -157,10 +157,10 @@ static void addr_ok(const char *file, int line, const char *s, uint64_t want, bo
 {
 	uint64_t v = 0;
 	bool decimal = !want_decimal;
-	int r = parse_addr(s, &v, &decimal);
+	int r = args_parse_addr(s, &v, &decimal);
 	if (r == 0 && v == want && decimal == want_decimal)
 		return;
-	print_error("parse_addr(\"%s\"): got %s, 0x%" PRIx64 " (%s); want 0, 0x%" PRIx64 " (%s)\n", s,
+	print_error("args_parse_addr(\"%s\"): got %s, 0x%" PRIx64 " (%s); want 0, 0x%" PRIx64 " (%s)\n", s,
 		    errname(r), v, decimal ? "decimal" : "hex", want, want_decimal ? "decimal" : "hex");
 	_fail(file, line);
 }
@@ -168,10 +168,10 @@ static void addr_ok(const char *file, int line, const char *s, uint64_t want, bo
 static void addr_err(const char *file, int line, const char *s, int want)
 {
 	uint64_t v = 7;
-	int r = parse_addr(s, &v, NULL);
+	int r = args_parse_addr(s, &v, NULL);
 	if (r == want && v == 7)
 		return;
-	print_error("parse_addr(\"%s\"): got %s; want %s and the output untouched\n", s, errname(r), errname(want));
+	print_error("args_parse_addr(\"%s\"): got %s; want %s and the output untouched\n", s, errname(r), errname(want));
 	_fail(file, line);
 }
 
@@ -216,36 +216,36 @@ static void test_range(void **state)
 	uint64_t a = 7, b = 7;
 
 	(void)state;
-	assert_int_equal(parse_range("555555554000-555555556000", &a, &b), 0);
+	assert_int_equal(args_parse_range("555555554000-555555556000", &a, &b), 0);
 	assert_true(a == UINT64_C(0x555555554000) && b == UINT64_C(0x555555556000));
-	assert_int_equal(parse_range("0x1000-0X3000", &a, &b), 0);
+	assert_int_equal(args_parse_range("0x1000-0X3000", &a, &b), 0);
 	assert_true(a == 0x1000 && b == 0x3000);
-	assert_int_equal(parse_range("0000000000001000-0000000000002000", &a, &b), 0);
+	assert_int_equal(args_parse_range("0000000000001000-0000000000002000", &a, &b), 0);
 	assert_true(a == 0x1000 && b == 0x2000);
 	/* the caller judges order and alignment */
-	assert_int_equal(parse_range("3000-1000", &a, &b), 0);
+	assert_int_equal(args_parse_range("3000-1000", &a, &b), 0);
 	assert_true(a == 0x3000 && b == 0x1000);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		a = b = 7;
-		if (parse_range(bad[i], &a, &b) != -EINVAL || a != 7 || b != 7)
-			fail_msg("parse_range(\"%s\") accepted or touched its output", bad[i]);
+		if (args_parse_range(bad[i], &a, &b) != -EINVAL || a != 7 || b != 7)
+			fail_msg("args_parse_range(\"%s\") accepted or touched its output", bad[i]);
 	}
-	assert_int_equal(parse_range("10000000000000000-2", &a, &b), -ERANGE);
+	assert_int_equal(args_parse_range("10000000000000000-2", &a, &b), -ERANGE);
 }
 
 static void test_negative(void **state)
 {
 	(void)state;
-	assert_true(arg_negative("-1"));
-	assert_true(arg_negative("-4096"));
-	assert_true(arg_negative("-0x10"));
-	assert_true(arg_negative("-.5"));
-	assert_false(arg_negative("-"));
-	assert_false(arg_negative("--"));
-	assert_false(arg_negative("-n"));
-	assert_false(arg_negative("--to"));
-	assert_false(arg_negative("1"));
-	assert_false(arg_negative(""));
+	assert_true(args_negative("-1"));
+	assert_true(args_negative("-4096"));
+	assert_true(args_negative("-0x10"));
+	assert_true(args_negative("-.5"));
+	assert_false(args_negative("-"));
+	assert_false(args_negative("--"));
+	assert_false(args_negative("-n"));
+	assert_false(args_negative("--to"));
+	assert_false(args_negative("1"));
+	assert_false(args_negative(""));
 }
 
 static void test_len_rejects(void **state)
@@ -291,20 +291,20 @@ static void test_len_rejects(void **state)
 static void pid_ok(const char *file, int line, const char *s, pid_t want)
 {
 	pid_t v = -7;
-	int r = parse_pid(s, &v);
+	int r = args_parse_pid(s, &v);
 	if (r == 0 && v == want)
 		return;
-	print_error("parse_pid(\"%s\"): got %s, %d; want 0, %d\n", s, errname(r), (int)v, (int)want);
+	print_error("args_parse_pid(\"%s\"): got %s, %d; want 0, %d\n", s, errname(r), (int)v, (int)want);
 	_fail(file, line);
 }
 
 static void pid_err(const char *file, int line, const char *s, int want)
 {
 	pid_t v = -7;
-	int r = parse_pid(s, &v);
+	int r = args_parse_pid(s, &v);
 	if (r == want && v == -7)
 		return;
-	print_error("parse_pid(\"%s\"): got %s, %d; want %s and the output untouched\n", s, errname(r),
+	print_error("args_parse_pid(\"%s\"): got %s, %d; want %s and the output untouched\n", s, errname(r),
 		    (int)v, errname(want));
 	_fail(file, line);
 }
@@ -335,7 +335,7 @@ static void test_pid(void **state)
 }
 
 /*
- * A PID is decimal (args.h).  src/args.c parse_pid rejects "0x10" but only
+ * A PID is decimal (args.h).  src/args.c args_parse_pid rejects "0x10" but only
  * checks for a lower-case x, so "0X10" is taken as pid 16.
  */
 static void test_pid_rejects_upper_case_hex(void **state)
@@ -350,20 +350,20 @@ static void test_pid_rejects_upper_case_hex(void **state)
 static void sec_ok(const char *file, int line, const char *s, double want)
 {
 	double v = -7;
-	int r = parse_seconds(s, &v);
+	int r = args_parse_seconds(s, &v);
 	if (r == 0 && v == want)
 		return;
-	print_error("parse_seconds(\"%s\"): got %s, %g; want 0, %g\n", s, errname(r), v, want);
+	print_error("args_parse_seconds(\"%s\"): got %s, %g; want 0, %g\n", s, errname(r), v, want);
 	_fail(file, line);
 }
 
 static void sec_err(const char *file, int line, const char *s, int want)
 {
 	double v = -7;
-	int r = parse_seconds(s, &v);
+	int r = args_parse_seconds(s, &v);
 	if (r == want && v == -7)
 		return;
-	print_error("parse_seconds(\"%s\"): got %s, %g; want %s and the output untouched\n", s, errname(r), v,
+	print_error("args_parse_seconds(\"%s\"): got %s, %g; want %s and the output untouched\n", s, errname(r), v,
 		    errname(want));
 	_fail(file, line);
 }

@@ -86,31 +86,6 @@ static void start_victim(struct victim *v, enum how how)
 	victim_start(v, argv, prepare, &how);
 }
 
-/* The victim is unharmed: every blocked thread wakes exactly once on its
- * own trigger, none saw EINTR, the main thread still reads commands. */
-static void assert_victim_fine(struct victim *v)
-{
-	victim_send(v, "wake read");
-	victim_send(v, "wake futex");
-	victim_send(v, "wake epoll");
-	victim_send(v, "wake poll");
-	victim_send(v, "wake sigwait");
-	assert_true(victim_wait(v, "read-ok 5 bytes", 1, 5000));
-	assert_true(victim_wait(v, "futex-ok", 1, 5000));
-	assert_true(victim_wait(v, "epoll-ok", 1, 5000));
-	assert_true(victim_wait(v, "poll-ok ret=1", 1, 5000));
-	assert_true(victim_wait(v, "sigwait-ok sig=12", 1, 5000));
-	assert_int_equal(victim_count(v, "read-ok", NULL), 1);
-	assert_int_equal(victim_count(v, "futex-ok", NULL), 1);
-	assert_int_equal(victim_count(v, "epoll-ok", NULL), 1);
-	assert_int_equal(victim_count(v, "poll-ok", NULL), 1);
-	assert_int_equal(victim_count(v, "sigwait-ok", NULL), 1);
-	victim_send(v, "count");
-	assert_true(victim_wait(v, "count ", 1, 5000));
-	if (victim_count(v, "eintr", NULL) != 0 || victim_count(v, "error", NULL) != 0)
-		fail_msg("victim saw something:\n%s", v->log);
-}
-
 /* ---- /proc ------------------------------------------------------------ */
 
 static bool read_text(const char *path, char *buf, size_t len)
@@ -385,7 +360,7 @@ static void run_roundtrip(enum how how)
 	unmap_in(p, scratch, PAGE);
 	assert_int_equal(inject_detach(p), 0);
 	assert_fdtab(v.pid, &before, -1);
-	assert_victim_fine(&v);
+	victim_assert_fine(&v);
 	assert_fdtab(v.pid, &before, -1);
 	victim_stop(&v);
 }
@@ -476,7 +451,7 @@ static void test_readonly_file(void **state)
 	unmap_in(p, scratch, PAGE);
 	assert_int_equal(inject_detach(p), 0);
 	assert_fdtab(v.pid, &before, -1);
-	assert_victim_fine(&v);
+	victim_assert_fine(&v);
 	victim_stop(&v);
 	close(fd);
 }
@@ -527,7 +502,7 @@ static void test_table_full(void **state)
 	unmap_in(p, scratch, PAGE);
 	assert_int_equal(inject_detach(p), 0);
 	assert_fdtab(v.pid, &before, -1);
-	assert_victim_fine(&v);
+	victim_assert_fine(&v);
 	victim_stop(&v);
 	assert_int_equal(munmap(mine, 2 * PAGE), 0);
 	close(mfd);
@@ -599,7 +574,7 @@ static void test_errors(void **state)
 	assert_int_equal(fdpass_close(p, free_slot(&before, 0), 99), -EBADF);
 	assert_int_equal(inject_detach(p), 0);
 	assert_fdtab(v.pid, &before, -1);
-	assert_victim_fine(&v);
+	victim_assert_fine(&v);
 	victim_stop(&v);
 	assert_int_equal(munmap(mine, 2 * PAGE), 0);
 	close(mfd);
@@ -647,7 +622,7 @@ static void test_many(void **state)
 	print_message("%" PRIu64 " injected syscalls, %.1f us each\n", p->nsyscalls,
 		      (double)p->syscall_ns / (double)p->nsyscalls / 1000.0);
 	assert_int_equal(inject_detach(p), 0);
-	assert_victim_fine(&v);
+	victim_assert_fine(&v);
 	victim_stop(&v);
 }
 

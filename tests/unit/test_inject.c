@@ -58,12 +58,6 @@ static void start_victim(struct victim *v, const char *opt1, const char *opt2)
 	victim_start(v, argv, NULL, NULL);
 }
 
-static void assert_no_eintr(struct victim *v)
-{
-	if (victim_count(v, "eintr", NULL) != 0 || victim_count(v, "error", NULL) != 0)
-		fail_msg("victim saw something:\n%s", v->log);
-}
-
 /* ---- /proc ------------------------------------------------------------ */
 
 static bool read_text(const char *path, char *buf, size_t len)
@@ -274,26 +268,6 @@ static uint64_t exercise(struct victim *v, struct inject_proc *p, int idx)
 	return (uint64_t)addr;
 }
 
-static void wake_all(struct victim *v)
-{
-	victim_send(v, "wake read");
-	victim_send(v, "wake futex");
-	victim_send(v, "wake epoll");
-	victim_send(v, "wake poll");
-	victim_send(v, "wake sigwait");
-	assert_true(victim_wait(v, "read-ok 5 bytes", 1, 5000));
-	assert_true(victim_wait(v, "futex-ok", 1, 5000));
-	assert_true(victim_wait(v, "epoll-ok", 1, 5000));
-	assert_true(victim_wait(v, "poll-ok ret=1", 1, 5000));
-	assert_true(victim_wait(v, "sigwait-ok sig=12", 1, 5000));
-	/* exactly once each: nothing woke them before */
-	assert_int_equal(victim_count(v, "read-ok", NULL), 1);
-	assert_int_equal(victim_count(v, "futex-ok", NULL), 1);
-	assert_int_equal(victim_count(v, "epoll-ok", NULL), 1);
-	assert_int_equal(victim_count(v, "poll-ok", NULL), 1);
-	assert_int_equal(victim_count(v, "sigwait-ok", NULL), 1);
-}
-
 /* Every nanosleep-ok line says at least @ms. */
 static void assert_full_sleeps(struct victim *v, long ms)
 {
@@ -374,14 +348,14 @@ static void test_seize_detach(void **state)
 		}
 		assert_true(syscall_text_becomes(v.pid, tid, before[i]));
 	}
-	wake_all(&v);
+	victim_wake_all(&v);
 	assert_true(victim_wait(&v, "nanosleep-ok", 3, 10000));
 	assert_full_sleeps(&v, 1500);
 	victim_send(&v, "count");
 	assert_true(victim_wait(&v, "count ", 2, 5000));
 	victim_count(&v, "count ", &l);
 	assert_true(strtoul(l + 6, NULL, 10) > n0);
-	assert_no_eintr(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -408,7 +382,7 @@ static void test_inject_read_thread(void **state)
 	victim_send(&v, "wake read");
 	assert_true(victim_wait(&v, "read-ok 5 bytes", 1, 5000));
 	assert_int_equal(victim_count(&v, "read-ok", NULL), 1);
-	assert_no_eintr(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -434,8 +408,8 @@ static void test_inject_nanosleep_thread(void **state)
 
 	assert_true(victim_wait(&v, "nanosleep-ok", done + 2, 10000));
 	assert_full_sleeps(&v, 2000);
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -485,8 +459,8 @@ static void test_inject_busy_thread(void **state)
 	assert_memory_equal(after, before, len);
 
 	assert_still_counting(&v);
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -527,8 +501,8 @@ static void test_inject_written(void **state)
 	unsetenv("PVMMAP_RESCUE");
 
 	assert_still_counting(&v);
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -567,8 +541,8 @@ static void test_registers_restored(void **state)
 					 i < 5 ? names[i] : "main", w, a[w], b[w]);
 	}
 	assert_int_equal(inject_detach(p), 0);
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -609,10 +583,10 @@ static void test_group_stopped(void **state)
 	assert_int_equal(victim_count(&v, "read-ok", NULL), 0);
 
 	assert_int_equal(kill(v.pid, SIGCONT), 0);
-	wake_all(&v);
+	victim_wake_all(&v);
 	assert_true(victim_wait(&v, "nanosleep-ok", 1, 5000));
 	assert_full_sleeps(&v, 1000);
-	assert_no_eintr(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -651,8 +625,8 @@ static void test_signal_while_frozen(void **state)
 	}
 	assert_int_equal(victim_count(&v, "sigusr1", NULL), sent);
 	print_message("signals taken in a signal-delivery-stop while attaching: %u of 20\n", passed);
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -682,10 +656,10 @@ static void test_sigstop_while_injecting(void **state)
 		assert_int_equal(state_of(v.pid, tids[i]), 'T');
 	}
 	assert_int_equal(kill(v.pid, SIGCONT), 0);
-	wake_all(&v);
+	victim_wake_all(&v);
 	assert_true(victim_wait(&v, "nanosleep-ok", 1, 5000));
 	assert_full_sleeps(&v, 1000);
-	assert_no_eintr(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -798,10 +772,10 @@ static void assert_untouched(struct victim *v, const struct outside *before, int
 	assert_int_equal(lines_now, lines_before + extra_maps);
 	if (!extra_maps)
 		assert_string_equal(now.maps, before->maps);
-	wake_all(v);
+	victim_wake_all(v);
 	assert_true(victim_wait(v, "nanosleep-ok", 1, 5000));
 	assert_full_sleeps(v, 1000);
-	assert_no_eintr(v);
+	victim_assert_no_eintr(v);
 }
 
 /* The tracer dies at rest and right after a journaled syscall: the held
@@ -940,8 +914,8 @@ static void test_denied(void **state)
 	assert_int_equal(seize_as(&v, nobody->pw_uid, 0), -EPERM);
 	for (size_t i = 0; i < NBLOCKED; i++)
 		assert_int_equal(tracer_of(v.pid, victim_tid(&v, blocked_names[i])), 0);
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -975,8 +949,8 @@ static void test_sigtrap(void **state)
 	exercise(&v, p, idx_of(p, v.pid));
 	assert_int_equal(inject_detach(p), 0);
 	assert_true(sig_ign(v.pid) & (UINT64_C(1) << (SIGTRAP - 1)));
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -1008,8 +982,8 @@ static void test_already_traced(void **state)
 
 	p = seize(&v, 0);
 	assert_int_equal(inject_detach(p), 0);
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -1045,8 +1019,8 @@ static void test_attach_errors(void **state)
 	assert_int_equal(inject_seize(victim_tid(&v, "read"), 0, 0, TIMEOUT_MS, &p), -EINVAL);
 	assert_null(p);
 	assert_int_equal(tracer_of(v.pid, v.pid), 0);
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -1103,11 +1077,11 @@ static void test_timeout(void **state)
 	assert_int_equal(tracer_of(v.pid, v.pid), 0);
 	assert_int_equal(tracer_of(v.pid, victim_tid(&v, "read")), 0);
 	assert_int_equal(tracer_of(v.pid, vtid), 0);
-	wake_all(&v);
+	victim_wake_all(&v);
 	assert_int_equal(kill(vchild, SIGKILL), 0);
 	assert_true(victim_wait(&v, "vfork-ok", 1, 5000));
 	assert_int_equal(state_of(v.pid, v.pid), 'S');
-	assert_no_eintr(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -1130,8 +1104,8 @@ static void test_thread_churn(void **state)
 				 v.pid);
 		assert_int_equal(inject_detach(p), 0);
 	}
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -1162,8 +1136,8 @@ static void test_seccomp(void **state)
 	assert_int_equal(inject_detach(p), 0);
 	test_sleep_ms(100);
 	assert_int_equal(state_of(v.pid, v.pid), 'S');
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -1197,8 +1171,8 @@ static void test_memory_fallback(void **state)
 	assert_int_equal(sys(p, idx, ARCH_SYS_MUNMAP, (uint64_t)addr, PAGE, 0, 0, 0, 0), 0);
 	assert_int_equal(inject_read(p, (uint64_t)addr, in, 16), -EFAULT);
 	assert_int_equal(inject_detach(p), 0);
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -1226,10 +1200,10 @@ static void test_blocking_injection(void **state)
 	assert_int_equal(sys(p, idx, ARCH_SYS_GETPID, 0, 0, 0, 0, 0, 0), v.pid);
 	assert_int_equal(sys(p, idx, ARCH_SYS_MUNMAP, (uint64_t)buf, PAGE, 0, 0, 0, 0), 0);
 	assert_int_equal(inject_detach(p), 0);
-	wake_all(&v);
+	victim_wake_all(&v);
 	victim_send(&v, "count");          /* stdin still reaches the main thread */
 	assert_true(victim_wait(&v, "count 0", 1, 5000));
-	assert_no_eintr(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 
@@ -1273,8 +1247,8 @@ static void test_timing(void **state)
 	t0 = test_now_ms();
 	assert_int_equal(inject_detach(p), 0);
 	print_message("detach: %lld ms\n", test_now_ms() - t0);
-	wake_all(&v);
-	assert_no_eintr(&v);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
 	victim_stop(&v);
 }
 

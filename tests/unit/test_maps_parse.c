@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * smaps parsing: every field, every VmFlags code, names as the kernel prints
- * them, text cut at every byte, hostile numbers, and smaps_read() on live,
+ * them, text cut at every byte, hostile numbers, and vma_smaps_read() on live,
  * exited and kernel-thread processes.
  */
 #include <stdarg.h>
@@ -57,7 +57,7 @@ static void parse_n(const char *text, size_t len, struct vma_list *l)
 	assert_non_null(copy);
 	memcpy(copy, text, len);
 	memset(l, 0, sizeof(*l));
-	assert_int_equal(smaps_parse(copy, len, l), 0);
+	assert_int_equal(vma_smaps_parse(copy, len, l), 0);
 	free(copy);
 	assert_true(l->n <= l->cap);
 	for (size_t i = 0; i < l->n; i++) {
@@ -113,7 +113,7 @@ static uint64_t flags_of(const char *codes)
 			continue;
 		two[0] = p[0];
 		two[1] = p[1];
-		int f = vmflag_from_name(two);
+		int f = vma_flag_from_name(two);
 
 		if (f < 0)
 			fail_msg("test bug: code %s", two);
@@ -176,21 +176,21 @@ static void test_vmflag_names(void **state)
 {
 	(void)state;
 	for (int f = 0; f < VMF__COUNT; f++) {
-		assert_string_equal(vmflag_name((enum vmflag)f), codes[f]);
-		assert_int_equal(vmflag_from_name(codes[f]), f);
+		assert_string_equal(vma_flag_name((enum vmflag)f), codes[f]);
+		assert_int_equal(vma_flag_from_name(codes[f]), f);
 	}
-	assert_null(vmflag_name(VMF__COUNT));
-	assert_null(vmflag_name((enum vmflag)(VMF__COUNT + 100)));
-	assert_null(vmflag_name((enum vmflag)-1));
-	assert_int_equal(vmflag_from_name(NULL), -1);
-	assert_int_equal(vmflag_from_name(""), -1);
-	assert_int_equal(vmflag_from_name("r"), -1);
-	assert_int_equal(vmflag_from_name("rdx"), -1);
-	assert_int_equal(vmflag_from_name("RD"), -1);
-	assert_int_equal(vmflag_from_name("??"), -1);
-	assert_int_equal(vmflag_from_name("zz"), -1);
-	assert_int_equal(vmflag_from_name("d"), -1);
-	assert_int_equal(vmflag_from_name("rd "), -1);
+	assert_null(vma_flag_name(VMF__COUNT));
+	assert_null(vma_flag_name((enum vmflag)(VMF__COUNT + 100)));
+	assert_null(vma_flag_name((enum vmflag)-1));
+	assert_int_equal(vma_flag_from_name(NULL), -1);
+	assert_int_equal(vma_flag_from_name(""), -1);
+	assert_int_equal(vma_flag_from_name("r"), -1);
+	assert_int_equal(vma_flag_from_name("rdx"), -1);
+	assert_int_equal(vma_flag_from_name("RD"), -1);
+	assert_int_equal(vma_flag_from_name("??"), -1);
+	assert_int_equal(vma_flag_from_name("zz"), -1);
+	assert_int_equal(vma_flag_from_name("d"), -1);
+	assert_int_equal(vma_flag_from_name("rd "), -1);
 }
 
 /* ---- fields ---- */
@@ -579,7 +579,7 @@ static void test_preamble_ignored(void **state)
 	parse("", &l);
 	assert_int_equal(l.n, 0);
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(smaps_parse(NULL, 0, &l), 0);
+	assert_int_equal(vma_smaps_parse(NULL, 0, &l), 0);
 	assert_int_equal(l.n, 0);
 }
 
@@ -1235,7 +1235,7 @@ static void test_vma_find(void **state)
 	vma_list_free(&l);
 }
 
-/* ---- smaps_read ---- */
+/* ---- vma_smaps_read ---- */
 
 static int open_proc(pid_t pid)
 {
@@ -1270,7 +1270,7 @@ static void test_read_self(void **state)
 	assert_int_equal(madvise(anon, 5 * pg, MADV_DONTDUMP), 0);
 
 	procfd = open_proc(getpid());
-	assert_int_equal(smaps_read(procfd, &l), 0);
+	assert_int_equal(vma_smaps_read(procfd, &l), 0);
 	close(procfd);
 	assert_true(l.n > 10);
 	assert_clean(&l);
@@ -1323,7 +1323,7 @@ static void test_read_many(void **state)
 	for (size_t i = 1; i <= n; i += 2)
 		assert_int_equal(mprotect(base + i * pg, pg, PROT_READ), 0);
 	procfd = open_proc(getpid());
-	assert_int_equal(smaps_read(procfd, &l), 0);
+	assert_int_equal(vma_smaps_read(procfd, &l), 0);
 	close(procfd);
 	assert_clean(&l);
 	for (size_t i = 1; i <= n; i++) {
@@ -1365,19 +1365,19 @@ static void test_read_exited(void **state)
 	}
 	close(pfd[0]);
 	procfd = open_proc(pid);
-	assert_int_equal(smaps_read(procfd, &l), 0);
+	assert_int_equal(vma_smaps_read(procfd, &l), 0);
 	assert_true(l.n > 0);
 	vma_list_free(&l);
 
 	close(pfd[1]);
 	memset(&si, 0, sizeof(si));
 	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
-	assert_int_equal(smaps_read(procfd, &l), -ESRCH);
+	assert_int_equal(vma_smaps_read(procfd, &l), -ESRCH);
 	assert_int_equal(l.n, 0);
 	assert_null(l.v);
 
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
-	assert_int_equal(smaps_read(procfd, &l), -ESRCH);
+	assert_int_equal(vma_smaps_read(procfd, &l), -ESRCH);
 	assert_int_equal(l.n, 0);
 	assert_null(l.v);
 	close(procfd);
@@ -1427,14 +1427,14 @@ static void test_read_leader_exited(void **state)
 		usleep(10000);
 	}
 	assert_int_equal(st, 'Z');
-	assert_int_equal(smaps_read(procfd, &l), 0);
+	assert_int_equal(vma_smaps_read(procfd, &l), 0);
 	assert_true(l.n > 5);
 	assert_clean(&l);
 	vma_list_free(&l);
 
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
-	assert_int_equal(smaps_read(procfd, &l), -ESRCH);
+	assert_int_equal(vma_smaps_read(procfd, &l), -ESRCH);
 	assert_null(l.v);
 	close(procfd);
 }
@@ -1472,7 +1472,7 @@ static void test_read_kthread(void **state)
 	if (!kpid)
 		skip();
 	procfd = open_proc(kpid);
-	assert_int_equal(smaps_read(procfd, &l), 0);
+	assert_int_equal(vma_smaps_read(procfd, &l), 0);
 	assert_int_equal(l.n, 0);
 	assert_null(l.v);
 	close(procfd);
@@ -1484,10 +1484,10 @@ static void test_read_errors(void **state)
 	int fd;
 
 	(void)state;
-	assert_int_equal(smaps_read(-1, &l), -EBADF);
+	assert_int_equal(vma_smaps_read(-1, &l), -EBADF);
 	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	assert_true(fd >= 0);
-	assert_int_equal(smaps_read(fd, &l), -ENOENT);
+	assert_int_equal(vma_smaps_read(fd, &l), -ENOENT);
 	close(fd);
 	assert_int_equal(l.n, 0);
 	assert_null(l.v);

@@ -238,8 +238,8 @@ static int teardown(void **state)
 /* ---- checking entries ------------------------------------------------------- */
 
 static const char *rname(enum reason r) { return r ? reason_code(r) : "none"; }
-static const char *kname(enum kind k) { return kind_name(k) ? kind_name(k) : "null"; }
-static const char *mname(enum method m) { return method_name(m) ? method_name(m) : "null"; }
+static const char *kname(enum kind k) { return plan_kind_name(k) ? plan_kind_name(k) : "null"; }
+static const char *mname(enum method m) { return plan_method_name(m) ? plan_method_name(m) : "null"; }
 
 static void check_n(const char *file, int line, size_t n)
 {
@@ -249,7 +249,7 @@ static void check_n(const char *file, int line, size_t n)
 	for (size_t i = 0; i < plan.n; i++)
 		print_error("  [%zu] 0x%" PRIx64 "-0x%" PRIx64 " %s %s %s %s \"%s\"\n", i, plan.e[i].start,
 			    plan.e[i].end, kname(plan.e[i].kind), mname(plan.e[i].method),
-			    status_name(plan.e[i].status), rname(plan.e[i].reason), plan.e[i].detail);
+			    plan_status_name(plan.e[i].status), rname(plan.e[i].reason), plan.e[i].detail);
 	_fail(file, line);
 }
 
@@ -267,9 +267,9 @@ static void check_entry(const char *file, int line, size_t i, uint64_t start, ui
 	print_error("entry %zu (%s):\n"
 		    "  got  0x%" PRIx64 "-0x%" PRIx64 " kind %s method %s status %s reason %s dest 0x%" PRIx64 " (\"%s\")\n"
 		    "  want 0x%" PRIx64 "-0x%" PRIx64 " kind %s method %s status %s reason %s dest 0x%" PRIx64 "\n",
-		    i, e->vma ? e->vma->name : "a gap", e->start, e->end, kname(e->kind), mname(e->method), status_name(e->status),
+		    i, e->vma ? e->vma->name : "a gap", e->start, e->end, kname(e->kind), mname(e->method), plan_status_name(e->status),
 		    rname(e->reason), e->dest_start, e->detail, start, end, kname(k), mname(m),
-		    status_name(st), rname(r), dest);
+		    plan_status_name(st), rname(r), dest);
 	_fail(file, line);
 }
 
@@ -310,28 +310,28 @@ static void one(enum op op)
 static void test_names(void **state)
 {
 	(void)state;
-	assert_null(kind_name(KIND_NONE));
-	assert_string_equal(kind_name(KIND_ANON), "anon");
-	assert_string_equal(kind_name(KIND_HEAP), "heap");
-	assert_string_equal(kind_name(KIND_STACK), "stack");
-	assert_string_equal(kind_name(KIND_FILE), "file");
-	assert_string_equal(kind_name(KIND_SHMEM), "shmem");
-	assert_string_equal(kind_name(KIND_SYSV), "sysv");
-	assert_string_equal(kind_name(KIND_HUGETLB), "hugetlb");
-	assert_string_equal(kind_name(KIND_SPECIAL), "special");
-	assert_string_equal(kind_name(KIND_DEVICE), "device");
-	assert_null(kind_name((enum kind)99));
-	assert_null(method_name(METHOD_NONE));
-	assert_string_equal(method_name(METHOD_COPY), "copy");
-	assert_string_equal(method_name(METHOD_SHARE), "share");
-	assert_string_equal(method_name(METHOD_FILE_COW), "file-cow");
-	assert_string_equal(method_name(METHOD_REMAP), "remap");
-	assert_null(method_name((enum method)99));
-	assert_string_equal(status_name(STATUS_OK), "ok");
-	assert_string_equal(status_name(STATUS_REFUSED), "refused");
-	assert_string_equal(status_name(STATUS_DONE), "done");
-	assert_string_equal(status_name(STATUS_FAILED), "failed");
-	assert_string_equal(status_name(STATUS_ROLLED_BACK), "rolled-back");
+	assert_null(plan_kind_name(KIND_NONE));
+	assert_string_equal(plan_kind_name(KIND_ANON), "anon");
+	assert_string_equal(plan_kind_name(KIND_HEAP), "heap");
+	assert_string_equal(plan_kind_name(KIND_STACK), "stack");
+	assert_string_equal(plan_kind_name(KIND_FILE), "file");
+	assert_string_equal(plan_kind_name(KIND_SHMEM), "shmem");
+	assert_string_equal(plan_kind_name(KIND_SYSV), "sysv");
+	assert_string_equal(plan_kind_name(KIND_HUGETLB), "hugetlb");
+	assert_string_equal(plan_kind_name(KIND_SPECIAL), "special");
+	assert_string_equal(plan_kind_name(KIND_DEVICE), "device");
+	assert_null(plan_kind_name((enum kind)99));
+	assert_null(plan_method_name(METHOD_NONE));
+	assert_string_equal(plan_method_name(METHOD_COPY), "copy");
+	assert_string_equal(plan_method_name(METHOD_SHARE), "share");
+	assert_string_equal(plan_method_name(METHOD_FILE_COW), "file-cow");
+	assert_string_equal(plan_method_name(METHOD_REMAP), "remap");
+	assert_null(plan_method_name((enum method)99));
+	assert_string_equal(plan_status_name(STATUS_OK), "ok");
+	assert_string_equal(plan_status_name(STATUS_REFUSED), "refused");
+	assert_string_equal(plan_status_name(STATUS_DONE), "done");
+	assert_string_equal(plan_status_name(STATUS_FAILED), "failed");
+	assert_string_equal(plan_status_name(STATUS_ROLLED_BACK), "rolled-back");
 }
 
 /* The contract's codes, in the contract's order: none renamed, none missing. */

@@ -1178,7 +1178,7 @@ static void test_sys_facts(void **state)
 	const struct dirent *de;
 	(void)state;
 
-	assert_int_equal(sys_facts_read(&sf), 0);
+	assert_int_equal(proc_sys_read(&sf), 0);
 	{
 		/* the architecture, for the planner, which knows none */
 		struct utsname u;
@@ -1345,7 +1345,7 @@ static void test_credentials(void **state)
 	assert_null(pf.denied);
 	proc_facts_free(&pf);
 
-	assert_int_equal(sys_facts_read(&sf), 0);
+	assert_int_equal(proc_sys_read(&sf), 0);
 	assert_int_equal(sf.self_egid, getegid());
 	assert_int_equal(sf.self_cap_prm, own_cap_prm());
 	assert_int_equal(stat("/proc/self/ns/user", &ns), 0);

@@ -25,7 +25,7 @@
 #include "report.h"
 #include "vma.h"
 
-/* ---- json_write_string -------------------------------------------------------- */
+/* ---- text_json_string -------------------------------------------------------- */
 
 static char *json_of(const char *in)
 {
@@ -33,7 +33,7 @@ static char *json_of(const char *in)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	assert_non_null(f);
-	json_write_string(f, in);
+	text_json_string(f, in);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(strlen(buf), len);
 	return buf;
@@ -43,7 +43,7 @@ static void check_json(const char *file, int line, const char *in, const char *w
 {
 	char *got = json_of(in);
 	if (strcmp(got, want) != 0) {
-		print_error("json_write_string: got %s\n                   want %s\n", got, want);
+		print_error("text_json_string: got %s\n                  want %s\n", got, want);
 		free(got);
 		_fail(file, line);
 	}
@@ -198,7 +198,7 @@ static void test_json_round_trip_python(void **state)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
-		json_write_string(f, inputs[i]);
+		text_json_string(f, inputs[i]);
 		fputc('\n', f);
 	}
 	fclose(f);
@@ -228,15 +228,15 @@ static void test_json_round_trip_python(void **state)
 	free(buf);
 }
 
-/* ---- format_size --------------------------------------------------------------------- */
+/* ---- text_format_size --------------------------------------------------------------------- */
 
 static void check_size(const char *file, int line, uint64_t bytes, const char *want)
 {
 	char buf[32];
 	memset(buf, 'X', sizeof(buf));
-	format_size(buf, sizeof(buf), bytes);
+	text_format_size(buf, sizeof(buf), bytes);
 	if (strcmp(buf, want) != 0) {
-		print_error("format_size(%" PRIu64 "): got \"%s\", want \"%s\"\n", bytes, buf, want);
+		print_error("text_format_size(%" PRIu64 "): got \"%s\", want \"%s\"\n", bytes, buf, want);
 		_fail(file, line);
 	}
 }
@@ -275,9 +275,9 @@ static void test_format_size_small_buffer(void **state)
 {
 	(void)state;
 	char buf[4];
-	format_size(buf, sizeof(buf), 1572864);
+	text_format_size(buf, sizeof(buf), 1572864);
 	assert_string_equal(buf, "1.5");
-	format_size(buf, 1, 1572864);
+	text_format_size(buf, 1, 1572864);
 	assert_string_equal(buf, "");
 }
 

@@ -141,3 +141,37 @@ void victim_stop(struct victim *v)
 	close(v->out);
 	free(v->log);
 }
+
+void victim_wake_all(struct victim *v)
+{
+	victim_send(v, "wake read");
+	victim_send(v, "wake futex");
+	victim_send(v, "wake epoll");
+	victim_send(v, "wake poll");
+	victim_send(v, "wake sigwait");
+	assert_true(victim_wait(v, "read-ok 5 bytes", 1, 5000));
+	assert_true(victim_wait(v, "futex-ok", 1, 5000));
+	assert_true(victim_wait(v, "epoll-ok", 1, 5000));
+	assert_true(victim_wait(v, "poll-ok ret=1", 1, 5000));
+	assert_true(victim_wait(v, "sigwait-ok sig=12", 1, 5000));
+	/* exactly once each: nothing woke them before */
+	assert_int_equal(victim_count(v, "read-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "futex-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "epoll-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "poll-ok", NULL), 1);
+	assert_int_equal(victim_count(v, "sigwait-ok", NULL), 1);
+}
+
+void victim_assert_no_eintr(struct victim *v)
+{
+	if (victim_count(v, "eintr", NULL) != 0 || victim_count(v, "error", NULL) != 0)
+		fail_msg("victim saw something:\n%s", v->log);
+}
+
+void victim_assert_fine(struct victim *v)
+{
+	victim_wake_all(v);
+	victim_send(v, "count");
+	assert_true(victim_wait(v, "count ", 1, 5000));
+	victim_assert_no_eintr(v);
+}

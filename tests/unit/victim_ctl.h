@@ -43,4 +43,13 @@ void victim_send(struct victim *v, const char *cmd);
 /* The tid of its thread @name (from its "thread NAME tid=" line). */
 pid_t victim_tid(struct victim *v, const char *name);
 
+/* Wake every blocked thread (read, futex, epoll, poll, sigwait) and check
+ * that each wakes exactly once, on its own trigger. */
+void victim_wake_all(struct victim *v);
+/* No thread saw EINTR or an error. */
+void victim_assert_no_eintr(struct victim *v);
+/* The victim is unharmed: every blocked thread wakes exactly once on its
+ * own trigger, none saw EINTR, the main thread still reads commands. */
+void victim_assert_fine(struct victim *v);
+
 #endif
