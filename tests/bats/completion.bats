@@ -252,11 +252,14 @@ MOVE_OPTS=(--to --at --replace --partial --dry-run --json --timeout --allow-cros
 	assert_success
 	assert_line "$SLEEP"
 	refute_line "$ZOMBIE"
-	# a prefix narrows them, kernel threads still left out
-	run complete_line "pvmmap maps 2"
+	# a prefix narrows them, kernel threads still left out; the prefix is
+	# the sleep's first digit, so that one candidate at least exists
+	local d=${SLEEP:0:1}
+	run complete_line "pvmmap maps $d"
 	assert_success
+	assert_line "$SLEEP"
 	refute_line 2
-	refute_line --regexp '^([^2]|.*[^0-9])'
+	refute_line --regexp "^([^$d]|.*[^0-9])"
 	no_kernel_thread
 }
 
