@@ -183,7 +183,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(LIB_OBJS)
 
 # Fixtures are the processes the tests drive: plain, never sanitized (ASan's
 # shadow memory would be one more mapping kind in every listing).
-build/fixtures/%: tests/fixtures/%.c
+build/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture_size.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra $(CFLAGS) -pthread -o $@ $< $(LDFLAGS) -lrt
 

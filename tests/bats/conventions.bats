@@ -26,17 +26,6 @@ setup() { load fixture; fx_setup src dst; E=$'\r\e[K'; }
 
 teardown() { fx_teardown; }
 
-# usage_match 'ERE' ARGS...: usage_error, the first line matching ERE.
-usage_match() {
-	local re=$1 cmd=''
-	shift
-	case ${1-} in maps|move|copy|clean) cmd="$1 " ;; esac
-	pvrun 2 "$@"
-	assert_equal "$output" ""
-	assert_regex "${stderr%%$'\n'*}" "$re"
-	assert_equal "${stderr#*$'\n'}" "Try 'pvmmap ${cmd}--help' for more information."
-}
-
 # starts ADDR...: the range pvmmap makes of each ADDR (maps $$ ADDR --json),
 # as "start end", one a line.
 starts() {

@@ -54,7 +54,7 @@ export FX_PY=/usr/bin/python3
 fx_share() {
 	# shellcheck disable=SC2046
 	export -f $(compgen -A function | grep -E \
-		'^(assert|refute|batslib_|fail$|pvmmap$|fx_|_fx_|start_|kill_fixtures$|wait_until$|hex$|pvrun$|jqo$|keep$|all_valid$|cpid$|cstart$|cend$|cfield$|ask$|sum$|more_lines$|maps_has$|usage_error$|ranges$|pvmmap_signalled$|on_tty$)')
+		'^(assert|refute|batslib_|fail$|pvmmap$|fx_|_fx_|start_|kill_fixtures$|wait_until$|hex$|pvrun$|jqo$|keep$|all_valid$|cpid$|cstart$|cend$|cfield$|ask$|sum$|more_lines$|maps_has$|usage_error$|usage_match$|_usage_lines$|ranges$|pvmmap_signalled$|on_tty$)')
 }
 
 # The set-up of a file whose tests start fixtures (see the top of this file).

@@ -62,14 +62,20 @@ pvmmap() { "$PVMMAP" "$@"; }
 # stdout and on stderr exactly two lines: EXPECTED, then the Try line of the
 # command ARGS start with (`Try 'pvmmap move --help' for more information.`),
 # or of pvmmap itself when they start with none (`Try 'pvmmap --help' ...`).
+# usage_match 'ERE' ARGS...: the same, with a first line that matches ERE.
 # (pvrun is in fixture.bash.)
-usage_error() {
-	local want=$1 cmd=''
-	shift
+usage_error() { _usage_lines assert_equal "$@"; }
+usage_match() { _usage_lines assert_regex "$@"; }
+
+_usage_lines() {
+	local check=$1 want=$2 cmd=''
+	shift 2
 	case ${1-} in maps|move|copy|clean) cmd="$1 " ;; esac
 	pvrun 2 "$@"
 	assert_equal "$output" ""
-	assert_equal "$stderr" "$want"$'\n'"Try 'pvmmap ${cmd}--help' for more information."
+	[[ $stderr == *$'\n'* ]] || fail "one line on stderr, no Try line: $stderr"
+	"$check" "${stderr%%$'\n'*}" "$want"
+	assert_equal "${stderr#*$'\n'}" "Try 'pvmmap ${cmd}--help' for more information."
 }
 
 # ranges 'ADDR LEN'...: the range.end pvmmap makes of each (maps $$ ADDR LEN
