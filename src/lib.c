@@ -40,6 +40,7 @@ struct pvmmap_result {
 	/* the error the result gives (its own, or the plan's refusal) */
 	const char *ecode, *ehint;
 	char emsg[768];
+	char ehint_buf[512];     /* err.hint's own copy (result_seal) */
 };
 
 const char *pvmmap_version(void)
@@ -126,6 +127,13 @@ static void result_seal(struct pvmmap_result *r)
 {
 	struct report rep;
 
+	/* An error's hint may point into a per-thread buffer (the access
+	 * rules' explanation) that the thread's next failing call rewrites:
+	 * the result keeps its own copy. */
+	if (r->err.hint) {
+		snprintf(r->ehint_buf, sizeof(r->ehint_buf), "%s", r->err.hint);
+		r->err.hint = r->ehint_buf;
+	}
 	if (r->clean) {
 		r->ecode = r->err.code;
 		r->ehint = r->err.hint;
