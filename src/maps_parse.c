@@ -308,10 +308,18 @@ struct parser {
 	uint64_t hi;            /* highest end of the VMAs so far */
 	uint32_t seen;          /* keys[] bits seen in the current VMA */
 	bool any_vmflags;
+	/* A range: only the VMAs that meet [lo, end) are kept; the others
+	 * are parsed into @skipped, so that they weigh on the checks of
+	 * order and of VmFlags exactly as in a whole parse. */
+	bool ranged, skipping, done;
+	uint64_t lo, end;
+	struct vma skipped;
 };
 
 static struct vma *current(struct parser *p)
 {
+	if (p->skipping)
+		return &p->skipped;
 	return p->l->n ? &p->l->v[p->l->n - 1] : NULL;
 }
 
@@ -357,10 +365,32 @@ static int grow(struct vma_list *l)
 	return 0;
 }
 
+/* The order check of push_vma, for a VMA that is not kept. */
+static void skip_vma(struct parser *p, const struct vma *v)
+{
+	p->skipped = *v;
+	p->skipped.name = NULL;
+	p->skipping = true;
+	p->seen = 0;
+	if (v->start < v->end && v->end > p->hi)
+		p->hi = v->end;
+}
+
 static int push_vma(struct parser *p, struct vma *v, const char *name, size_t len)
 {
-	int err = grow(p->l);
+	int err;
 
+	p->skipping = false;
+	if (p->ranged && v->start < v->end && v->start >= p->end && v->start >= p->hi) {
+		/* the first VMA after the range: the range's are complete */
+		p->done = true;
+		return 0;
+	}
+	if (p->ranged && (v->end <= p->lo || v->start >= p->end)) {
+		skip_vma(p, v);
+		return 0;
+	}
+	err = grow(p->l);
 	if (err)
 		return err;
 	v->name = malloc(len + 1);
@@ -427,27 +457,121 @@ static void finish(struct parser *p)
 			p->l->v[i].malformed = true;
 }
 
-int vma_smaps_parse(const char *text, size_t len, struct vma_list *out)
+/*
+ * The complete lines of @text; the rest, a line without its '\n', is cut
+ * when @eof, else left for the caller to complete.  How many bytes were
+ * used, or -ENOMEM.
+ */
+static ssize_t parse_lines(struct parser *p, const char *text, size_t len, bool eof)
 {
-	struct parser p = { .l = out };
 	size_t pos = 0;
 
-	if (!text)
-		len = 0;
-	while (pos < len) {
+	while (pos < len && !p->done) {
 		const char *s = text + pos;
 		const char *nl = memchr(s, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - s) : len - pos;
-		int err = parse_line(&p, s, n, !nl);
+		int err;
 
-		if (err) {
-			vma_list_free(out);
+		if (!nl && !eof)
+			break;
+		err = parse_line(p, s, n, !nl);
+		if (err)
 			return err;
-		}
 		pos += n + (nl ? 1 : 0);
 	}
-	finish(&p);
+	return (ssize_t)pos;
+}
+
+static int parse_text(struct parser *p, const char *text, size_t len)
+{
+	ssize_t r = parse_lines(p, text, text ? len : 0, true);
+
+	if (r < 0) {
+		vma_list_free(p->l);
+		return (int)r;
+	}
+	finish(p);
 	return 0;
+}
+
+int vma_smaps_parse(const char *text, size_t len, struct vma_list *out)
+{
+	struct parser p = { .l = out };
+
+	return parse_text(&p, text, len);
+}
+
+int vma_smaps_parse_range(const char *text, size_t len, uint64_t start, uint64_t end,
+			  struct vma_list *out)
+{
+	struct parser p = { .l = out, .ranged = true, .lo = start, .end = end };
+
+	return parse_text(&p, text, len);
+}
+
+/*
+ * A buffer of this size holds any line the kernel prints: a header is at
+ * most ~100 bytes and a name PATH_MAX (4096) bytes, each '\n' of which
+ * seq_path() prints as 4 ("\012").  Longer is not smaps.
+ */
+#define STREAM_CHUNK ((size_t)64 << 10)
+#define STREAM_LINE_MAX ((size_t)1 << 20)
+
+int vma_smaps_stream(int fd, uint64_t start, uint64_t end, struct vma_list *out,
+		     size_t *bytes)
+{
+	struct parser p = { .l = out, .ranged = true, .lo = start, .end = end };
+	size_t size = STREAM_CHUNK, have = 0, total = 0;
+	char *buf = malloc(size);
+	int err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (!p.done) {
+		ssize_t n, used;
+
+		if (have == size) {
+			/* one line fills the buffer: grow, up to a bound */
+			char *nb;
+
+			err = -EBADMSG;
+			if (size >= STREAM_LINE_MAX)
+				goto fail;
+			err = -ENOMEM;
+			nb = realloc(buf, size * 2);
+			if (!nb)
+				goto fail;
+			buf = nb;
+			size *= 2;
+		}
+		n = read(fd, buf + have, size - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = procfs_errno(errno);
+			goto fail;
+		}
+		total += (size_t)n;
+		have += (size_t)n;
+		used = parse_lines(&p, buf, have, n == 0);
+		if (used < 0) {
+			err = (int)used;
+			goto fail;
+		}
+		memmove(buf, buf + used, have - (size_t)used);
+		have -= (size_t)used;
+		if (n == 0)
+			break;
+	}
+	free(buf);
+	finish(&p);
+	if (bytes)
+		*bytes = total;
+	return 0;
+fail:
+	free(buf);
+	vma_list_free(out);
+	return err;
 }
 
 /* ---- reading it ---- */
@@ -535,6 +659,43 @@ int vma_smaps_read(int procfd, struct vma_list *out)
 	err = vma_smaps_parse(buf, len, out);
 out_free:
 	free(buf);
+	return err;
+}
+
+/* Keep only the VMAs of @l that meet [start, end). */
+static void keep_range(struct vma_list *l, uint64_t start, uint64_t end)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].end > start && l->v[i].start < end)
+			l->v[k++] = l->v[i];
+		else
+			free(l->v[i].name);
+	}
+	l->n = k;
+}
+
+int vma_smaps_read_range(int procfd, uint64_t start, uint64_t end, struct vma_list *out)
+{
+	size_t bytes = 0;
+	int fd, err;
+
+	fd = openat(procfd, "smaps", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return procfs_errno(errno);
+	err = vma_smaps_stream(fd, start, end, out, &bytes);
+	close(fd);
+	if (err || bytes)
+		return err;
+	/*
+	 * Nothing at all: a zombie leader whose threads run, a kernel thread
+	 * or a process gone, which the whole reader tells apart (rare: it
+	 * may read every VMA once).
+	 */
+	err = vma_smaps_read(procfd, out);
+	if (!err)
+		keep_range(out, start, end);
 	return err;
 }
 
