@@ -208,8 +208,11 @@ int vma_range_read(int procfd, uint64_t start, uint64_t end, struct vma_list *ou
 		 * ESRCH: no mm, which a kernel thread, a zombie and a leader
 		 * that called pthread_exit() while its threads run share
 		 * with a process gone; the smaps reader tells them apart.
+		 * ENAMETOOLONG: a name longer than the PATH_MAX the ioctl
+		 * caps its buffer at, which maps can still print (seq_path
+		 * grows its buffer instead).
 		 */
-		if (err == -EOPNOTSUPP || err == -ESRCH)
+		if (err == -EOPNOTSUPP || err == -ESRCH || err == -ENAMETOOLONG)
 			return vma_smaps_read_range(procfd, start, end, out);
 		if (err)
 			return err;
