@@ -510,68 +510,34 @@ int vma_smaps_parse_range(const char *text, size_t len, uint64_t start, uint64_t
 }
 
 /*
- * A buffer of this size holds any line the kernel prints: a header is at
- * most ~100 bytes and a name PATH_MAX (4096) bytes, each '\n' of which
- * seq_path() prints as 4 ("\012").  Longer is not smaps.
+ * A line the kernel prints is at most ~100 bytes of header and a name of
+ * PATH_MAX (4096) bytes, each '\n' of which seq_path() prints as 4
+ * ("\012").  Longer is not smaps.
  */
-#define STREAM_CHUNK ((size_t)64 << 10)
 #define STREAM_LINE_MAX ((size_t)1 << 20)
+
+static int stream_line(void *ctx, char *line, size_t len, bool cut)
+{
+	struct parser *p = ctx;
+	int err = parse_line(p, line, len, cut);
+
+	if (err)
+		return err;
+	return p->done ? 1 : 0;
+}
 
 int vma_smaps_stream(int fd, uint64_t start, uint64_t end, struct vma_list *out,
 		     size_t *bytes)
 {
 	struct parser p = { .l = out, .ranged = true, .lo = start, .end = end };
-	size_t size = STREAM_CHUNK, have = 0, total = 0;
-	char *buf = malloc(size);
-	int err = 0;
+	int err = procfs_lines(fd, STREAM_LINE_MAX, stream_line, &p, bytes);
 
-	if (!buf)
-		return -ENOMEM;
-	while (!p.done) {
-		ssize_t n, used;
-
-		if (have == size) {
-			/* one line fills the buffer: grow, up to a bound */
-			char *nb;
-
-			err = -EBADMSG;
-			if (size >= STREAM_LINE_MAX)
-				goto fail;
-			err = -ENOMEM;
-			nb = realloc(buf, size * 2);
-			if (!nb)
-				goto fail;
-			buf = nb;
-			size *= 2;
-		}
-		n = read(fd, buf + have, size - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = procfs_errno(errno);
-			goto fail;
-		}
-		total += (size_t)n;
-		have += (size_t)n;
-		used = parse_lines(&p, buf, have, n == 0);
-		if (used < 0) {
-			err = (int)used;
-			goto fail;
-		}
-		memmove(buf, buf + used, have - (size_t)used);
-		have -= (size_t)used;
-		if (n == 0)
-			break;
+	if (err) {
+		vma_list_free(out);
+		return err;
 	}
-	free(buf);
 	finish(&p);
-	if (bytes)
-		*bytes = total;
 	return 0;
-fail:
-	free(buf);
-	vma_list_free(out);
-	return err;
 }
 
 /* ---- reading it ---- */
