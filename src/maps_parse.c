@@ -457,38 +457,24 @@ static void finish(struct parser *p)
 			p->l->v[i].malformed = true;
 }
 
-/*
- * The complete lines of @text; the rest, a line without its '\n', is cut
- * when @eof, else left for the caller to complete.  How many bytes were
- * used, or -ENOMEM.
- */
-static ssize_t parse_lines(struct parser *p, const char *text, size_t len, bool eof)
+/* Every line of @text, the last cut when it has no '\n'; @out freed on error. */
+static int parse_text(struct parser *p, const char *text, size_t len)
 {
 	size_t pos = 0;
 
+	if (!text)
+		len = 0;
 	while (pos < len && !p->done) {
 		const char *s = text + pos;
 		const char *nl = memchr(s, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - s) : len - pos;
-		int err;
+		int err = parse_line(p, s, n, !nl);
 
-		if (!nl && !eof)
-			break;
-		err = parse_line(p, s, n, !nl);
-		if (err)
+		if (err) {
+			vma_list_free(p->l);
 			return err;
+		}
 		pos += n + (nl ? 1 : 0);
-	}
-	return (ssize_t)pos;
-}
-
-static int parse_text(struct parser *p, const char *text, size_t len)
-{
-	ssize_t r = parse_lines(p, text, text ? len : 0, true);
-
-	if (r < 0) {
-		vma_list_free(p->l);
-		return (int)r;
 	}
 	finish(p);
 	return 0;
