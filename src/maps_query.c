@@ -131,12 +131,17 @@ int vma_query_range(int procfd, uint64_t start, uint64_t end, struct vma_list *o
 				err = 0;        /* no VMA at or after addr */
 				break;
 			}
-			if ((err == ENOTTY || err == EINVAL) && !out->n) {
+			if (err == ENOTTY || err == EINVAL) {
 				/* before 6.11 (EINVAL: a kernel with another
-				 * ioctl of this number); known for good */
-				__atomic_store_n(&have_query, -1, __ATOMIC_RELAXED);
+				 * ioctl of this number): known for good, unless
+				 * it answered before, when only this read falls
+				 * back */
+				int was = __atomic_load_n(&have_query, __ATOMIC_RELAXED);
+
+				if (!was)
+					__atomic_store_n(&have_query, -1, __ATOMIC_RELAXED);
 				err = -EOPNOTSUPP;
-				goto out_close;
+				goto out_list;
 			}
 			err = procfs_errno(err);
 			goto out_list;

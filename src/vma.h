@@ -115,8 +115,9 @@ int vma_smaps_read_range(int procfd, uint64_t start, uint64_t end, struct vma_li
  * The headers of the VMAs that meet [@start, @end) (maps' columns, and
  * kernel_page_size) from PROCMAP_QUERY (src/maps_query.c): the smaps
  * fields stay as a VMA without them (has_vmflags false, pkey and
- * thp_eligible -1).  -EOPNOTSUPP when the kernel lacks it (before 6.11:
- * asked once, then known), -ESRCH when the process has no mm, or -errno.
+ * thp_eligible -1), and not the gate VMA ([vsyscall]), which is in no
+ * mm.  -EOPNOTSUPP when the kernel lacks it (before 6.11: asked once, then
+ * known), -ESRCH when the process has no mm, or -errno.
  */
 int vma_query_range(int procfd, uint64_t start, uint64_t end, struct vma_list *out);
 
