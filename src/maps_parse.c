@@ -542,10 +542,10 @@ static bool is_kthread(int procfd)
  * A leader that called pthread_exit() while its other threads run is a
  * zombie without an mm: its smaps reads empty though the process lives (seen
  * on 6.18).  The other threads share the mm: the first non-empty
- * task/TID/smaps replaces *bufp.  Threads come and go meanwhile: only
+ * task/TID/@file (smaps, maps) replaces *bufp.  Threads come and go meanwhile: only
  * -ENOMEM is an error.
  */
-static int read_other_thread(int procfd, char **bufp, size_t *lenp)
+static int read_other_thread(int procfd, const char *file, char **bufp, size_t *lenp)
 {
 	struct dirent *e;
 	char path[sizeof(e->d_name) + sizeof("/smaps")];
@@ -567,7 +567,7 @@ static int read_other_thread(int procfd, char **bufp, size_t *lenp)
 
 		if (!procfs_tid_name(e->d_name, &tid))
 			continue;
-		snprintf(path, sizeof(path), "%s/smaps", e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", e->d_name, file);
 		err = procfs_read(dirfd(d), path, PROCFS_NO_CAP, &tb, &tl);
 		if (err == -ENOMEM)
 			break;
@@ -589,18 +589,18 @@ static int read_other_thread(int procfd, char **bufp, size_t *lenp)
  * open and read, read() does (m_start); exited but not reaped (a zombie, or
  * exiting after our open), the read gives EOF at once (all seen on 6.18).
  */
-int vma_smaps_read(int procfd, struct vma_list *out)
+static int read_whole(int procfd, const char *file, struct vma_list *out)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	int err;
 
 	/* the whole file: smaps can be many MB (no cap) */
-	err = procfs_read(procfd, "smaps", PROCFS_NO_CAP, &buf, &len);
+	err = procfs_read(procfd, file, PROCFS_NO_CAP, &buf, &len);
 	if (err)
 		return err;
 	if (!len) {
-		err = read_other_thread(procfd, &buf, &len);
+		err = read_other_thread(procfd, file, &buf, &len);
 		if (err)
 			goto out_free;
 	}
@@ -612,6 +612,17 @@ int vma_smaps_read(int procfd, struct vma_list *out)
 out_free:
 	free(buf);
 	return err;
+}
+
+int vma_smaps_read(int procfd, struct vma_list *out)
+{
+	return read_whole(procfd, "smaps", out);
+}
+
+/* maps is smaps' header lines alone: the same parser reads it. */
+int vma_maps_read(int procfd, struct vma_list *out)
+{
+	return read_whole(procfd, "maps", out);
 }
 
 /* Keep only the VMAs of @l that meet [start, end). */
