@@ -96,4 +96,41 @@ struct pm_scan_arg {
 #define PAGE_IS_GUARD (1 << 8)
 #endif
 
+/* ---- /proc/PID/maps --------------------------------------------------- */
+
+/*
+ * 6.11: PROCMAP_QUERY, ioctl on /proc/PID/maps (include/uapi/linux/fs.h):
+ * the VMA that covers an address, or the next one.  Older kernels answer
+ * ENOTTY (the maps file has no ioctl).  What it gives for each kind of VMA
+ * and its errors, measured on 6.18: tests/probes/procmap_query.c.
+ */
+#ifndef PROCMAP_QUERY
+#define PROCMAP_QUERY_VMA_READABLE         0x01
+#define PROCMAP_QUERY_VMA_WRITABLE         0x02
+#define PROCMAP_QUERY_VMA_EXECUTABLE       0x04
+#define PROCMAP_QUERY_VMA_SHARED           0x08  /* VM_MAYSHARE: maps' 's' */
+#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
+#define PROCMAP_QUERY_FILE_BACKED_VMA      0x20
+
+struct procmap_query {
+	uint64_t size;            /* sizeof(struct procmap_query) */
+	uint64_t query_flags;     /* in */
+	uint64_t query_addr;      /* in */
+	uint64_t vma_start;       /* out */
+	uint64_t vma_end;         /* out */
+	uint64_t vma_flags;       /* out: PROCMAP_QUERY_VMA_* */
+	uint64_t vma_page_size;   /* out: smaps' KernelPageSize */
+	uint64_t vma_offset;      /* out: 0 for an anonymous VMA, as maps */
+	uint64_t inode;           /* out */
+	uint32_t dev_major;       /* out */
+	uint32_t dev_minor;       /* out */
+	uint32_t vma_name_size;   /* in/out: with the NUL; 0 out for no name */
+	uint32_t build_id_size;   /* in/out */
+	uint64_t vma_name_addr;   /* in */
+	uint64_t build_id_addr;   /* in */
+};
+
+#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
+#endif
+
 #endif

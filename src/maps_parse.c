@@ -308,10 +308,18 @@ struct parser {
 	uint64_t hi;            /* highest end of the VMAs so far */
 	uint32_t seen;          /* keys[] bits seen in the current VMA */
 	bool any_vmflags;
+	/* A range: only the VMAs that meet [lo, end) are kept; the others
+	 * are parsed into @skipped, so that they weigh on the checks of
+	 * order and of VmFlags exactly as in a whole parse. */
+	bool ranged, skipping, done;
+	uint64_t lo, end;
+	struct vma skipped;
 };
 
 static struct vma *current(struct parser *p)
 {
+	if (p->skipping)
+		return &p->skipped;
 	return p->l->n ? &p->l->v[p->l->n - 1] : NULL;
 }
 
@@ -357,10 +365,32 @@ static int grow(struct vma_list *l)
 	return 0;
 }
 
+/* The order check of push_vma, for a VMA that is not kept. */
+static void skip_vma(struct parser *p, const struct vma *v)
+{
+	p->skipped = *v;
+	p->skipped.name = NULL;
+	p->skipping = true;
+	p->seen = 0;
+	if (v->start < v->end && v->end > p->hi)
+		p->hi = v->end;
+}
+
 static int push_vma(struct parser *p, struct vma *v, const char *name, size_t len)
 {
-	int err = grow(p->l);
+	int err;
 
+	p->skipping = false;
+	if (p->ranged && v->start < v->end && v->start >= p->end && v->start >= p->hi) {
+		/* the first VMA after the range: the range's are complete */
+		p->done = true;
+		return 0;
+	}
+	if (p->ranged && (v->end <= p->lo || v->start >= p->end)) {
+		skip_vma(p, v);
+		return 0;
+	}
+	err = grow(p->l);
 	if (err)
 		return err;
 	v->name = malloc(len + 1);
@@ -427,24 +457,70 @@ static void finish(struct parser *p)
 			p->l->v[i].malformed = true;
 }
 
-int vma_smaps_parse(const char *text, size_t len, struct vma_list *out)
+/* Every line of @text, the last cut when it has no '\n'; @out freed on error. */
+static int parse_text(struct parser *p, const char *text, size_t len)
 {
-	struct parser p = { .l = out };
 	size_t pos = 0;
 
 	if (!text)
 		len = 0;
-	while (pos < len) {
+	while (pos < len && !p->done) {
 		const char *s = text + pos;
 		const char *nl = memchr(s, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - s) : len - pos;
-		int err = parse_line(&p, s, n, !nl);
+		int err = parse_line(p, s, n, !nl);
 
 		if (err) {
-			vma_list_free(out);
+			vma_list_free(p->l);
 			return err;
 		}
 		pos += n + (nl ? 1 : 0);
+	}
+	finish(p);
+	return 0;
+}
+
+int vma_smaps_parse(const char *text, size_t len, struct vma_list *out)
+{
+	struct parser p = { .l = out };
+
+	return parse_text(&p, text, len);
+}
+
+int vma_smaps_parse_range(const char *text, size_t len, uint64_t start, uint64_t end,
+			  struct vma_list *out)
+{
+	struct parser p = { .l = out, .ranged = true, .lo = start, .end = end };
+
+	return parse_text(&p, text, len);
+}
+
+/*
+ * A line the kernel prints is at most ~100 bytes of header and a name of
+ * PATH_MAX (4096) bytes, each '\n' of which seq_path() prints as 4
+ * ("\012").  Longer is not smaps.
+ */
+#define STREAM_LINE_MAX ((size_t)1 << 20)
+
+static int stream_line(void *ctx, char *line, size_t len, bool cut)
+{
+	struct parser *p = ctx;
+	int err = parse_line(p, line, len, cut);
+
+	if (err)
+		return err;
+	return p->done ? 1 : 0;
+}
+
+int vma_smaps_stream(int fd, uint64_t start, uint64_t end, struct vma_list *out,
+		     size_t *bytes)
+{
+	struct parser p = { .l = out, .ranged = true, .lo = start, .end = end };
+	int err = procfs_lines(fd, STREAM_LINE_MAX, stream_line, &p, bytes);
+
+	if (err) {
+		vma_list_free(out);
+		return err;
 	}
 	finish(&p);
 	return 0;
@@ -466,10 +542,10 @@ static bool is_kthread(int procfd)
  * A leader that called pthread_exit() while its other threads run is a
  * zombie without an mm: its smaps reads empty though the process lives (seen
  * on 6.18).  The other threads share the mm: the first non-empty
- * task/TID/smaps replaces *bufp.  Threads come and go meanwhile: only
+ * task/TID/@file (smaps, maps) replaces *bufp.  Threads come and go meanwhile: only
  * -ENOMEM is an error.
  */
-static int read_other_thread(int procfd, char **bufp, size_t *lenp)
+static int read_other_thread(int procfd, const char *file, char **bufp, size_t *lenp)
 {
 	struct dirent *e;
 	char path[sizeof(e->d_name) + sizeof("/smaps")];
@@ -491,7 +567,7 @@ static int read_other_thread(int procfd, char **bufp, size_t *lenp)
 
 		if (!procfs_tid_name(e->d_name, &tid))
 			continue;
-		snprintf(path, sizeof(path), "%s/smaps", e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", e->d_name, file);
 		err = procfs_read(dirfd(d), path, PROCFS_NO_CAP, &tb, &tl);
 		if (err == -ENOMEM)
 			break;
@@ -513,18 +589,18 @@ static int read_other_thread(int procfd, char **bufp, size_t *lenp)
  * open and read, read() does (m_start); exited but not reaped (a zombie, or
  * exiting after our open), the read gives EOF at once (all seen on 6.18).
  */
-int vma_smaps_read(int procfd, struct vma_list *out)
+static int read_whole(int procfd, const char *file, struct vma_list *out)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	int err;
 
 	/* the whole file: smaps can be many MB (no cap) */
-	err = procfs_read(procfd, "smaps", PROCFS_NO_CAP, &buf, &len);
+	err = procfs_read(procfd, file, PROCFS_NO_CAP, &buf, &len);
 	if (err)
 		return err;
 	if (!len) {
-		err = read_other_thread(procfd, &buf, &len);
+		err = read_other_thread(procfd, file, &buf, &len);
 		if (err)
 			goto out_free;
 	}
@@ -535,6 +611,54 @@ int vma_smaps_read(int procfd, struct vma_list *out)
 	err = vma_smaps_parse(buf, len, out);
 out_free:
 	free(buf);
+	return err;
+}
+
+int vma_smaps_read(int procfd, struct vma_list *out)
+{
+	return read_whole(procfd, "smaps", out);
+}
+
+/* maps is smaps' header lines alone: the same parser reads it. */
+int vma_maps_read(int procfd, struct vma_list *out)
+{
+	return read_whole(procfd, "maps", out);
+}
+
+/* Keep only the VMAs of @l that meet [start, end). */
+static void keep_range(struct vma_list *l, uint64_t start, uint64_t end)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].end > start && l->v[i].start < end)
+			l->v[k++] = l->v[i];
+		else
+			free(l->v[i].name);
+	}
+	l->n = k;
+}
+
+int vma_smaps_read_range(int procfd, uint64_t start, uint64_t end, struct vma_list *out)
+{
+	size_t bytes = 0;
+	int fd, err;
+
+	fd = openat(procfd, "smaps", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return procfs_errno(errno);
+	err = vma_smaps_stream(fd, start, end, out, &bytes);
+	close(fd);
+	if (err || bytes)
+		return err;
+	/*
+	 * Nothing at all: a zombie leader whose threads run, a kernel thread
+	 * or a process gone, which the whole reader tells apart (rare: it
+	 * may read every VMA once).
+	 */
+	err = vma_smaps_read(procfd, out);
+	if (!err)
+		keep_range(out, start, end);
 	return err;
 }
 

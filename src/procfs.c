@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 int procfs_errno(int e)
@@ -19,6 +20,21 @@ int procfs_errno(int e)
 }
 
 /* ---- whole files -------------------------------------------------------- */
+
+/* Twice the room in *@buf, or -ENOMEM (*@buf is still the caller's). */
+static int double_buf(char **buf, size_t *size)
+{
+	char *nb;
+
+	if (*size > SIZE_MAX / 2)
+		return -ENOMEM;
+	nb = realloc(*buf, *size * 2);
+	if (!nb)
+		return -ENOMEM;
+	*buf = nb;
+	*size *= 2;
+	return 0;
+}
 
 int procfs_read_fd(int fd, size_t cap, char **out, size_t *outlen)
 {
@@ -34,16 +50,9 @@ int procfs_read_fd(int fd, size_t cap, char **out, size_t *outlen)
 
 		/* room for one more byte and the NUL */
 		if (size - len < 2) {
-			char *nb;
-
-			err = -ENOMEM;
-			if (size > SIZE_MAX / 2)
+			err = double_buf(&buf, &size);
+			if (err)
 				goto fail;
-			nb = realloc(buf, size * 2);
-			if (!nb)
-				goto fail;
-			buf = nb;
-			size *= 2;
 		}
 		n = read(fd, buf + len, size - len - 1);
 		if (n < 0 && errno == EINTR)
@@ -87,6 +96,84 @@ int procfs_read_pid(int procfd, const char *path, size_t cap, char **out, size_t
 	int r = procfs_read(procfd, path, cap, out, len);
 
 	return r == -ENOENT ? -ESRCH : r;
+}
+
+/* ---- line by line ------------------------------------------------------- */
+
+#define LINES_CHUNK ((size_t)64 << 10)
+
+/* The complete lines of buf[0, have), and the rest as a cut one at @eof:
+ * the bytes used, 1 in *@stop when @fn said so, or -errno of @fn. */
+static ssize_t each_line(char *buf, size_t have, bool eof,
+			 int (*fn)(void *, char *, size_t, bool), void *ctx, bool *stop)
+{
+	size_t pos = 0;
+
+	while (pos < have) {
+		char *s = buf + pos, *nl = memchr(s, '\n', have - pos);
+		size_t n = nl ? (size_t)(nl - s) : have - pos;
+		int r;
+
+		if (!nl && !eof)
+			break;
+		s[n] = '\0';   /* the '\n', or the byte each_line's caller keeps free */
+		r = fn(ctx, s, n, !nl);
+		if (r < 0)
+			return r;
+		pos += n + (nl ? 1 : 0);
+		if (r > 0) {
+			*stop = true;
+			break;
+		}
+	}
+	return (ssize_t)pos;
+}
+
+int procfs_lines(int fd, size_t line_max,
+		 int (*fn)(void *ctx, char *line, size_t len, bool cut), void *ctx,
+		 size_t *bytes)
+{
+	size_t size = LINES_CHUNK, have = 0, total = 0;
+	char *buf = malloc(size);
+	bool stop = false;
+	int err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (!stop) {
+		ssize_t n, used;
+
+		/* one byte kept free for the NUL of a last line without '\n' */
+		if (size - have < 2) {
+			err = size >= line_max ? -EBADMSG : double_buf(&buf, &size);
+			if (err)
+				goto out;
+		}
+		n = read(fd, buf + have, size - have - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = procfs_errno(errno);
+			goto out;
+		}
+		total += (size_t)n;
+		have += (size_t)n;
+		used = each_line(buf, have, n == 0, fn, ctx, &stop);
+		if (used < 0) {
+			err = (int)used;
+			goto out;
+		}
+		memmove(buf, buf + used, have - (size_t)used);
+		have -= (size_t)used;
+		if (n == 0)
+			break;
+	}
+	err = 0;
+out:
+	free(buf);
+	if (bytes)
+		*bytes = total;
+	return err;
 }
 
 /* ---- numbers ------------------------------------------------------------ */

@@ -44,6 +44,19 @@ int procfs_read_fd(int fd, size_t cap, char **out, size_t *len);
 int procfs_read_pid(int procfd, const char *path, size_t cap, char **out, size_t *len);
 
 /*
+ * The lines of @fd from its current offset, one at a time through a buffer
+ * of 64 KiB that grows for a long line up to @line_max (then -EBADMSG), so
+ * that a file of any size is read in bounded memory: @fn gets each line
+ * NUL-terminated without its '\n' (@cut: the last, which had none) and
+ * returns 0 for more, 1 to stop reading, or -errno.  The bytes read in
+ * *@bytes (may be NULL).  0, -errno of @fn, -ENOMEM, -EBADMSG or -errno of
+ * read (as procfs_errno).
+ */
+int procfs_lines(int fd, size_t line_max,
+		 int (*fn)(void *ctx, char *line, size_t len, bool cut), void *ctx,
+		 size_t *bytes);
+
+/*
  * Digits in @base (10, or 16 in either case) at @s, at most @n bytes of
  * them (SIZE_MAX for a NUL-terminated string): the longest run, at least
  * one digit, no prefix, sign or blank.  0 and the number of bytes used in

@@ -87,6 +87,59 @@ int vma_smaps_parse(const char *text, size_t len, struct vma_list *out);
  */
 int vma_smaps_read(int procfd, struct vma_list *out);
 
+/*
+ * Every VMA's header from /proc/PID/maps (no smaps field: has_vmflags
+ * false, pkey and thp_eligible -1), the gate VMA too; the same errors as
+ * vma_smaps_read.  The kernel prints maps without walking page tables:
+ * 5 ms for 20 000 VMAs where smaps takes 38 ms and a PROCMAP_QUERY walk
+ * of them all 40 ms (6.18): what a reader of every header wants.
+ */
+int vma_maps_read(int procfd, struct vma_list *out);
+
+/*
+ * vma_smaps_parse, keeping only the VMAs that meet [@start, @end), whole (not cut
+ * at the range's edges), with the fields and flags a whole parse gives
+ * them.  Text after the range's last VMA is not looked at.
+ */
+int vma_smaps_parse_range(const char *text, size_t len, uint64_t start, uint64_t end,
+			  struct vma_list *out);
+
+/*
+ * Read smaps text from @fd (from its current offset) and keep only the VMAs
+ * that meet [@start, @end), as vma_smaps_parse_range: the memory used is
+ * that of the range's VMAs and one 64 KiB buffer, and reading stops at the
+ * first VMA after the range.  The bytes read in *@bytes (may be NULL).
+ * 0, -ENOMEM, -EBADMSG (a line longer than 1 MiB) or -errno of read.
+ */
+int vma_smaps_stream(int fd, uint64_t start, uint64_t end, struct vma_list *out,
+		     size_t *bytes);
+
+/*
+ * vma_smaps_read for the VMAs that meet [@start, @end) only, through
+ * vma_smaps_stream; the same results and errors.
+ */
+int vma_smaps_read_range(int procfd, uint64_t start, uint64_t end, struct vma_list *out);
+
+/*
+ * The headers of the VMAs that meet [@start, @end) (maps' columns, and
+ * kernel_page_size) from PROCMAP_QUERY (src/maps_query.c): the smaps
+ * fields stay as a VMA without them (has_vmflags false, pkey and
+ * thp_eligible -1), and not the gate VMA ([vsyscall]), which is in no
+ * mm.  -EOPNOTSUPP when the kernel lacks it (before 6.11: asked once, then
+ * known), -ESRCH when the process has no mm, or -errno.
+ */
+int vma_query_range(int procfd, uint64_t start, uint64_t end, struct vma_list *out);
+
+/*
+ * What vma_smaps_read_range gives, for a cost that does not grow with the
+ * VMAs after the range: the headers from PROCMAP_QUERY first (a range
+ * with no VMA reads no smaps at all), then smaps up to the range's end,
+ * checked against them.  Without PROCMAP_QUERY, vma_smaps_read_range.
+ * 0, -EAGAIN when the mappings changed between the two reads three times
+ * running, or an error of vma_smaps_read.
+ */
+int vma_range_read(int procfd, uint64_t start, uint64_t end, struct vma_list *out);
+
 /* The first VMA with end > addr, or NULL (the VMAs are sorted by address). */
 const struct vma *vma_find(const struct vma_list *l, uint64_t addr);
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "vma.h"
+#include "victim_ctl.h"
 
 #define DATA PVMMAP_SRCDIR "/tests/data/smaps/"
 #define ALL_VMFLAGS ((UINT64_C(1) << VMF__COUNT) - 1)
@@ -1165,28 +1166,41 @@ static void test_truncate_everywhere(void **state)
 		check_every_cut(files[i]);
 }
 
-/* Every file in the directory parses; the well-formed ones are in the list. */
-static void test_all_files_parse(void **state)
+/* @fn on every recorded input: how many it counted (returned true for). */
+static int each_recording(bool (*fn)(const char *name))
 {
 	DIR *d = opendir(DATA);
 	struct dirent *e;
 	int nfiles = 0;
 
-	(void)state;
 	assert_non_null(d);
 	while ((e = readdir(d))) {
-		struct vma_list l;
 		size_t len = strlen(e->d_name);
 
 		if (len < 4 || strcmp(e->d_name + len - 4, ".txt"))
 			continue;
-		load_parse(e->d_name, &l);
-		assert_true(l.n > 0);
-		vma_list_free(&l);
-		nfiles++;
+		if (fn(e->d_name))
+			nfiles++;
 	}
 	closedir(d);
-	assert_true(nfiles >= 15);
+	return nfiles;
+}
+
+static bool parses(const char *name)
+{
+	struct vma_list l;
+
+	load_parse(name, &l);
+	assert_true(l.n > 0);
+	vma_list_free(&l);
+	return true;
+}
+
+/* Every file in the directory parses; the well-formed ones are in the list. */
+static void test_all_files_parse(void **state)
+{
+	(void)state;
+	assert_true(each_recording(parses) >= 15);
 }
 
 /* ---- vma_find ---- */
@@ -1345,15 +1359,13 @@ static void test_read_many(void **state)
  * A process that has exited: -ESRCH both as a zombie (its smaps reads
  * empty) and once reaped (openat fails).  The list stays empty.
  */
-static void test_read_exited(void **state)
+/* A child that exits when *@wake is closed. */
+static pid_t fork_waiter(int *wake)
 {
-	struct vma_list l = { 0 };
-	int pfd[2], procfd;
-	siginfo_t si;
+	int pfd[2];
 	pid_t pid;
 	char c;
 
-	(void)state;
 	assert_int_equal(pipe(pfd), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -1364,12 +1376,25 @@ static void test_read_exited(void **state)
 		_exit(0);
 	}
 	close(pfd[0]);
+	*wake = pfd[1];
+	return pid;
+}
+
+static void test_read_exited(void **state)
+{
+	struct vma_list l = { 0 };
+	int wake, procfd;
+	siginfo_t si;
+	pid_t pid;
+
+	(void)state;
+	pid = fork_waiter(&wake);
 	procfd = open_proc(pid);
 	assert_int_equal(vma_smaps_read(procfd, &l), 0);
 	assert_true(l.n > 0);
 	vma_list_free(&l);
 
-	close(pfd[1]);
+	close(wake);
 	memset(&si, 0, sizeof(si));
 	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
 	assert_int_equal(vma_smaps_read(procfd, &l), -ESRCH);
@@ -1431,6 +1456,14 @@ static void test_read_leader_exited(void **state)
 	assert_true(l.n > 5);
 	assert_clean(&l);
 	vma_list_free(&l);
+	assert_int_equal(vma_maps_read(procfd, &l), 0);
+	assert_true(l.n > 5);
+	vma_list_free(&l);
+	/* PROCMAP_QUERY on the leader has no mm (ESRCH): through the threads */
+	assert_int_equal(vma_range_read(procfd, 0, UINT64_MAX, &l), 0);
+	assert_true(l.n > 5);
+	assert_clean(&l);
+	vma_list_free(&l);
 
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
@@ -1475,6 +1508,8 @@ static void test_read_kthread(void **state)
 	assert_int_equal(vma_smaps_read(procfd, &l), 0);
 	assert_int_equal(l.n, 0);
 	assert_null(l.v);
+	assert_int_equal(vma_maps_read(procfd, &l), 0);
+	assert_int_equal(l.n, 0);
 	close(procfd);
 }
 
@@ -1491,6 +1526,443 @@ static void test_read_errors(void **state)
 	close(fd);
 	assert_int_equal(l.n, 0);
 	assert_null(l.v);
+}
+
+/* ---- a range: the streaming reader and PROCMAP_QUERY ---- */
+
+/* Every field equal, as assert_vma_equal checks them; false instead of failing. */
+static bool vma_same(const struct vma *a, const struct vma *b)
+{
+	return a->start == b->start && a->end == b->end && !strcmp(a->perms, b->perms) &&
+	       a->offset == b->offset && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor && a->inode == b->inode &&
+	       !strcmp(a->name, b->name) && a->rss == b->rss && a->pss == b->pss &&
+	       a->anonymous == b->anonymous && a->anon_huge == b->anon_huge &&
+	       a->swap == b->swap && a->locked == b->locked &&
+	       a->shared_hugetlb == b->shared_hugetlb &&
+	       a->private_hugetlb == b->private_hugetlb &&
+	       a->kernel_page_size == b->kernel_page_size &&
+	       a->mmu_page_size == b->mmu_page_size && a->pkey == b->pkey &&
+	       a->thp_eligible == b->thp_eligible && a->vmflags == b->vmflags &&
+	       a->has_vmflags == b->has_vmflags && a->unknown_vmflag == b->unknown_vmflag &&
+	       a->malformed == b->malformed;
+}
+
+static bool lists_same(const struct vma_list *a, const struct vma_list *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!vma_same(&a->v[i], &b->v[i]))
+			return false;
+	return true;
+}
+
+/* The VMAs of @all that meet [start, end), copied (names shared, not owned). */
+static void meeting(const struct vma_list *all, uint64_t start, uint64_t end,
+		    struct vma_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->v = calloc(all->n ? all->n : 1, sizeof(*out->v));
+	assert_non_null(out->v);
+	for (size_t i = 0; i < all->n; i++)
+		if (all->v[i].end > start && all->v[i].start < end)
+			out->v[out->n++] = all->v[i];
+}
+
+static void assert_lists_equal(const struct vma_list *a, const struct vma_list *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++)
+		assert_vma_equal(&a->v[i], &b->v[i]);
+}
+
+/* Ranges over the VMAs of @l: one page of each kind of place, ranges that
+ * cut VMAs, holes, the whole space.  At most @max into @r. */
+static size_t ranges_of(const struct vma_list *l, uint64_t (*r)[2], size_t max)
+{
+	const uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	size_t n = 0;
+
+#define RANGE(a, b) do { if (n < max) { r[n][0] = (a); r[n][1] = (b); n++; } } while (0)
+	RANGE(0, UINT64_MAX);
+	RANGE(0, pg);
+	RANGE(UINT64_MAX - pg, UINT64_MAX);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct vma *v = &l->v[i];
+
+		if (i % 7 == 0)
+			RANGE(v->start, v->start + pg);              /* one page */
+		if (i % 5 == 0 && vma_size(v) > pg)
+			RANGE(v->end - pg, v->end);                  /* its last page */
+		if (i + 2 < l->n && i % 3 == 0)                      /* cuts two VMAs */
+			RANGE(v->start + (vma_size(v) > pg ? pg : 0),
+			      l->v[i + 2].end - (vma_size(&l->v[i + 2]) > pg ? pg : 0));
+		if (i + 1 < l->n && v->end < l->v[i + 1].start) {
+			RANGE(v->end, l->v[i + 1].start);            /* a hole only */
+			RANGE(v->end - pg, l->v[i + 1].start + pg);  /* a hole and both sides */
+		}
+	}
+#undef RANGE
+	return n;
+}
+
+static bool good_recording(const struct vma_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].malformed)
+			return false;
+	return l->n > 0;
+}
+
+/* A memfd holding @text, at offset 0. */
+static int text_fd(const char *text, size_t len)
+{
+	int fd = memfd_create("smaps-text", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+/* On every recorded input, for many ranges: what the range parser and the
+ * streaming reader keep is what a whole parse gives, filtered. */
+static bool ranges_agree(const char *name)
+{
+	static uint64_t r[512][2];
+	struct vma_list all;
+	size_t nr, tlen;
+	char *text = load(name, &tlen);
+
+	parse_n(text, tlen, &all);
+	/* out-of-order or cut text: the whole parse's verdicts may rest on
+	 * VMAs after the range, which a range never reads */
+	if (!good_recording(&all)) {
+		vma_list_free(&all);
+		free(text);
+		return false;
+	}
+	nr = ranges_of(&all, r, 512);
+	for (size_t k = 0; k < nr; k++) {
+		struct vma_list want, got = { 0 }, st = { 0 };
+		size_t bytes = 0;
+		int fd = text_fd(text, tlen);
+
+		meeting(&all, r[k][0], r[k][1], &want);
+		assert_int_equal(vma_smaps_parse_range(text, tlen, r[k][0], r[k][1], &got), 0);
+		assert_lists_equal(&want, &got);
+		assert_int_equal(vma_smaps_stream(fd, r[k][0], r[k][1], &st, &bytes), 0);
+		assert_lists_equal(&want, &st);
+		assert_true(bytes <= tlen);
+		close(fd);
+		free(want.v);
+		vma_list_free(&got);
+		vma_list_free(&st);
+	}
+	vma_list_free(&all);
+	free(text);
+	return true;
+}
+
+static void test_range_recorded(void **state)
+{
+	(void)state;
+	assert_true(each_recording(ranges_agree) >= 8);
+}
+
+/* One synthetic VMA of smaps, as 6.18 prints it, at page @i. */
+static size_t huge_entry(char *buf, size_t cap, uint64_t i)
+{
+	uint64_t a = UINT64_C(0x100000000) + i * 0x2000;
+	int n = snprintf(buf, cap,
+		"%" PRIx64 "-%" PRIx64 " rw-p 00000000 00:00 0 \n"
+		"Size:                  4 kB\nKernelPageSize:        4 kB\n"
+		"MMUPageSize:           4 kB\nRss:                   4 kB\n"
+		"Pss:                   4 kB\nAnonymous:             4 kB\n"
+		"AnonHugePages:         0 kB\nSwap:                  0 kB\n"
+		"Locked:                0 kB\nTHPeligible:           0\n"
+		"ProtectionKey:         0\nVmFlags: rd wr mr mw me ac \n",
+		a, a + 0x1000);
+
+	assert_true(n > 0 && (size_t)n < cap);
+	return (size_t)n;
+}
+
+/*
+ * A huge smaps (400 000 VMAs, ~170 MB of text, never held whole): with the
+ * range at the start the reader stops after its first 64 KiB; with it at
+ * the end it reads everything through one bounded buffer and keeps one VMA.
+ */
+#define HUGE_VMAS UINT64_C(400000)
+
+struct huge_writer { int fd; uint64_t from; };
+
+static void *write_huge(void *arg)
+{
+	struct huge_writer *w = arg;
+	char buf[1024];
+
+	for (uint64_t i = w->from; i < HUGE_VMAS; i++) {
+		size_t n = huge_entry(buf, sizeof(buf), i);
+
+		if (write(w->fd, buf, n) != (ssize_t)n)
+			break;          /* EPIPE: the reader stopped */
+	}
+	close(w->fd);
+	return NULL;
+}
+
+static void stream_huge(uint64_t start, uint64_t end, struct vma_list *l, size_t *bytes)
+{
+	struct huge_writer w;
+	pthread_t t;
+	int p[2];
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	w.fd = p[1];
+	w.from = 0;
+	assert_int_equal(pthread_create(&t, NULL, write_huge, &w), 0);
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(vma_smaps_stream(p[0], start, end, l, bytes), 0);
+	close(p[0]);            /* the writer, if still writing, gets EPIPE */
+	assert_int_equal(pthread_join(t, NULL), 0);
+}
+
+static void test_stream_huge(void **state)
+{
+	const uint64_t base = UINT64_C(0x100000000);
+	struct vma_list l;
+	size_t bytes, total;
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	char one[1024];
+
+	(void)state;
+	stream_huge(base, base + 0x1000, &l, &bytes);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].start, base);
+	assert_int_equal(l.v[0].rss, 4096);
+	assert_int_equal(l.v[0].vmflags, flags_of("rd wr mr mw me ac"));
+	assert_false(l.v[0].malformed);
+	/* stopped at once: one buffer, not the file */
+	assert_true(bytes <= (size_t)64 << 10);
+	vma_list_free(&l);
+
+	/* the last VMA: everything read, one kept, the list never grew */
+	stream_huge(base + (HUGE_VMAS - 1) * 0x2000, UINT64_MAX, &l, &bytes);
+	assert_int_equal(l.n, 1);
+	assert_true(l.cap <= 32);
+	assert_int_equal(l.v[0].start, base + (HUGE_VMAS - 1) * 0x2000);
+	assert_false(l.v[0].malformed);
+	total = 0;
+	for (uint64_t i = 0; i < HUGE_VMAS; i++)
+		total += huge_entry(one, sizeof(one), i);
+	assert_int_equal(bytes, total);
+	assert_true(bytes > (size_t)100 << 20);
+	vma_list_free(&l);
+
+	/* a hole after the last: nothing, everything read */
+	stream_huge(base + HUGE_VMAS * 0x2000, UINT64_MAX, &l, &bytes);
+	assert_int_equal(l.n, 0);
+	vma_list_free(&l);
+	signal(SIGPIPE, old);
+}
+
+/* A line longer than any the kernel prints is not smaps. */
+static void test_stream_long_line(void **state)
+{
+	size_t len = (size_t)3 << 20;
+	char *text = malloc(len);
+	struct vma_list l = { 0 };
+	int fd;
+
+	(void)state;
+	assert_non_null(text);
+	memcpy(text, ANON_HDR, strlen(ANON_HDR));
+	memset(text + strlen(ANON_HDR), 'x', len - strlen(ANON_HDR));
+	fd = text_fd(text, len);
+	assert_int_equal(vma_smaps_stream(fd, 0, UINT64_MAX, &l, NULL), -EBADMSG);
+	assert_int_equal(l.n, 0);
+	assert_null(l.v);
+	close(fd);
+	free(text);
+}
+
+/* @h holds the headers of @full's VMAs (the gate VMA's too unless @no_gate),
+ * with no smaps field. */
+static void assert_headers_equal(const struct vma_list *full, const struct vma_list *h,
+				 bool no_gate)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < full->n; i++) {
+		const struct vma *a = &full->v[i];
+
+		if (no_gate && !strcmp(a->name, "[vsyscall]"))
+			continue;
+		assert_true(k < h->n);
+		assert_int_equal(a->start, h->v[k].start);
+		assert_int_equal(a->end, h->v[k].end);
+		assert_string_equal(a->perms, h->v[k].perms);
+		assert_int_equal(a->offset, h->v[k].offset);
+		assert_int_equal(a->dev_major, h->v[k].dev_major);
+		assert_int_equal(a->dev_minor, h->v[k].dev_minor);
+		assert_int_equal(a->inode, h->v[k].inode);
+		assert_string_equal(a->name, h->v[k].name);
+		/* PROCMAP_QUERY says it, maps does not */
+		if (no_gate)
+			assert_int_equal(a->kernel_page_size, h->v[k].kernel_page_size);
+		assert_false(h->v[k].has_vmflags);
+		assert_false(h->v[k].malformed);
+		k++;
+	}
+	assert_int_equal(k, h->n);
+}
+
+/*
+ * Live: for each range, the range readers give what the whole reader
+ * gives, filtered, field for field.  Pss moves when another process maps
+ * or unmaps a shared page (libc's), so the comparison holds only between
+ * two whole reads that agree: a few tries.
+ */
+static void check_live_range(int procfd, uint64_t start, uint64_t end)
+{
+	for (int t = 0; t < 20; t++) {
+		struct vma_list w1 = { 0 }, w2 = { 0 }, got = { 0 }, sr = { 0 }, q = { 0 };
+		struct vma_list maps = { 0 }, m1, m2, mp;
+		bool stable;
+
+		assert_int_equal(vma_smaps_read(procfd, &w1), 0);
+		assert_int_equal(vma_range_read(procfd, start, end, &got), 0);
+		assert_int_equal(vma_smaps_read_range(procfd, start, end, &sr), 0);
+		assert_int_equal(vma_query_range(procfd, start, end, &q), 0);
+		assert_int_equal(vma_smaps_read(procfd, &w2), 0);
+		assert_int_equal(vma_maps_read(procfd, &maps), 0);
+		meeting(&maps, start, end, &mp);
+		meeting(&w1, start, end, &m1);
+		meeting(&w2, start, end, &m2);
+		stable = lists_same(&m1, &m2);
+		if (stable) {
+			assert_lists_equal(&m1, &got);
+			assert_lists_equal(&m1, &sr);
+			/* the headers, but for the gate VMA only smaps shows */
+			assert_headers_equal(&m1, &q, true);
+			assert_headers_equal(&m1, &mp, false);
+		}
+		free(m1.v);
+		free(m2.v);
+		free(mp.v);
+		vma_list_free(&maps);
+		vma_list_free(&w1);
+		vma_list_free(&w2);
+		vma_list_free(&got);
+		vma_list_free(&sr);
+		vma_list_free(&q);
+		if (stable)
+			return;
+		test_sleep_ms(10);
+	}
+	fail_msg("the mappings of the process never held still");
+}
+
+static void check_live(pid_t pid)
+{
+	static uint64_t r[4096][2];
+	struct vma_list all = { 0 };
+	int procfd = open_proc(pid);
+	size_t n;
+
+	assert_int_equal(vma_smaps_read(procfd, &all), 0);
+	n = ranges_of(&all, r, 4096);
+	vma_list_free(&all);
+	assert_true(n > 10);
+	for (size_t k = 0; k < n; k++)
+		check_live_range(procfd, r[k][0], r[k][1]);
+	close(procfd);
+}
+
+/* Our own mappings, laid out with holes and kinds (the test's other
+ * mappings come and go with its mallocs: only this region holds still). */
+static void test_range_live_self(void **state)
+{
+	const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	char *base = mmap(NULL, 32 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int mfd = memfd_create("range\nnl", MFD_CLOEXEC), procfd;
+	uint64_t b;
+
+	(void)state;
+	assert_true(base != MAP_FAILED);
+	assert_true(mfd >= 0);
+	b = (uintptr_t)base;
+	assert_int_equal(ftruncate(mfd, (off_t)(8 * pg)), 0);
+	assert_true(mmap(base, 4 * pg, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE |
+			 MAP_ANONYMOUS | MAP_POPULATE, -1, 0) == base);
+	assert_int_equal(munmap(base + 4 * pg, 2 * pg), 0);
+	assert_true(mmap(base + 6 * pg, 4 * pg, PROT_READ, MAP_FIXED | MAP_SHARED, mfd,
+			 (off_t)(2 * pg)) == base + 6 * pg);
+	assert_int_equal(munmap(base + 10 * pg, pg), 0);
+	assert_true(mmap(base + 11 * pg, 9 * pg, PROT_READ | PROT_WRITE | PROT_EXEC,
+			 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0) ==
+		    base + 11 * pg);
+	assert_int_equal(madvise(base + 11 * pg, 9 * pg, MADV_DONTFORK), 0);
+
+	procfd = open_proc(getpid());
+	check_live_range(procfd, b, b + pg);                    /* one page */
+	check_live_range(procfd, b + 2 * pg, b + 8 * pg);       /* cuts two, a hole */
+	check_live_range(procfd, b + 4 * pg, b + 6 * pg);       /* a hole only */
+	check_live_range(procfd, b + 10 * pg, b + 11 * pg);     /* a hole only */
+	check_live_range(procfd, b + 5 * pg, b + 12 * pg);      /* hole, VMA, hole, VMA */
+	check_live_range(procfd, b, b + 32 * pg);               /* the region */
+	close(procfd);
+	munmap(base, 32 * pg);
+	close(mfd);
+}
+
+#define VICTIM PVMMAP_SRCDIR "/build/fixtures/victim"
+
+/* The victim fixture, idle: every range of ranges_of, the whole space too. */
+static void test_range_live_victim(void **state)
+{
+	char a0[] = VICTIM;
+	char *argv[] = { a0, NULL };
+	struct victim v;
+
+	(void)state;
+	victim_start(&v, argv, NULL, NULL);
+	check_live(v.pid);
+	victim_stop(&v);
+}
+
+/* No mm: a kernel thread's range is empty; a zombie's and a reaped
+ * process's are gone, as vma_smaps_read says. */
+static void test_range_no_mm(void **state)
+{
+	struct vma_list l = { 0 };
+	int wake, procfd;
+	siginfo_t si;
+	pid_t pid;
+
+	(void)state;
+	procfd = open_proc(2);          /* kthreadd */
+	assert_int_equal(vma_range_read(procfd, 0, UINT64_MAX, &l), 0);
+	assert_int_equal(l.n, 0);
+	close(procfd);
+
+	pid = fork_waiter(&wake);
+	procfd = open_proc(pid);
+	assert_int_equal(vma_range_read(procfd, 0, UINT64_MAX, &l), 0);
+	assert_true(l.n > 0);
+	vma_list_free(&l);
+	close(wake);
+	memset(&si, 0, sizeof(si));
+	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	assert_int_equal(vma_range_read(procfd, 0, UINT64_MAX, &l), -ESRCH);
+	assert_int_equal(vma_query_range(procfd, 0, UINT64_MAX, &l), -ESRCH);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_int_equal(vma_range_read(procfd, 0, UINT64_MAX, &l), -ESRCH);
+	assert_int_equal(l.n, 0);
+	assert_null(l.v);
+	close(procfd);
 }
 
 int main(void)
@@ -1531,6 +2003,12 @@ int main(void)
 		cmocka_unit_test(test_read_leader_exited),
 		cmocka_unit_test(test_read_kthread),
 		cmocka_unit_test(test_read_errors),
+		cmocka_unit_test(test_range_recorded),
+		cmocka_unit_test(test_stream_huge),
+		cmocka_unit_test(test_stream_long_line),
+		cmocka_unit_test(test_range_live_self),
+		cmocka_unit_test(test_range_live_victim),
+		cmocka_unit_test(test_range_no_mm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

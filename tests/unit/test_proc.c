@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "procfs.h"
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102 /* 6.13 */
@@ -1413,6 +1414,68 @@ static void test_task_size(void **state)
 	assert_true(proc_task_size(&l) == task56);
 }
 
+/*
+ * numa_maps of 20 000 VMAs with long names is over PROCFS_CAP (4 MiB):
+ * read line by line, every policy is still there, a VMA's own one too.
+ */
+static void test_policies_many(void **state)
+{
+	const size_t ps = (size_t)sysconf(_SC_PAGESIZE), n = 20000;
+	char name[241], **m = calloc(n, sizeof(*m)), *text = NULL, *a;
+	struct proc_facts pf;
+	unsigned long node0 = 1;
+	size_t len = 0, i, known = 0;
+	int mfd;
+
+	(void)state;
+	assert_non_null(m);
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	mfd = memfd_create(name, MFD_CLOEXEC);
+	assert_true(mfd >= 0);
+	assert_int_equal(ftruncate(mfd, (off_t)ps), 0);
+	for (i = 0; i < n; i++) {
+		m[i] = mmap(NULL, ps, PROT_READ | (i & 1 ? PROT_WRITE : 0), MAP_SHARED, mfd, 0);
+		assert_true(m[i] != MAP_FAILED);
+	}
+	a = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(a != MAP_FAILED);
+	/* MPOL_PREFERRED (1) on node 0, which every NUMA kernel has */
+	if (syscall(SYS_mbind, a, 4 * ps, 1, &node0, 64, 0) != 0) {
+		assert_int_equal(errno, ENOSYS);
+		goto out;       /* no CONFIG_NUMA */
+	}
+	assert_int_equal(procfs_read(AT_FDCWD, "/proc/self/numa_maps", PROCFS_NO_CAP, &text,
+				     &len), 0);
+	free(text);
+	assert_true(len > PROCFS_CAP);
+
+	assert_int_equal(proc_facts_read(getpid(), true, &pf), 0);
+	assert_int_equal(proc_policies_read(&pf), 0);
+	assert_non_null(pf.policies);
+	/* ours only: the test's other mappings come and go with its mallocs
+	 * (ASan's too) between the two reads */
+	for (i = 0; i < pf.vmas.n; i++) {
+		if (pf.vmas.v[i].start == (uintptr_t)a) {
+			assert_true(pf.policies[i].known);
+			assert_int_equal(pf.policies[i].mode, 1);
+			assert_int_equal(pf.policies[i].nodes, 1);
+			known++;
+		} else if (strstr(pf.vmas.v[i].name, name)) {
+			assert_true(pf.policies[i].known);
+			known++;
+		}
+	}
+	proc_facts_free(&pf);
+	assert_int_equal(known, n + 1);
+out:
+	munmap(a, 4 * ps);
+	for (i = 0; i < n; i++)
+		munmap(m[i], ps);
+	free(m);
+	close(mfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1433,6 +1496,7 @@ int main(void)
 		T(test_rlimits),
 		T(test_residency),
 		T(test_files_shared),
+		T(test_policies_many),
 		T(test_files_fallback),
 		T(test_memcg),
 		T(test_comm),

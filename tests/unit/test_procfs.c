@@ -344,10 +344,85 @@ static void test_read_errors(void **state)
 	assert_int_equal(procfs_errno(ENOENT), -ENOENT);
 }
 
+/* ---- line by line ---- */
+
+struct seen { char text[256]; size_t n, stop_at; int fail_at; };
+
+static int collect(void *ctx, char *line, size_t len, bool cut)
+{
+	struct seen *s = ctx;
+	size_t used = strlen(s->text);
+
+	assert_int_equal(strlen(line), len);
+	snprintf(s->text + used, sizeof(s->text) - used, "[%s%s]", line, cut ? "!" : "");
+	s->n++;
+	if ((int)s->n == s->fail_at)
+		return -EPROTO;
+	return s->n == s->stop_at ? 1 : 0;
+}
+
+static int lines_of(const char *text, struct seen *s, size_t line_max, size_t *bytes)
+{
+	int p[2], r;
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], text, strlen(text)), (ssize_t)strlen(text));
+	close(p[1]);
+	r = procfs_lines(p[0], line_max, collect, s, bytes);
+	close(p[0]);
+	return r;
+}
+
+static void test_lines(void **state)
+{
+	struct seen s = { .stop_at = 0 };
+	size_t bytes;
+	char *big;
+
+	(void)state;
+	assert_int_equal(lines_of("a\n\nbb\nccc", &s, 1 << 20, &bytes), 0);
+	assert_string_equal(s.text, "[a][][bb][ccc!]");
+	assert_int_equal(bytes, 9);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(lines_of("a\nbb\n", &s, 1 << 20, NULL), 0);
+	assert_string_equal(s.text, "[a][bb]");
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 2;
+	assert_int_equal(lines_of("a\nbb\nccc\n", &s, 1 << 20, NULL), 0);
+	assert_string_equal(s.text, "[a][bb]");
+	memset(&s, 0, sizeof(s));
+	s.fail_at = 1;
+	assert_int_equal(lines_of("a\nbb\n", &s, 1 << 20, NULL), -EPROTO);
+	/* a line longer than the bound: not the kernel's */
+	big = malloc(300000);
+	assert_non_null(big);
+	memset(big, 'x', 299999);
+	big[299999] = '\0';
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(procfs_lines(-1, 1 << 20, collect, &s, NULL), -EBADF);
+	{
+		char path[] = "/tmp/pvmmap-lines-XXXXXX";
+		int fd = mkstemp(path);
+
+		assert_true(fd >= 0);
+		unlink(path);
+		assert_int_equal(write(fd, big, 299999), 299999);
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		assert_int_equal(procfs_lines(fd, 128 << 10, collect, &s, NULL), -EBADMSG);
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		assert_int_equal(procfs_lines(fd, 1 << 20, collect, &s, &bytes), 0);
+		assert_int_equal(bytes, 299999);
+		assert_int_equal(s.n, 1);
+		close(fd);
+	}
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_digits),
+		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_xdigits_lower),
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_single_and_list),
