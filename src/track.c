@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "testpoint.h"
 
 /* Regions one PAGEMAP_SCAN call returns at most (12 KiB on the heap). */
 #define TRACK_VEC 512
@@ -268,6 +269,7 @@ static int unregister_all(struct track *t)
 			u.len = len < TRACK_UNREG_CHUNK ? len : TRACK_UNREG_CHUNK;
 			if (ioctl(t->uffd, UFFDIO_UNREGISTER, &u) != 0 && !err)
 				err = -errno;
+			testpoint();
 		}
 	}
 	t->registered = 0;
@@ -400,11 +402,15 @@ int track_start(struct inject_proc *p, const struct track_range *r, size_t n, un
 			rc = -errno;
 			goto fail;
 		}
+		/* the source's VMAs changed (split, uw): a death here must
+		 * leave it whole too */
+		testpoint();
 	}
 	if (!(flags & TRACK_START_NO_ARM)) {
 		rc = track_scan(t, TRACK_RESET, 0, NULL, NULL, NULL);
 		if (rc < 0)
 			goto fail;
+		testpoint();
 	}
 	*out = t;
 	return 0;

@@ -23,10 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "inject.h"
+#include "testpoint.h"
 #include "track.h"
 #include "vma.h"
 
@@ -314,6 +317,108 @@ static void test_holder_killed(void **state)
 	victim_stop(&v);
 }
 
+/* A syscall in the held victim that must succeed: its result. */
+static int64_t call(struct inject_proc *p, enum arch_sys sys, uint64_t a0, uint64_t a1, uint64_t a2,
+		    uint64_t a3, uint64_t a4)
+{
+	int64_t ret = -1;
+
+	assert_int_equal(inject_call(p, sys, a0, a1, a2, a3, a4, 0, &ret), 0);
+	assert_true(ret >= 0);
+	return ret;
+}
+
+/* The source remaps the range away, then maps something new there: the
+ * tracking is lost (-ESTALE), for good, and track_stop still ends it. */
+static void test_remapped(void **state)
+{
+	struct victim v;
+	struct inject_proc *p;
+	struct track *t = NULL;
+	struct track_range r;
+	struct seen s;
+	uint64_t addr, len = NPAGES * page, away;
+
+	(void)state;
+	need_tracking();
+	start(&v, &addr);
+	for (int i = 0; i < 8; i++)
+		victim_page(&v, "poke", addr, i);
+	r = (struct track_range){ addr, addr + len };
+	p = seize(&v);
+	assert_int_equal(track_start(p, &r, 1, 0, &t), 0);
+	away = (uint64_t)call(p, ARCH_SYS_MMAP, 0, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			      (uint64_t)-1);
+	assert_int_equal(call(p, ARCH_SYS_MREMAP, addr, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, away),
+			 away);
+	/* nothing mapped there: nothing to report */
+	assert_int_equal(scan(t, addr, TRACK_RESET, 0), 0);
+	assert_false(uffd_flag(v.pid, away, away + len));    /* the move dropped it */
+	assert_int_equal(call(p, ARCH_SYS_MMAP, addr, len, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, (uint64_t)-1), addr);
+	assert_int_equal(inject_detach(p), 0);
+	victim_page(&v, "poke", addr, 1);
+	assert_int_equal(track_scan(t, 0, 0, note, &s, NULL), -ESTALE);
+	assert_int_equal(track_scan(t, TRACK_RESET, 0, NULL, NULL, NULL), -ESTALE);
+	assert_int_equal(track_absent(t, addr, addr + len, note, &s), -ESTALE);
+	assert_int_equal(track_stop(t), 0);
+	assert_false(uffd_flag(v.pid, addr, addr + len));
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
+	victim_stop(&v);
+}
+
+/* The holder dies after each step of track_start in turn: the victim
+ * keeps no descriptor and no registration, and runs on. */
+static void test_death_in_start(void **state)
+{
+	struct victim v;
+	struct track_range r;
+	uint64_t addr;
+	int fds, st, k;
+
+	(void)state;
+	need_tracking();
+	start(&v, &addr);
+	for (int i = 0; i < NPAGES; i += 3)
+		victim_page(&v, "poke", addr, i);
+	r = (struct track_range){ addr, addr + NPAGES * page };
+	fds = victim_fds(v.pid);
+	for (k = 1; k < 100; k++) {
+		pid_t h = fork();
+
+		assert_true(h >= 0);
+		if (h == 0) {
+			struct inject_proc *p = NULL;
+			struct track *t = NULL;
+
+			if (inject_seize(v.pid, 0, 0, TIMEOUT_MS, &p))
+				_exit(2);
+			testpoint_die_after(k);
+			if (track_start(p, &r, 1, 0, &t))
+				_exit(3);
+			testpoint_die_after(0);
+			_exit(inject_detach(p) || track_stop(t) ? 4 : 0);
+		}
+		assert_int_equal(waitpid(h, &st, 0), h);
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			break;
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
+			fail_msg("the holder was to die after %d steps: status %#x", k, st);
+		/* the rescue code closes the victim's copy once it runs */
+		for (int i = 0; i < 100 && victim_fds(v.pid) != fds; i++)
+			test_sleep_ms(10);
+		assert_int_equal(victim_fds(v.pid), fds);
+		assert_false(uffd_flag(v.pid, r.start, r.end));
+		victim_page(&v, "poke", addr, k % NPAGES);
+	}
+	print_message("track_start took %d steps\n", k - 1);
+	assert_true(k > 3 && k < 100);  /* made, taken, closed, registered, armed */
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
+	victim_stop(&v);
+}
+
 /* The fallback switch: -EOPNOTSUPP with a reason, nothing touched. */
 static void test_unsupported(void **state)
 {
@@ -353,6 +458,8 @@ int main(void)
 		T(test_written),
 		T(test_busy),
 		T(test_holder_killed),
+		T(test_remapped),
+		T(test_death_in_start),
 		T(test_unsupported),
 	};
 
