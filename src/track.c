@@ -191,7 +191,9 @@ static enum track_what what_absent(uint64_t categories)
 }
 
 /* Holes count as WRITTEN too (they carry no uffd-wp bit): PRESENT keeps
- * them out, and a reset never installs a marker in one. */
+ * them out, and a reset never installs a marker in one.  CHECK_WPASYNC
+ * also on a plain look (6.18 takes it without WP_MATCHING): a VMA that is
+ * not ours any more would otherwise read as all written, and quietly. */
 static void scan_args(struct pm_scan_arg *a, unsigned flags, uint64_t max_pages)
 {
 	memset(a, 0, sizeof(*a));

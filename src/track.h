@@ -106,9 +106,19 @@ enum {
  * UFFD_USER_MODE_ONLY: without it an unprivileged source gets EPERM when
  * vm.unprivileged_userfaultfd is 0, and async mode loses nothing by it.
  *
- * After that, until track_stop, @p may be let go (inject_detach): the
- * tracking does not need it held.  On failure nothing is left: no
- * descriptor in @p, no registration.
+ * The descriptor takes one entry of @p's journal for a moment (room for
+ * it: inject_journal_reserve).  After that, until track_stop, @p may be
+ * let go (inject_detach): the tracking does not need it held.  On failure
+ * nothing is left: no descriptor in @p, no registration.
+ *
+ * What is worth tracking is the caller's choice; the facts it rests on:
+ * private anonymous memory is what this is for.  Shared kinds (memfd,
+ * shmem, SysV, MAP_SHARED files) change without this mm's page tables
+ * (other processes, write(2)): nothing here would see it.  hugetlb is
+ * tracked per huge page, but a read fault into a hole counts as a write
+ * and a dropped page leaves a marker, unreported.  A COWed page of a
+ * private file mapping that the source drops reads the file again and is
+ * reported by track_absent only (TRACK_SWAPPED).
  * Errors:
  *  -EOPNOTSUPP  the kernel lacks the features (track_probe says which)
  *  -EBUSY       a range is registered with another userfaultfd already
@@ -116,8 +126,9 @@ enum {
  *  -EPERM       a range holds a mapping that can never be written
  *               (no VM_MAYWRITE: a shared mapping of a read-only file)
  *  -ENOMEM      also: splitting the VMAs would pass vm.max_map_count
- *  -EINVAL      a range is not page aligned, empty, out of order, or not
- *               mapped; or a mapping the kernel cannot track (VM_PFNMAP...)
+ *  -EINVAL      a range is not page aligned, empty, out of order, or holds
+ *               no mapping at all (gaps inside a range are skipped: probed,
+ *               6.18); or a mapping the kernel cannot track (VM_PFNMAP...)
  *  -EMFILE      @p's or pvmmap's descriptor table is full
  *  else an error of inject_call (-ESRCH, -ETIMEDOUT, -EACCES: a seccomp
  *  filter of @p; seize with INJECT_SUSPEND_SECCOMP) or of the syscalls.
@@ -175,9 +186,10 @@ int track_absent(struct track *t, uint64_t start, uint64_t end, track_fn fn, voi
  * in chunks the close takes 0.1 ms.  Then closes the descriptors.  The
  * source need not be held.  Always releases everything (what an unregister
  * could not undo, the close does); returns 0 or the first error met.
- * A range the source remapped meanwhile is skipped by the kernel, and one
- * registered since with another userfaultfd is refused (EINVAL, probed on
- * 6.18): never touched.
+ * A range the source remapped meanwhile is skipped by the kernel (a gap
+ * unregisters with 0), and one registered since with another userfaultfd
+ * (the source's own) is refused with EINVAL and left alone (6.18,
+ * tests/probes/unreg.c): a stop never undoes what is not ours.
  */
 int track_stop(struct track *t);
 
