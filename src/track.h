@@ -130,6 +130,8 @@ enum {
  *               no mapping at all (gaps inside a range are skipped: probed,
  *               6.18); or a mapping the kernel cannot track (VM_PFNMAP...)
  *  -EMFILE      @p's or pvmmap's descriptor table is full
+ *  -EPERM       also: userfaultfd() refused inside @p by an LSM (a
+ *               seccomp filter of @p gives -EACCES first, see below)
  *  else an error of inject_call (-ESRCH, -ETIMEDOUT, -EACCES: a seccomp
  *  filter of @p; seize with INJECT_SUSPEND_SECCOMP) or of the syscalls.
  */
@@ -147,9 +149,11 @@ enum {
 /*
  * Report every run of pages of the tracked ranges written since the last
  * reset (TRACK_WRITTEN; present pages only: holes are never written), to
- * @fn, in address order.  @max_pages bounds the pages one PAGEMAP_SCAN call
- * reports (and, with TRACK_RESET, re-protects) before @fn sees them: 0 for
- * no bound but the buffer's regions.  With TRACK_RESET, copy a page after
+ * @fn, in address order.  @fn sees the runs of each PAGEMAP_SCAN call
+ * before the next call is made; @max_pages bounds the pages one call
+ * reports (and, with TRACK_RESET, re-protects): 0 for no bound but the
+ * buffer's regions.  Pages the source unmapped are simply not reported
+ * (the caller's re-read facts under the freeze tell).  With TRACK_RESET, copy a page after
  * @fn reported it, never before: what the source writes after the reset is
  * the next scan's.  *pages (if not NULL): the pages reported.
  * Returns 0, what @fn returned when not 0, or -errno:

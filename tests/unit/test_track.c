@@ -159,6 +159,15 @@ static uint64_t scan(struct track *t, uint64_t base, unsigned flags, uint64_t ma
 
 #define BIT(i) (UINT64_C(1) << (i))
 
+static int stop_at_first(uint64_t start, uint64_t end, enum track_what what, void *arg)
+{
+	(void)start;
+	(void)end;
+	(void)what;
+	(void)arg;
+	return -ECANCELED;
+}
+
 /* Exactly the pages the victim writes are reported, once per reset; holes
  * it fills are caught; a dropped page is not written but absent. */
 static void test_written(void **state)
@@ -219,9 +228,45 @@ static void test_written(void **state)
 	assert_int_equal(track_absent(t, addr, r.end, note, &s), 0);
 	assert_int_equal(s.bits, BIT(3) | (~UINT64_C(0) << 32 & ~BIT(40)));
 
+	/* a stop by the callback during a reset loses the tracking */
+	victim_page(&v, "poke", addr, 6);
+	assert_int_equal(track_scan(t, TRACK_RESET, 0, stop_at_first, NULL, NULL), -ECANCELED);
+	assert_int_equal(track_scan(t, 0, 0, NULL, NULL, NULL), -ESTALE);
+
 	assert_int_equal(track_stop(t), 0);
 	assert_false(uffd_flag(v.pid, r.start, r.end));
 	victim_page(&v, "poke", addr, 5);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
+	victim_stop(&v);
+}
+
+/* Not armed at the start: every present page reads as written until the
+ * first reset, and holes stay out. */
+static void test_no_arm(void **state)
+{
+	struct victim v;
+	struct inject_proc *p;
+	struct track *t = NULL;
+	struct track_range r;
+	uint64_t addr;
+
+	(void)state;
+	need_tracking();
+	start(&v, &addr);
+	for (int i = 8; i < 16; i++)
+		victim_page(&v, "poke", addr, i);
+	r = (struct track_range){ addr, addr + NPAGES * page };
+	p = seize(&v);
+	assert_int_equal(track_start(p, &r, 1, TRACK_START_NO_ARM, &t), 0);
+	assert_int_equal(inject_detach(p), 0);
+	assert_int_equal(scan(t, addr, 0, 0), 0xff00);
+	assert_int_equal(scan(t, addr, TRACK_RESET, 3), 0xff00);
+	assert_int_equal(scan(t, addr, TRACK_RESET, 0), 0);
+	victim_page(&v, "poke", addr, 9);
+	assert_int_equal(scan(t, addr, TRACK_RESET, 0), BIT(9));
+	assert_int_equal(track_stop(t), 0);
+	assert_false(uffd_flag(v.pid, r.start, r.end));
 	victim_wake_all(&v);
 	victim_assert_no_eintr(&v);
 	victim_stop(&v);
@@ -456,6 +501,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_written),
+		T(test_no_arm),
 		T(test_busy),
 		T(test_holder_killed),
 		T(test_remapped),
