@@ -50,19 +50,24 @@ static void need_tracking(void)
 	}
 }
 
-static void start(struct victim *v, uint64_t *addr)
+static void start_n(struct victim *v, uint64_t *addr, int pages)
 {
 	char a0[] = VICTIM, *argv[] = { a0, NULL };
 	const char *l = NULL;
 	char cmd[32];
 
 	victim_start(v, argv, NULL, NULL);
-	snprintf(cmd, sizeof cmd, "map %d", NPAGES);
+	snprintf(cmd, sizeof cmd, "map %d", pages);
 	victim_send(v, cmd);
 	assert_true(victim_wait(v, "map-ok ", 1, TIMEOUT_MS));
 	assert_int_equal(victim_count(v, "map-ok ", &l), 1);
 	*addr = strtoull(l + 7, NULL, 16);
 	assert_true(*addr && *addr % page == 0);
+}
+
+static void start(struct victim *v, uint64_t *addr)
+{
+	start_n(v, addr, NPAGES);
 }
 
 /* The victim writes (poke) or drops page @i of the range, and says so. */
@@ -265,6 +270,38 @@ static void test_no_arm(void **state)
 	assert_int_equal(scan(t, addr, TRACK_RESET, 0), 0);
 	victim_page(&v, "poke", addr, 9);
 	assert_int_equal(scan(t, addr, TRACK_RESET, 0), BIT(9));
+	assert_int_equal(track_stop(t), 0);
+	assert_false(uffd_flag(v.pid, r.start, r.end));
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
+	victim_stop(&v);
+}
+
+/* A range of several unregister chunks (and a piece): all of it released,
+ * its pages written on the chunks' edges all reported. */
+static void test_large(void **state)
+{
+	struct victim v;
+	struct inject_proc *p;
+	struct track *t = NULL;
+	struct track_range r;
+	uint64_t addr, pages;
+	const int n = (int)(2 * TRACK_UNREG_CHUNK / page) + 100;
+	int edge = (int)(TRACK_UNREG_CHUNK / page);
+
+	(void)state;
+	need_tracking();
+	start_n(&v, &addr, n);
+	r = (struct track_range){ addr, addr + (uint64_t)n * page };
+	p = seize(&v);
+	assert_int_equal(track_start(p, &r, 1, 0, &t), 0);
+	assert_int_equal(inject_detach(p), 0);
+	assert_true(uffd_flag(v.pid, r.start, r.end));
+	victim_page(&v, "poke", addr, edge - 1);
+	victim_page(&v, "poke", addr, edge);
+	victim_page(&v, "poke", addr, n - 1);
+	assert_int_equal(track_scan(t, TRACK_RESET, 0, NULL, NULL, &pages), 0);
+	assert_int_equal(pages, 3);
 	assert_int_equal(track_stop(t), 0);
 	assert_false(uffd_flag(v.pid, r.start, r.end));
 	victim_wake_all(&v);
@@ -502,6 +539,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_written),
 		T(test_no_arm),
+		T(test_large),
 		T(test_busy),
 		T(test_holder_killed),
 		T(test_remapped),
