@@ -47,6 +47,30 @@
 #define __NR_mseal 462
 #endif
 
+/* ---- userfaultfd ------------------------------------------------------ */
+
+/* 4.3 (x86_64: 323) */
+#ifndef __NR_userfaultfd
+#define __NR_userfaultfd 323
+#endif
+
+/* 5.11: a uffd that handles user-mode faults only; with it an unprivileged
+ * caller gets one although vm.unprivileged_userfaultfd is 0 */
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+
+/* 6.4: write-protect empty PTEs too (pte markers) */
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1ULL << 13)
+#endif
+
+/* 6.7: a write to a protected page just unprotects it, no fault message;
+ * PAGEMAP_SCAN's PAGE_IS_WRITTEN then tells */
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC (1ULL << 15)
+#endif
+
 /* ---- ptrace ----------------------------------------------------------- */
 
 /* 5.3 (glibc 2.36 has it; older libcs may not) */
@@ -89,6 +113,13 @@ struct pm_scan_arg {
 };
 
 #define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#endif
+
+/* 6.7, with PAGEMAP_SCAN: re-protect the pages reported (uffd-wp async),
+ * and fail with EPERM on a VMA not registered in async wp mode */
+#ifndef PM_SCAN_WP_MATCHING
+#define PM_SCAN_WP_MATCHING   (1 << 0)
+#define PM_SCAN_CHECK_WPASYNC (1 << 1)
 #endif
 
 /* 6.15: guard regions as a PAGEMAP_SCAN category */

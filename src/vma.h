@@ -70,6 +70,13 @@ struct vma_list {
 static inline bool vma_is_shared(const struct vma *v) { return v->perms[3] == 's'; }
 static inline uint64_t vma_size(const struct vma *v) { return v->end - v->start; }
 
+/* Registered with a userfaultfd (missing, write-protect or minor mode:
+ * VmFlags um, uw, ui).  A second uffd cannot register any of it (EBUSY),
+ * so pvmmap cannot track its writes (docs/kernel-facts.md, "Write
+ * tracking"); the process's own uffd may also be relying on it. */
+#define VMF_UFFD (VMF(UM) | VMF(UW) | VMF(UI))
+static inline bool vma_uffd_registered(const struct vma *v) { return (v->vmflags & VMF_UFFD) != 0; }
+
 void vma_list_free(struct vma_list *l);
 
 /*

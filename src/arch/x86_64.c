@@ -262,6 +262,7 @@ static const long sysnos[ARCH_SYS__COUNT] = {
 	[ARCH_SYS_MBIND] = __NR_mbind,
 	[ARCH_SYS_GET_MEMPOLICY] = __NR_get_mempolicy,
 	[ARCH_SYS_SHMCTL] = __NR_shmctl,
+	[ARCH_SYS_USERFAULTFD] = __NR_userfaultfd,
 };
 
 long arch_sysno(enum arch_sys s)
