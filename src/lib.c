@@ -317,6 +317,31 @@ static void measure_edges(struct proc_facts *pf, const struct request *req)
 	}
 }
 
+/*
+ * Which VMAs of each process a request needs: a listing every one; a move
+ * or a copy to another process the source's range alone, and the target's
+ * headers with the destination's VMAs in full (the plan checks its holes,
+ * its VMA count and its highest mapping).  Within one process, everything.
+ * PVMMAP_WHOLE_SMAPS=1 (a test knob) reads everything as before issue 10.
+ */
+static void facts_scopes(const struct request *req, struct proc_scope *src, struct proc_scope *tgt)
+{
+	const char *whole = getenv("PVMMAP_WHOLE_SMAPS");
+	uint64_t len = req->range_end - req->addr, dest;
+
+	*src = *tgt = (struct proc_scope){ .vmas = PROC_VMAS_ALL };
+	if (req->op == OP_MAPS || !req->has_range || req->pid2 == req->pid ||
+	    (whole && strcmp(whole, "1") == 0))
+		return;
+	*src = (struct proc_scope){ .vmas = PROC_VMAS_RANGE, .start = req->addr, .end = req->range_end };
+	*tgt = (struct proc_scope){ .vmas = PROC_VMAS_HEADERS };
+	if (req->at_any)
+		return;         /* the kernel picks a hole: no VMA is there */
+	dest = req->at != ADDR_NONE ? req->at : req->addr;
+	tgt->start = dest;
+	tgt->end = dest + len < dest ? UINT64_MAX : dest + len;
+}
+
 /* ---- the operations ------------------------------------------------------- */
 
 static void progress_hook(uint64_t done, uint64_t total, void *arg)
@@ -377,6 +402,7 @@ static int run(struct pvmmap *h, const struct pvmmap_request *in, bool transfer,
 	struct pvmmap_result *res;
 	struct request *req;
 	struct sys_facts sf;
+	struct proc_scope src_scope, tgt_scope;
 	double t0 = clock_now_s();
 	int r;
 
@@ -399,14 +425,15 @@ static int run(struct pvmmap *h, const struct pvmmap_request *in, bool transfer,
 		facts_error(&res->err, NULL, getpid(), r, &res->src);
 		goto done;
 	}
-	r = proc_facts_read(req->pid, true, &res->src);
+	facts_scopes(req, &src_scope, &tgt_scope);
+	r = proc_facts_read_scope(req->pid, &src_scope, &res->src);
 	if (r) {
 		facts_error(&res->err, &sf, req->pid, r, &res->src);
 		goto done;
 	}
 	res->have_src = true;
 	if (req->pid2 && req->pid2 != req->pid) {
-		r = proc_facts_read(req->pid2, true, &res->tgt);
+		r = proc_facts_read_scope(req->pid2, &tgt_scope, &res->tgt);
 		if (r) {
 			facts_error(&res->err, &sf, req->pid2, r, &res->tgt);
 			goto done;

@@ -93,6 +93,15 @@ static int push(struct vma_list *l, const struct procmap_query *q, const char *n
 	return 0;
 }
 
+/* PVMMAP_NO_PROCMAP_QUERY=1 (a test knob): read as a kernel before 6.11
+ * would, so that tests reach the smaps-only path on this one. */
+static bool query_refused(void)
+{
+	const char *no = getenv("PVMMAP_NO_PROCMAP_QUERY");
+
+	return no && strcmp(no, "1") == 0;
+}
+
 /*
  * The errors of PROCMAP_QUERY on 6.18: ENOENT when no VMA covers (or,
  * with COVERING_OR_NEXT_VMA, follows) the address; ESRCH once the process
@@ -106,7 +115,7 @@ int vma_query_range(int procfd, uint64_t start, uint64_t end, struct vma_list *o
 	uint64_t addr = start;
 	int fd, err = 0;
 
-	if (__atomic_load_n(&have_query, __ATOMIC_RELAXED) < 0)
+	if (__atomic_load_n(&have_query, __ATOMIC_RELAXED) < 0 || query_refused())
 		return -EOPNOTSUPP;
 	name = malloc(NAME_MAX_QUERY);
 	if (!name)
@@ -238,6 +247,58 @@ int vma_range_read(int procfd, uint64_t start, uint64_t end, struct vma_list *ou
 		if (same)
 			return 0;
 		vma_list_free(out);
+		err = -EAGAIN;
+	}
+	return err;
+}
+
+/*
+ * Replace the headers of @h that meet [start, end) with @d, the same VMAs
+ * with their smaps fields: false (and @h unchanged) when they are not the
+ * same VMAs, which a process that mapped between the two reads gives.
+ * The VMAs of @d are moved into @h (then @d holds none).
+ */
+static bool merge_detail(struct vma_list *h, struct vma_list *d, uint64_t start, uint64_t end)
+{
+	size_t first = 0, n = 0;
+
+	while (first < h->n && h->v[first].end <= start)
+		first++;
+	while (first + n < h->n && h->v[first + n].start < end)
+		n++;
+	if (n != d->n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!same_header(&h->v[first + i], &d->v[i]))
+			return false;
+	for (size_t i = 0; i < n; i++) {
+		/* smaps' fields; the header is the same (checked above) */
+		free(h->v[first + i].name);
+		h->v[first + i] = d->v[i];
+	}
+	d->n = 0;
+	return true;
+}
+
+int vma_headers_range(int procfd, uint64_t start, uint64_t end, struct vma_list *out)
+{
+	int err = -EAGAIN;
+
+	for (int t = 0; t < RANGE_TRIES; t++) {
+		struct vma_list d = { 0 };
+		bool same;
+
+		err = vma_maps_read(procfd, out);
+		if (err || start >= end)
+			return err;
+		err = vma_range_read(procfd, start, end, &d);
+		same = !err && merge_detail(out, &d, start, end);
+		vma_list_free(&d);
+		if (same)
+			return 0;
+		vma_list_free(out);
+		if (err)
+			return err;
 		err = -EAGAIN;
 	}
 	return err;

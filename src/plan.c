@@ -836,6 +836,18 @@ void plan_free(struct plan *p)
 	p->n = p->cap = 0;
 }
 
+bool plan_needs_policies(const struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_entry *e = &p->e[i];
+		/* a remapped VMA keeps its own policy */
+		if (e->status == STATUS_OK && e->method != METHOD_REMAP && e->kind != KIND_SHMEM &&
+		    e->kind != KIND_SYSV)
+			return true;
+	}
+	return false;
+}
+
 void plan_summarise(const struct plan *p, struct plan_summary *s)
 {
 	memset(s, 0, sizeof(*s));

@@ -102,6 +102,16 @@ int plan_make(const struct sys_facts *sf, const struct proc_facts *src,
 void plan_free(struct plan *p);
 
 /*
+ * Whether carrying out @p replays a NUMA policy that only the source's VMA
+ * holds (the transfer then needs proc_policies_read): a piece it creates
+ * whose kind keeps its policy per VMA.  shmem (memfd, MAP_SHARED|
+ * MAP_ANONYMOUS, /dev/shm) and SysV segments keep theirs with the object
+ * (a shared policy, mm/shmem.c shmem_get_policy), which every mapping of
+ * it sees: nothing to replay (docs/kernel-facts.md, "NUMA policies").
+ */
+bool plan_needs_policies(const struct plan *p);
+
+/*
  * Why the kernel's ptrace access check refuses pvmmap the process @pf, as
  * far as the facts show it: for reading its /proc files (@attach false:
  * PTRACE_MODE_READ_FSCREDS) or for attaching (PTRACE_MODE_ATTACH_REALCREDS,

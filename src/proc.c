@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -487,6 +488,42 @@ static int dumpable_read(struct proc_facts *pf)
 	return 0;
 }
 
+/* The VMAs pf->scope asks for. */
+static int vmas_read(struct proc_facts *pf)
+{
+	const struct proc_scope *sc = &pf->scope;
+
+	switch (sc->vmas) {
+	case PROC_VMAS_RANGE:
+		return vma_range_read(pf->procfd, sc->start, sc->end, &pf->vmas);
+	case PROC_VMAS_HEADERS:
+		return vma_headers_range(pf->procfd, sc->start, sc->end, &pf->vmas);
+	case PROC_VMAS_ALL:
+		break;
+	}
+	return vma_smaps_read(pf->procfd, &pf->vmas);
+}
+
+/* AT_SYSINFO_EHDR of /proc/PID/auxv (the vdso's start), or 0: the auxv
+ * execve gave the process, kept by its mm. */
+static uint64_t vdso_read(const struct proc_facts *pf)
+{
+	uint64_t aux[2 * 64];
+	ssize_t n;
+	int fd = openat(pf->procfd, "auxv", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return 0;
+	do
+		n = read(fd, aux, sizeof aux);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	for (ssize_t i = 0; n > 0 && i + 1 < n / (ssize_t)sizeof(uint64_t); i += 2)
+		if (aux[i] == AT_SYSINFO_EHDR)
+			return aux[i + 1];
+	return 0;
+}
+
 /*
  * smaps, thread registers, files and residue.  *@gone: smaps failed as if
  * the process were gone, which a zombie's does too (it has no mm): the
@@ -494,12 +531,19 @@ static int dumpable_read(struct proc_facts *pf)
  */
 static int maps_read(struct proc_facts *pf, bool *gone)
 {
-	int r = vma_smaps_read(pf->procfd, &pf->vmas);
+	int r = vmas_read(pf);
 
 	if (r == -ENOENT)
 		r = -ESRCH; /* reaped, on kernels before 6.x's ESRCH */
 	if (r == -EACCES || r == -EPERM)
 		pf->denied = "smaps";
+	if (r == 0) {
+		struct procfs_stat st;
+
+		pf->vdso = vdso_read(pf);
+		r = procfs_stat_read(pf->procfd, "stat", &st);
+		pf->start_stack = r == 0 ? st.start_stack : 0;
+	}
 	if (r == 0)
 		r = proc_threads_read(pf);
 	if (r == 0)
@@ -519,7 +563,19 @@ static int maps_read(struct proc_facts *pf, bool *gone)
 
 int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 {
-	bool maps_gone = false;
+	static const struct proc_scope all = { .vmas = PROC_VMAS_ALL };
+
+	return proc_facts_read_scope(pid, with_maps ? &all : NULL, pf);
+}
+
+int proc_facts_reread(const struct proc_facts *old, struct proc_facts *pf)
+{
+	return proc_facts_read_scope(old->pid, &old->scope, pf);
+}
+
+int proc_facts_read_scope(pid_t pid, const struct proc_scope *scope, struct proc_facts *pf)
+{
+	bool maps_gone = false, with_maps = scope != NULL;
 	int r;
 
 	if (!pf)
@@ -527,6 +583,8 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 	memset(pf, 0, sizeof *pf);
 	pf->procfd = -1;
 	pf->pid = pid;
+	if (scope)
+		pf->scope = *scope;
 	if (pid <= 0)
 		return -ESRCH;
 	r = procfd_open(pf);
@@ -549,7 +607,9 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 	if (r == 0 && maps_gone && !is_dead_state(pf->state))
 		r = -ESRCH;
 	if (r == 0) {
-		pf->task_size = proc_task_size(&pf->vmas);
+		/* a range's VMAs do not tell where the address space ends */
+		if (pf->scope.vmas != PROC_VMAS_RANGE)
+			pf->task_size = proc_task_size(&pf->vmas);
 		return 0;
 	}
 

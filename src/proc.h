@@ -63,8 +63,32 @@ struct file_fact {
 	uint64_t rdev;           /* st_rdev, for device files */
 };
 
+/*
+ * Which VMAs proc_facts_read_scope gathers.  Every transfer used to read
+ * the whole of smaps, twice (before the plan, and under the freeze): the
+ * kernel prints it by walking every page table of every VMA, so its cost
+ * grew with the process, not with the range (docs/kernel-facts.md, "What
+ * a range costs").
+ */
+enum proc_vmas {
+	PROC_VMAS_ALL,           /* every VMA, from smaps (maps, clean) */
+	PROC_VMAS_RANGE,         /* only the VMAs meeting [start, end), from
+				    smaps (vma_range_read): a transfer's source */
+	PROC_VMAS_HEADERS,       /* every VMA's header from maps (no smaps
+				    field), those meeting [start, end) with
+				    their smaps fields: a transfer's target,
+				    whose holes and VMA count the plan checks */
+};
+
+struct proc_scope {
+	enum proc_vmas vmas;
+	uint64_t start, end;     /* RANGE, HEADERS: start == end reads none */
+};
+
 struct proc_facts {
 	pid_t pid;
+	struct proc_scope scope; /* what vmas holds: proc_facts_reread reads
+				    the same again */
 	int procfd;              /* O_PATH|O_DIRECTORY fd of /proc/PID: -1 or >= 3 */
 
 	/* process-level */
@@ -90,7 +114,12 @@ struct proc_facts {
 	bool arch_known;         /* compat/elf_machine could be read */
 	unsigned elf_machine;    /* e_machine of /proc/PID/exe */
 	uint64_t task_size;      /* the end of its user address space, as its
-				    mappings tell it (proc_task_size) */
+				    mappings tell it (proc_task_size); 0 when
+				    vmas holds only a range */
+	/* Set afresh by every execve, fixed for the life of an mm, and read
+	 * without walking the VMAs: stat's startstack and auxv's
+	 * AT_SYSINFO_EHDR (where the vdso is).  0 when not readable. */
+	uint64_t start_stack, vdso;
 
 	/* resources, for target-side rules */
 	uint64_t rlim_as, rlim_memlock;  /* bytes, LIMIT_NONE for unlimited */
@@ -146,6 +175,11 @@ int proc_sys_read(struct sys_facts *sf);
  * smaps, thread registers and files (skipped for zombies and kernel threads).
  */
 int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf);
+/* The same with the VMAs @scope says (proc_facts_read with maps reads
+ * PROC_VMAS_ALL); the same results. */
+int proc_facts_read_scope(pid_t pid, const struct proc_scope *scope, struct proc_facts *pf);
+/* Read the process of @old again, with the same scope, into @pf. */
+int proc_facts_reread(const struct proc_facts *old, struct proc_facts *pf);
 void proc_facts_free(struct proc_facts *pf);
 
 /*

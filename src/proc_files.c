@@ -202,6 +202,9 @@ int proc_files_read(struct proc_facts *pf)
 	for (size_t i = 0; i < n; i++) {
 		const struct vma *v = &pf->vmas.v[i];
 
+		/* a target's other VMAs are read for their place alone */
+		if (pf->scope.vmas == PROC_VMAS_HEADERS && !v->has_vmflags)
+			continue;
 		if (v->name && v->name[0] == '/')
 			file_read(pf->procfd, v, &pf->files[i]);
 	}

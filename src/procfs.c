@@ -373,6 +373,14 @@ int procfs_stat_parse(const char *text, struct procfs_stat *st)
 	if (procfs_u64(p, 10, &v, &end) < 0 || !procfs_value_end(end))
 		return -EBADMSG;
 	st->start = v;
+	st->start_stack = 0;
+	for (int field = 22; field < 28 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (p && procfs_u64(p, 10, &v, &end) == 0 && procfs_value_end(end))
+		st->start_stack = v;
 	return 0;
 }
 

@@ -114,6 +114,9 @@ struct procfs_stat {
 	char state;               /* field 3: R S D T t Z X I ... */
 	unsigned long flags;      /* field 9: PF_* */
 	unsigned long long start; /* field 22: clock ticks after boot */
+	unsigned long long start_stack; /* field 28: where the main stack
+				   began (set by execve), 0 without an mm,
+				   without ptrace read access, or absent */
 };
 
 /*

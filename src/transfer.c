@@ -63,29 +63,20 @@ static void frozen_threads(struct proc_facts *pf, const struct inject_proc *p)
 	}
 }
 
-/* Where the named kernel mapping @name starts, or 0. */
-static uint64_t special_start(const struct proc_facts *pf, const char *name)
-{
-	for (size_t i = 0; i < pf->vmas.n; i++)
-		if (strcmp(pf->vmas.v[i].name, name) == 0)
-			return pf->vmas.v[i].start;
-	return 0;
-}
-
 /*
  * Whether @now is another program than @before in the same process: it ran
  * execve between the two readings.  The pid and the start time stay; the
  * name, the vdso and the main stack of a new mm do not (the kernel places
- * them afresh, at random unless randomisation is off).
+ * them afresh, at random unless randomisation is off).  Read from auxv and
+ * stat, which a scope of one range reads too.
  */
 static bool execd(const struct proc_facts *before, const struct proc_facts *now)
 {
-	/* a process being killed loses its mm first: no maps is no new program */
-	if (!now->vmas.n || strchr("ZXx", now->state))
+	/* a process being killed loses its mm first: no mm is no new program */
+	if (strchr("ZXx", now->state) || (!now->vdso && !now->start_stack))
 		return false;
-	return strcmp(before->comm, now->comm) != 0 ||
-	       special_start(before, "[vdso]") != special_start(now, "[vdso]") ||
-	       special_start(before, "[stack]") != special_start(now, "[stack]");
+	return strcmp(before->comm, now->comm) != 0 || before->vdso != now->vdso ||
+	       before->start_stack != now->start_stack;
 }
 
 /* After an attach that failed as if the process had gone: whether it is
@@ -93,7 +84,7 @@ static bool execd(const struct proc_facts *before, const struct proc_facts *now)
 static bool attach_saw_exec(const struct proc_facts *pf, struct transfer_stats *st)
 {
 	struct proc_facts now = { .procfd = -1 };
-	bool r = proc_facts_read(pf->pid, true, &now) == 0 && now.start_time == pf->start_time &&
+	bool r = proc_facts_reread(pf, &now) == 0 && now.start_time == pf->start_time &&
 		 execd(pf, &now);
 
 	if (r) {
@@ -106,8 +97,11 @@ static bool attach_saw_exec(const struct proc_facts *pf, struct transfer_stats *
 	return r;
 }
 
-/* Re-read both processes under the freeze and plan again.  @src and @tgt
- * are the same facts for a transfer within one process. */
+/* Re-read both processes under the freeze (the VMAs the first reading
+ * read: the range's alone, for a transfer between two processes) and plan
+ * again.  @src and @tgt are the same facts for a transfer within one
+ * process.  numa_maps only when a policy is to be replayed: the kernel
+ * walks the page tables of every VMA it prints up to the range's end. */
 static int replan(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
 		  const struct request *req, struct plan *plan, const struct inject_proc *sp)
 {
@@ -116,9 +110,9 @@ static int replan(const struct sys_facts *sf, struct proc_facts *src, struct pro
 	struct plan np;
 	int r;
 
-	r = proc_facts_read(src->pid, true, &ns);
+	r = proc_facts_reread(src, &ns);
 	if (!r && !same)
-		r = proc_facts_read(tgt->pid, true, &nt);
+		r = proc_facts_reread(tgt, &nt);
 	if (!r && (execd(src, &ns) || (!same && execd(tgt, &nt))))
 		r = -ECHILD;    /* the caller says which one exec'd */
 	if (r) {
@@ -127,12 +121,6 @@ static int replan(const struct sys_facts *sf, struct proc_facts *src, struct pro
 		return r;
 	}
 	frozen_threads(&ns, sp);
-	r = proc_policies_read(&ns);
-	if (r) {
-		proc_facts_free(&ns);
-		proc_facts_free(&nt);
-		return r;
-	}
 	for (int i = 0; i < 2; i++) {
 		ns.edges[i] = src->edges[i];
 		if (ns.edges[i].known)
@@ -140,6 +128,11 @@ static int replan(const struct sys_facts *sf, struct proc_facts *src, struct pro
 								 &ns.edges[i].rss, &ns.edges[i].swap) == 0;
 	}
 	r = plan_make(sf, &ns, same ? &ns : &nt, req, &np);
+	if (!r && plan_needs_policies(&np)) {
+		r = proc_policies_read(&ns);
+		if (r)
+			plan_free(&np);
+	}
 	if (r) {
 		proc_facts_free(&ns);
 		proc_facts_free(&nt);

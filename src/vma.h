@@ -133,7 +133,8 @@ int vma_smaps_read_range(int procfd, uint64_t start, uint64_t end, struct vma_li
  * fields stay as a VMA without them (has_vmflags false, pkey and
  * thp_eligible -1), and not the gate VMA ([vsyscall]), which is in no
  * mm.  -EOPNOTSUPP when the kernel lacks it (before 6.11: asked once, then
- * known), -ESRCH when the process has no mm, or -errno.
+ * known) or PVMMAP_NO_PROCMAP_QUERY=1 (a test knob) is set, -ESRCH when
+ * the process has no mm, or -errno.
  */
 int vma_query_range(int procfd, uint64_t start, uint64_t end, struct vma_list *out);
 
@@ -146,6 +147,16 @@ int vma_query_range(int procfd, uint64_t start, uint64_t end, struct vma_list *o
  * running, or an error of vma_smaps_read.
  */
 int vma_range_read(int procfd, uint64_t start, uint64_t end, struct vma_list *out);
+
+/*
+ * Every VMA's header (vma_maps_read), and those that meet [@start, @end)
+ * with their smaps fields too (vma_range_read): what a transfer needs of
+ * its target, whose holes, VMA count and highest mapping the plan checks,
+ * but only the flags of what lies where it maps.  The two reads are
+ * checked against each other.  0, -EAGAIN when the mappings changed
+ * between them three times running, or an error of either.
+ */
+int vma_headers_range(int procfd, uint64_t start, uint64_t end, struct vma_list *out);
 
 /* The first VMA with end > addr, or NULL (the VMAs are sorted by address). */
 const struct vma *vma_find(const struct vma_list *l, uint64_t addr);

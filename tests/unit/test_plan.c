@@ -10,13 +10,17 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <elf.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "plan.h"
 #include "proc.h"
@@ -2275,6 +2279,165 @@ static void test_access_rules(void **state)
 			    "pvmmap runs as uid 1000, without CAP_SYS_PTRACE");
 }
 
+/* ---- the range's facts plan as the whole smaps does (issue 10) ---------- */
+
+#define DATA PVMMAP_SRCDIR "/tests/data/smaps/"
+
+static char *load_data(const char *name, size_t *len)
+{
+	char path[512];
+	struct stat st;
+	char *buf;
+	int fd;
+
+	snprintf(path, sizeof(path), DATA "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	assert_non_null(buf);
+	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
+	buf[st.st_size] = '\0';
+	close(fd);
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+/* Two plans of the same request, field for field (but vma_index, an index
+ * into lists of another length). */
+static void same_plans(const char *what, const struct plan *a, const struct plan *b)
+{
+	if (a->n != b->n)
+		fail_msg("%s: %zu pieces against %zu", what, a->n, b->n);
+	assert_int_equal(a->error.reason, b->error.reason);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct plan_entry *x = &a->e[i], *y = &b->e[i];
+
+		if (x->start != y->start || x->end != y->end || x->status != y->status ||
+		    x->reason != y->reason || x->kind != y->kind || x->method != y->method ||
+		    x->rss != y->rss || x->swap != y->swap || x->changed != y->changed ||
+		    x->dest_start != y->dest_start || strcmp(x->detail, y->detail) ||
+		    !x->vma != !y->vma)
+			fail_msg("%s: piece %zu differs: 0x%" PRIx64 "-0x%" PRIx64 " %s/%s/%s \"%s\" "
+				 "against 0x%" PRIx64 "-0x%" PRIx64 " %s/%s/%s \"%s\"", what, i,
+				 x->start, x->end, rname(x->reason), kname(x->kind), mname(x->method),
+				 x->detail, y->start, y->end, rname(y->reason), kname(y->kind),
+				 mname(y->method), y->detail);
+		if (x->vma && (x->vma->start != y->vma->start || x->vma->end != y->vma->end ||
+			       x->vma->vmflags != y->vma->vmflags || x->vma->rss != y->vma->rss ||
+			       x->vma->malformed != y->vma->malformed ||
+			       strcmp(x->vma->name, y->vma->name)))
+			fail_msg("%s: piece %zu's VMA differs", what, i);
+	}
+}
+
+/* A move and a copy of [start, end) planned on @whole and on the range's
+ * VMAs parsed from @text alone give the same plan. */
+static void range_plans_as_whole(const char *name, const char *text, size_t len,
+				 const struct vma_list *whole, uint64_t start, uint64_t end)
+{
+	static const enum op ops[] = { OP_COPY, OP_MOVE };
+	struct vma_list part = { 0 };
+	struct proc_facts wf = S.pf, rf = S.pf;
+	char what[256];
+
+	assert_int_equal(vma_smaps_parse_range(text, len, start, end, &part), 0);
+	wf.vmas = *whole;
+	wf.files = rf.files = NULL;
+	rf.vmas = part;
+	rf.scope = (struct proc_scope){ .vmas = PROC_VMAS_RANGE, .start = start, .end = end };
+	rf.task_size = 0;
+	for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+		struct plan pw, pr;
+
+		set_req(ops[o], start, end - start);
+		req.partial = o == 0;
+		assert_int_equal(plan_make(&sf, &wf, &T.pf, &req, &pw), 0);
+		assert_int_equal(plan_make(&sf, &rf, &T.pf, &req, &pr), 0);
+		snprintf(what, sizeof(what), "%s, %s 0x%" PRIx64 "-0x%" PRIx64, name,
+			 ops[o] == OP_MOVE ? "move" : "copy", start, end);
+		same_plans(what, &pw, &pr);
+		assert_int_equal(plan_needs_policies(&pw), plan_needs_policies(&pr));
+		plan_free(&pw);
+		plan_free(&pr);
+	}
+	vma_list_free(&part);
+}
+
+static bool plans_on_ranges(const char *name)
+{
+	struct vma_list l = { 0 };
+	size_t len;
+	char *text = load_data(name, &len);
+
+	assert_int_equal(vma_smaps_parse(text, len, &l), 0);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct vma *v = &l.v[i];
+		uint64_t mid = v->start + ((v->end - v->start) / 2 & ~(PG - 1));
+
+		if (v->start >= v->end || v->start % PG || v->end % PG)
+			continue;       /* a malformed header: no range to ask */
+		range_plans_as_whole(name, text, len, &l, v->start, v->end);
+		if (mid > v->start)
+			range_plans_as_whole(name, text, len, &l, mid, v->end);
+		if (i + 2 < l.n && l.v[i + 2].end > v->start && l.v[i + 2].end % PG == 0)
+			range_plans_as_whole(name, text, len, &l, v->start, l.v[i + 2].end);
+		/* from a page before it: a hole, or the VMA before */
+		if (v->start >= 2 * PG)
+			range_plans_as_whole(name, text, len, &l, v->start - PG, v->end);
+	}
+	vma_list_free(&l);
+	free(text);
+	return true;
+}
+
+/* Every recorded smaps, many ranges: the source's facts read for the range
+ * alone (PROC_VMAS_RANGE) plan exactly as the whole smaps does. */
+static void test_range_facts_plan_as_whole(void **state)
+{
+	DIR *d = opendir(DATA);
+	struct dirent *e;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(d);
+	S.pf.euid = S.pf.ruid = S.pf.suid = T.pf.euid = T.pf.ruid = T.pf.suid = 0;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (len < 4 || strcmp(e->d_name + len - 4, ".txt"))
+			continue;
+		n += plans_on_ranges(e->d_name);
+	}
+	closedir(d);
+	assert_true(n >= 15);
+}
+
+/* Which plans need the source's numa_maps under the freeze. */
+static void test_needs_policies(void **state)
+{
+	struct vma *v;
+
+	(void)state;
+	v = add_vma(&S, A, A + SZ, "rw-s", "/memfd:x (deleted)", 0);
+	assert_true(fact(&S, v)->reachable);
+	set_req(OP_MOVE, A, SZ);
+	run_to();
+	check_n(__FILE__, __LINE__, 1);
+	assert_int_equal(plan.e[0].status, STATUS_OK);
+	assert_false(plan_needs_policies(&plan));       /* shmem: with the object */
+	add_vma(&S, B, B + SZ, "rw-p", "", 0);
+	set_req(OP_MOVE, A, B + SZ - A);
+	run_to();
+	assert_true(plan_needs_policies(&plan));        /* anon: per VMA */
+	/* refused pieces and a remap carry nothing over */
+	set_req(OP_MOVE, B, SZ);
+	req.at = B + 16 * SZ;
+	run_self();
+	assert_int_equal(plan.e[0].method, METHOD_REMAP);
+	assert_false(plan_needs_policies(&plan));
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -2354,6 +2517,8 @@ int main(void)
 		T_(test_maps_not_mapped),
 		T_(test_not_a_process_hints),
 		T_(test_access_rules),
+		T_(test_range_facts_plan_as_whole),
+		T_(test_needs_policies),
 	};
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }

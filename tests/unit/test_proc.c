@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "proc.h"
 #include "procfs.h"
 
@@ -445,6 +446,119 @@ static void test_paused_child(void **state)
 	/* a forked child has our libc at the same address */
 	assert_after_syscall_insn(t->ip);
 	proc_facts_free(&pf);
+	kill_reap(c);
+}
+
+/* Mappings of several kinds, split by mprotect: what the scope test reads. */
+static void setup_scope(void)
+{
+	size_t pg = (size_t)page_size();
+	char *a = mmap(NULL, 6 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = memfd_create("scope", MFD_CLOEXEC);
+	char *m;
+
+	if (a == MAP_FAILED || fd < 0 || ftruncate(fd, (off_t)(4 * pg)) < 0)
+		_exit(98);
+	m = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		_exit(98);
+	memset(a, 1, 6 * pg);
+	memset(m, 2, 2 * pg);
+	mprotect(a + 2 * pg, pg, PROT_READ);
+	madvise(a + 4 * pg, 2 * pg, MADV_DONTDUMP);
+}
+
+/* The fields both readings give a VMA, the same. */
+static void same_vma(const struct vma *a, const struct vma *b, bool smaps)
+{
+	assert_int_equal(a->start, b->start);
+	assert_int_equal(a->end, b->end);
+	assert_string_equal(a->perms, b->perms);
+	assert_string_equal(a->name, b->name);
+	assert_int_equal(a->offset, b->offset);
+	assert_int_equal(a->inode, b->inode);
+	if (!smaps)
+		return;
+	assert_int_equal(a->has_vmflags, b->has_vmflags);
+	assert_int_equal(a->vmflags, b->vmflags);
+	assert_int_equal(a->rss, b->rss);
+	assert_int_equal(a->anonymous, b->anonymous);
+	assert_int_equal(a->swap, b->swap);
+	assert_int_equal(a->pkey, b->pkey);
+	assert_int_equal(a->malformed, b->malformed);
+	assert_int_equal(a->residue, b->residue);
+}
+
+/*
+ * Every VMA of a paused child read through a scope of its range alone
+ * (PROC_VMAS_RANGE) and of headers with it in full (PROC_VMAS_HEADERS):
+ * the same VMAs, fields and files as the whole smaps, the same VMA count
+ * and task size where headers are read, and the same mm identity.
+ */
+static void test_scopes(void **state)
+{
+	struct proc_facts all, pf;
+	pid_t c = spawn_paused(setup_scope);
+	(void)state;
+
+	/* twice: looking for rescue code in the [vdso] faults its page in */
+	assert_int_equal(proc_facts_read(c, true, &all), 0);
+	proc_facts_free(&all);
+	assert_int_equal(proc_facts_read(c, true, &all), 0);
+	assert_int_equal(all.scope.vmas, PROC_VMAS_ALL);
+	assert_true(all.vdso != 0 && all.start_stack != 0);
+	assert_true(find_vma(&all, all.vdso) >= 0);
+	assert_string_equal(all.vmas.v[find_vma(&all, all.vdso)].name, "[vdso]");
+	assert_string_equal(all.vmas.v[find_vma(&all, all.start_stack)].name, "[stack]");
+	for (size_t i = 0; i < all.vmas.n; i++) {
+		const struct vma *v = &all.vmas.v[i];
+		struct proc_scope range = { PROC_VMAS_RANGE, v->start, v->end };
+		struct proc_scope heads = { PROC_VMAS_HEADERS, v->start, v->end };
+
+		if (!arch_user_mapping(v->end))
+			continue;       /* the gate VMA: no range of user space */
+		assert_int_equal(proc_facts_read_scope(c, &range, &pf), 0);
+		assert_int_equal(pf.vmas.n, 1);
+		same_vma(&pf.vmas.v[0], v, true);
+		assert_int_equal(pf.files[0].known, all.files[i].known);
+		assert_int_equal(pf.files[0].mode, all.files[i].mode);
+		assert_int_equal(pf.task_size, 0);
+		assert_int_equal(pf.vdso, all.vdso);
+		assert_int_equal(pf.start_stack, all.start_stack);
+		assert_int_equal(pf.nthreads, all.nthreads);
+		proc_facts_free(&pf);
+
+		assert_int_equal(proc_facts_read_scope(c, &heads, &pf), 0);
+		assert_int_equal(pf.vmas.n, all.vmas.n);
+		assert_int_equal(pf.task_size, all.task_size);
+		for (size_t k = 0; k < all.vmas.n; k++) {
+			same_vma(&pf.vmas.v[k], &all.vmas.v[k], k == i);
+			assert_int_equal(pf.vmas.v[k].has_vmflags, k == i);
+		}
+		proc_facts_free(&pf);
+	}
+	/* a range in a hole: no VMA, no smaps read */
+	{
+		struct proc_scope hole = { PROC_VMAS_RANGE, 0x10000, 0x20000 };
+
+		assert_int_equal(proc_facts_read_scope(c, &hole, &pf), 0);
+		assert_int_equal(pf.vmas.n, 0);
+		proc_facts_free(&pf);
+	}
+	/* read again: the scope is kept */
+	{
+		struct proc_facts again;
+		struct proc_scope range = { PROC_VMAS_RANGE, all.vdso, all.vdso + page_size() };
+
+		assert_int_equal(proc_facts_read_scope(c, &range, &pf), 0);
+		assert_int_equal(proc_facts_reread(&pf, &again), 0);
+		assert_int_equal(again.scope.vmas, PROC_VMAS_RANGE);
+		assert_int_equal(again.vmas.n, 1);
+		assert_string_equal(again.vmas.v[0].name, "[vdso]");
+		proc_facts_free(&again);
+		proc_facts_free(&pf);
+	}
+	proc_facts_free(&all);
 	kill_reap(c);
 }
 
@@ -1484,6 +1598,7 @@ int main(void)
 		T(test_self),
 		T(test_thread_id),
 		T(test_paused_child),
+		T(test_scopes),
 		T(test_zombie),
 		T(test_reaped),
 		T(test_vanishing),

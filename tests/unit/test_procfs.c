@@ -225,6 +225,15 @@ static void test_stat_parse(void **state)
 	assert_int_equal(st.state, 'R');
 	assert_int_equal(st.flags, 4194560);
 	assert_int_equal(st.start, 987654);
+	assert_int_equal(st.start_stack, 0);
+	/* startstack (field 28) */
+	assert_int_equal(procfs_stat_parse("42 (a) S 1 42 42 0 -1 5 100 0 0 0 1 2 0 0 20 0 3 0 9 "
+					   "1000 200 300 1 2 140737488350000 7 8\n", &st), 0);
+	assert_int_equal(st.start, 9);
+	assert_true(st.start_stack == UINT64_C(140737488350000));
+	/* a stat cut after field 22 has no startstack: 0, not an error */
+	assert_int_equal(procfs_stat_parse("42 (a) S 1 42 42 0 -1 5 100 0 0 0 1 2 0 0 20 0 3 0 9 1000\n", &st), 0);
+	assert_int_equal(st.start_stack, 0);
 	/* cut before field 22 */
 	assert_int_equal(procfs_stat_parse("42 (a) S 1 42 42 0 -1 4194560 100\n", &st), -EBADMSG);
 	assert_int_equal(procfs_stat_parse("42 (a S 1 42", &st), -EBADMSG);
@@ -245,6 +254,8 @@ static void test_stat_read_self(void **state)
 	assert_int_equal(procfs_stat_read(procfd, "stat", &st), 0);
 	assert_int_equal(st.state, 'R');
 	assert_true(st.start > 0);
+	/* within the main stack, which lies above this frame's */
+	assert_true(st.start_stack > (uintptr_t)&st);
 	assert_int_equal(procfs_stat_read(procfd, "task/999999999/stat", &st), -ESRCH);
 	close(procfd);
 }
