@@ -128,3 +128,54 @@ traced() { fx_traced "$1"; }
 	assert_output --regexp '^sum x [0-9a-f]{16}$'
 	assert_equal "$(fx_reply src "stats read")" "stats read returns=0 eintr=0"
 }
+
+# A process of 20 000 VMAs (a reservation split by mprotect, every other
+# page readable and written), with a 4 KiB VMA of its own at each end.
+start_many() {
+	start_python many <<'PY'
+N = 10000
+base = raw_mmap(2 * (N + 8) * PAGE, 0, 0x22 | 0x4000)   # PROT_NONE, NORESERVE
+for i in range(N):
+    libc.mprotect(base + (2 * i + 4) * PAGE, PAGE, 3)
+    ctypes.memset(base + (2 * i + 4) * PAGE, 0x5a, PAGE)
+low = base + PAGE
+high = base + (2 * N + 6) * PAGE
+for a in (low, high):
+    libc.mprotect(a, PAGE, 1 | 2 | 4)   # rwx: a VMA of its own
+    ctypes.memset(a, 0x33, PAGE)
+emit("low", low, low + PAGE)
+emit("high", high, high + PAGE)
+ready()
+PY
+}
+
+@test "20 000 VMAs: move and copy dry runs plan the same through PROCMAP_QUERY, smaps alone and the whole smaps; a 4 KiB VMA at either end moves out and back" {
+	start_many
+	start_cmd dst anon:64K:label=x
+	local mp dp n what op out=() k
+	mp=$(fx_pid many)
+	dp=$(cpid dst)
+	n=$(wc -l < "/proc/$mp/maps")
+	(( n >= 20000 )) || fail "the fixture made $n mappings"
+	for what in low high; do
+		for op in move copy; do
+			out=()
+			for k in X=1 PVMMAP_NO_PROCMAP_QUERY=1 PVMMAP_WHOLE_SMAPS=1; do
+				PVRUN_WRAP=(env "$k")
+				pvrun 0 "$op" "$mp" "$(fx_start many "$what")" 4K --to "$dp" -n --json
+				out+=("$(jq -S 'del(.summary.elapsed_s)' <<< "$output")")
+			done
+			PVRUN_WRAP=()
+			assert_equal "$(jqo -r '[.vmas[] | "\(.status)|\(.kind)|\(.method)"] | join(",")')" "ok|anon|copy"
+			assert_equal "${out[1]}" "${out[0]}"
+			assert_equal "${out[2]}" "${out[0]}"
+		done
+		pvrun 0 move "$mp" "$(fx_start many "$what")" 4K --to "$dp" --json
+		assert_equal "$(jqo -r '.summary.done')" 1
+		[[ $(dd if="/proc/$dp/mem" bs=4096 count=1 skip=$(( $(fx_start many "$what") / 4096 )) \
+			status=none | od -An -v -tx1 | tr -d ' \n' | tr -s 3) == 3 ]] || fail "the bytes did not arrive"
+		pvrun 0 move "$dp" "$(fx_start many "$what")" 4K --to "$mp" --json
+		assert_equal "$(jqo -r '.summary.done')" 1
+		assert_equal "$(wc -l < "/proc/$mp/maps")" "$n"
+	done
+}
