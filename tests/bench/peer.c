@@ -14,6 +14,12 @@
  *   peer file  ADDR PATH LEN STRIDE SEED    MAP_PRIVATE of PATH, read-populated;
  *                                           one page in every STRIDE written
  *                                           (copy-on-write) with SEED
+ *   peer many  ADDR N low|high SEED         a private anonymous 4 KiB VMA at ADDR
+ *                                           filled with SEED, and 2*N other VMAs
+ *                                           (one reservation, every other page
+ *                                           written and read-only) 1 GiB above it
+ *                                           (low: smaps lists it before them) or
+ *                                           below it (high: after them)
  *   peer mkfile PATH LEN SEED               create PATH filled with SEED (kept if
  *                                           it is already right), read it once so
  *                                           it is in the page cache, exit
@@ -35,6 +41,9 @@
  *         then checks the copy (memcmp) and unmaps it
  *     info ADDR LEN                      -> info perms=rw-p rss_kb=N thp_kb=N
  *         perms of the VMA at ADDR; the sizes summed over the range
+ *     populate ADDR LEN                  -> populated
+ *         MADV_POPULATE_READ: every page of the range mapped in this
+ *         process's page tables, as in one that wrote them itself
  *     quit                               -> exits 0 (so does end of file)
  * A failure replies `error MESSAGE`.  The pattern of a 64-bit word depends
  * only on the seed and its offset from the start of the mapping, so a second
@@ -337,6 +346,11 @@ static int serve(void)
 			printf("mapped %" PRIu64 "\n", mapped_bytes(num(a), num(a) + num(b)));
 		} else if (strcmp(cmd, "copy") == 0 && n == 4) {
 			copy(num(a), num(b), c);
+		} else if (strcmp(cmd, "populate") == 0 && n == 3) {
+			if (madvise((void *)num(a), num(b), MADV_POPULATE_READ))
+				printf("error madvise(MADV_POPULATE_READ): %s\n", strerror(errno));
+			else
+				printf("populated\n");
 		} else if (strcmp(cmd, "info") == 0 && n == 3) {
 			printf("info ");
 			reply_info(num(a), num(b));
@@ -452,6 +466,21 @@ int main(int argc, char **argv)
 		for (uint64_t off = 0; off < written && off < len; off += PAGE)
 			fill_page((uint64_t *)(m + off), off, seed);
 		/* the fd stays open, as in a program that made the memfd */
+	} else if (strcmp(kind, "many") == 0 && argc == 6 &&
+		   (!strcmp(argv[4], "low") || !strcmp(argv[4], "high"))) {
+		uint64_t n = num(argv[3]), seed = num(argv[5]);
+		uint64_t span = 2 * n * PAGE, gap = UINT64_C(1) << 30, at;
+		addr = num(argv[2]);
+		len = PAGE;
+		at = !strcmp(argv[4], "low") ? addr + gap : addr - gap - span;
+		char *r = map_at(at, span, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+		for (uint64_t i = 0; i < n; i++) {
+			r[2 * i * PAGE] = 1;
+			if (mprotect(r + (2 * i + 1) * PAGE, PAGE, PROT_READ))
+				die("mprotect");
+		}
+		char *m = map_at(addr, len, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+		fill_page((uint64_t *)m, 0, seed);
 	} else if (strcmp(kind, "file") == 0 && argc == 7) {
 		uint64_t stride = num(argv[5]), seed = num(argv[6]);
 		addr = num(argv[2]);
