@@ -540,9 +540,9 @@ static int maps_read(struct proc_facts *pf, bool *gone)
 	if (r == 0) {
 		struct procfs_stat st;
 
+		/* marks of the mm, for telling an execve: unknown is 0 */
 		pf->vdso = vdso_read(pf);
-		r = procfs_stat_read(pf->procfd, "stat", &st);
-		pf->start_stack = r == 0 ? st.start_stack : 0;
+		pf->start_stack = procfs_stat_read(pf->procfd, "stat", &st) == 0 ? st.start_stack : 0;
 	}
 	if (r == 0)
 		r = proc_threads_read(pf);

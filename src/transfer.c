@@ -73,7 +73,7 @@ static void frozen_threads(struct proc_facts *pf, const struct inject_proc *p)
 static bool execd(const struct proc_facts *before, const struct proc_facts *now)
 {
 	/* a process being killed loses its mm first: no mm is no new program */
-	if (strchr("ZXx", now->state) || (!now->vdso && !now->start_stack))
+	if (strchr("ZXx", now->state) || (!now->vdso && !now->start_stack && !now->vmas.n))
 		return false;
 	return strcmp(before->comm, now->comm) != 0 || before->vdso != now->vdso ||
 	       before->start_stack != now->start_stack;
