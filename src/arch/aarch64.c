@@ -9,6 +9,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -60,6 +61,13 @@ uint64_t arch_pmd_size(void)
 	uint64_t ps = page > 0 ? (uint64_t)page : UINT64_C(4096);
 
 	return ps * (ps / 8);
+}
+
+/* PROT_BTI (5.8) is accepted by mmap and mprotect only where the CPU has
+ * BTI; a VMA shows bt only there. */
+int arch_prot_bti(void)
+{
+	return PROT_BTI;
 }
 
 /* ---------------------------------------------------------------- registers */

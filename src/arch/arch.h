@@ -33,6 +33,10 @@ bool arch_user_mapping(uint64_t end);
 /* The size a page-middle-directory entry maps: a transparent huge page. */
 uint64_t arch_pmd_size(void);
 
+/* The mmap/mprotect protection bit of a branch-target-guarded page (VmFlags
+ * bt; aarch64: PROT_BTI), or 0 where the architecture has none. */
+int arch_prot_bti(void);
+
 /* ---- registers and syscalls, for running a syscall inside a tracee ---- */
 /*
  * The general registers of a thread as PTRACE_GETREGSET(NT_PRSTATUS) gives

@@ -43,6 +43,11 @@ uint64_t arch_pmd_size(void)
 	return UINT64_C(2) << 20;
 }
 
+int arch_prot_bti(void)
+{
+	return 0;
+}
+
 /* ---------------------------------------------------------------- registers */
 
 /* The kernel's internal restart codes (include/linux/errno.h), as seen in rax
