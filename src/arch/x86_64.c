@@ -84,6 +84,20 @@ int arch_regs_set(pid_t tid, const struct arch_regs *regs)
 	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0 ? -errno : 0;
 }
 
+int arch_xstate_get(pid_t tid, void **state)
+{
+	(void)tid;
+	*state = NULL;
+	return 0;
+}
+
+int arch_xstate_set(pid_t tid, const void *state)
+{
+	(void)tid;
+	(void)state;
+	return 0;
+}
+
 uint64_t arch_regs_ip(const struct arch_regs *regs)
 {
 	return x86_cregs(regs)->r.rip;
