@@ -42,7 +42,9 @@ tfield() {
 
 # How long a sleeping thread of the blocker sleeps (-s): long enough that
 # pvmmap runs inside the first sleep, which starts before the listing.
-SLEEP_S=3
+# Scaled: on a loaded machine, or under emulation (the arm64 guest), the
+# steps before pvmmap's run took more than 3 s and the sleep ended first.
+SLEEP_S=$(( (3 * ${FX_WAIT_PCT:-100} + 99) / 100 ))
 
 # blocker_for NAME: the blocker `b` with the one thread NAME, and with MEM
 # (-m) when given as $2.
