@@ -3,13 +3,17 @@
  * The page-copy engine (see src/transfer_priv.h).  Which pages: the ones
  * the source's page map says hold data (src/pagescan.c), file-cow's
  * changed ones only; guard regions are installed again, never read.  How
- * they travel: queued into batches of iovecs, each batch's destinations
- * populated at once, then copied once where the kernel lets the target
- * read the source (process_vm_readv run inside the target, the iovecs in
- * its scratch page) or through a bounded buffer of pvmmap's otherwise
- * (another pid namespace, Yama, an LSM).  Destination runs are populated
- * in one MADV_POPULATE_WRITE each, not one fault per page, except in THP
- * regions, where the faults of the copy allocate huge pages directly.
+ * they travel: queued into batches of iovecs, then copied once where the
+ * kernel lets the target read the source (process_vm_readv run inside the
+ * target, the iovecs in its scratch page) or through a bounded buffer of
+ * pvmmap's otherwise (another pid namespace, Yama, an LSM), and for 4 KiB
+ * pages (transfer_priv.h, copy_mode).  Only a pull into 4 KiB pages
+ * populates its destinations first (one MADV_POPULATE_WRITE for the
+ * batch, not one user fault per page).  The bounce needs no such pass:
+ * process_vm_writev faults the target's pages in inside the kernel as it
+ * goes (GUP), which is what the pass would do, without a second walk of
+ * the range and without an injected syscall per batch.  In THP regions
+ * the faults of the copy allocate huge pages directly.
  */
 #include "transfer_priv.h"
 
@@ -153,8 +157,9 @@ static int single(struct xfer *x, const struct batch *b)
 }
 
 /*
- * Populate the batch's destinations before the copy: one fault per 4 KiB
- * page costs more than copying it.  One process_madvise(MADV_POPULATE_WRITE)
+ * Populate the batch's destinations before a pull into 4 KiB pages: one
+ * user fault per page in the target's process_vm_readv costs more than
+ * copying it.  One process_madvise(MADV_POPULATE_WRITE)
  * run in the target on itself takes every run of the batch at once (any
  * advice is allowed on the caller's own mm from 6.13); before that, one
  * madvise per run of POPULATE_MIN or more (MADV_POPULATE_WRITE: 5.14).
@@ -220,18 +225,18 @@ static int flush(struct xfer *x)
 
 	if (!b->n)
 		return 0;
-	r = iov_write(x, b);
-	/* Not for THP, where the copy's own faults allocate whole huge pages
-	 * and populating first costs a pass. */
-	if (!r && !huge)
-		r = populate(x, b);
-	if (r)
-		return r;
 	/* process_vm_readv honours the source's protections: a PROT_NONE or
 	 * write-only piece goes through /proc/PID/mem, which does not. */
+	r = 0;
 	if (x->mode != COPY_BOUNCE && (huge || x->forced) && b->e->vma &&
 	    b->e->vma->perms[0] == 'r') {
-		r = single(x, b);
+		r = iov_write(x, b);
+		/* Not for THP, where the copy's own faults allocate whole huge
+		 * pages and populating first costs a pass. */
+		if (!r && !huge)
+			r = populate(x, b);
+		if (!r)
+			r = single(x, b);
 		if (r == 0)
 			x->mode = COPY_BOUNCE;
 	}
