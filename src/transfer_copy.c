@@ -28,6 +28,11 @@
 #define COPY_BUF      (8u << 20)   /* bounce buffer: pvmmap's memory stays bounded */
 #define BATCH_BYTES   (UINT64_C(64) << 20) /* per process_vm_readv: a signal
 					      or progress is seen this often */
+/* A pull of huge pages: one injected call per batch, and each costs a
+ * ptrace round trip in which the frozen target waits for pvmmap to be
+ * scheduled again (several ms on a loaded 2-CPU VM); 256 MiB is still
+ * 30-60 ms of copying at the 5-10 GB/s measured here. */
+#define BATCH_BYTES_HUGE (UINT64_C(256) << 20)
 #define POPULATE_MIN  (UINT64_C(128) << 10) /* smaller runs fault in cheaper
 					       than one injected syscall */
 
@@ -215,12 +220,16 @@ void xfer_copy_close(struct xfer *x)
 	x->self_pidfd = -1;
 }
 
+/* Huge pages: THP advised or already there, or hugetlb. */
+static bool huge_pages(const struct vma *v)
+{
+	return v && ((v->vmflags & (VMF(HG) | VMF(HT))) || v->anon_huge);
+}
+
 static int flush(struct xfer *x)
 {
 	struct batch *b = &x->b;
-	const struct vma *v = b->e ? b->e->vma : NULL;
-	/* huge pages: THP advised or already there, or hugetlb */
-	bool huge = v && ((v->vmflags & (VMF(HG) | VMF(HT))) || v->anon_huge);
+	bool huge = huge_pages(b->e ? b->e->vma : NULL);
 	int r;
 
 	if (!b->n)
@@ -270,9 +279,10 @@ static int flush(struct xfer *x)
 static int queue(struct xfer *x, struct plan_entry *e, uint64_t src, uint64_t len, bool swapped)
 {
 	struct batch *b = &x->b;
+	uint64_t max = x->mode != COPY_BOUNCE && huge_pages(e->vma) ? BATCH_BYTES_HUGE : BATCH_BYTES;
 
 	while (len) {
-		uint64_t n = len < BATCH_BYTES - b->bytes ? len : BATCH_BYTES - b->bytes;
+		uint64_t n = len < max - b->bytes ? len : max - b->bytes;
 		b->e = e;
 		b->loc[b->n] = (struct iovec){ (void *)(uintptr_t)(e->dest_start + (src - e->start)), n };
 		b->rem[b->n] = (struct iovec){ (void *)(uintptr_t)src, n };
@@ -281,7 +291,7 @@ static int queue(struct xfer *x, struct plan_entry *e, uint64_t src, uint64_t le
 		b->bytes += n;
 		src += n;
 		len -= n;
-		if (b->n == IOV_BATCH || b->bytes == BATCH_BYTES) {
+		if (b->n == IOV_BATCH || b->bytes == max) {
 			int r = flush(x);
 			if (r)
 				return r;
