@@ -3,13 +3,17 @@
  * The page-copy engine (see src/transfer_priv.h).  Which pages: the ones
  * the source's page map says hold data (src/pagescan.c), file-cow's
  * changed ones only; guard regions are installed again, never read.  How
- * they travel: queued into batches of iovecs, each batch's destinations
- * populated at once, then copied once where the kernel lets the target
- * read the source (process_vm_readv run inside the target, the iovecs in
- * its scratch page) or through a bounded buffer of pvmmap's otherwise
- * (another pid namespace, Yama, an LSM).  Destination runs are populated
- * in one MADV_POPULATE_WRITE each, not one fault per page, except in THP
- * regions, where the faults of the copy allocate huge pages directly.
+ * they travel: queued into batches of iovecs, then copied once where the
+ * kernel lets the target read the source (process_vm_readv run inside the
+ * target, the iovecs in its scratch page) or through a bounded buffer of
+ * pvmmap's otherwise (another pid namespace, Yama, an LSM), and for 4 KiB
+ * pages (transfer_priv.h, copy_mode).  Only a pull into 4 KiB pages
+ * populates its destinations first (one MADV_POPULATE_WRITE for the
+ * batch, not one user fault per page).  The bounce needs no such pass:
+ * process_vm_writev faults the target's pages in inside the kernel as it
+ * goes (GUP), which is what the pass would do, without a second walk of
+ * the range and without an injected syscall per batch.  In THP regions
+ * the faults of the copy allocate huge pages directly.
  */
 #include "transfer_priv.h"
 
@@ -24,6 +28,11 @@
 #define COPY_BUF      (8u << 20)   /* bounce buffer: pvmmap's memory stays bounded */
 #define BATCH_BYTES   (UINT64_C(64) << 20) /* per process_vm_readv: a signal
 					      or progress is seen this often */
+/* A pull of huge pages: one injected call per batch, and each costs a
+ * ptrace round trip in which the frozen target waits for pvmmap to be
+ * scheduled again (several ms on a loaded 2-CPU VM); 256 MiB is still
+ * 30-60 ms of copying at the 5-10 GB/s measured here. */
+#define BATCH_BYTES_HUGE (UINT64_C(256) << 20)
 #define POPULATE_MIN  (UINT64_C(128) << 10) /* smaller runs fault in cheaper
 					       than one injected syscall */
 
@@ -153,8 +162,9 @@ static int single(struct xfer *x, const struct batch *b)
 }
 
 /*
- * Populate the batch's destinations before the copy: one fault per 4 KiB
- * page costs more than copying it.  One process_madvise(MADV_POPULATE_WRITE)
+ * Populate the batch's destinations before a pull into 4 KiB pages: one
+ * user fault per page in the target's process_vm_readv costs more than
+ * copying it.  One process_madvise(MADV_POPULATE_WRITE)
  * run in the target on itself takes every run of the batch at once (any
  * advice is allowed on the caller's own mm from 6.13); before that, one
  * madvise per run of POPULATE_MIN or more (MADV_POPULATE_WRITE: 5.14).
@@ -210,28 +220,32 @@ void xfer_copy_close(struct xfer *x)
 	x->self_pidfd = -1;
 }
 
+/* Huge pages: THP advised or already there, or hugetlb. */
+static bool huge_pages(const struct vma *v)
+{
+	return v && ((v->vmflags & (VMF(HG) | VMF(HT))) || v->anon_huge);
+}
+
 static int flush(struct xfer *x)
 {
 	struct batch *b = &x->b;
-	const struct vma *v = b->e ? b->e->vma : NULL;
-	/* huge pages: THP advised or already there, or hugetlb */
-	bool huge = v && ((v->vmflags & (VMF(HG) | VMF(HT))) || v->anon_huge);
+	bool huge = huge_pages(b->e ? b->e->vma : NULL);
 	int r;
 
 	if (!b->n)
 		return 0;
-	r = iov_write(x, b);
-	/* Not for THP, where the copy's own faults allocate whole huge pages
-	 * and populating first costs a pass. */
-	if (!r && !huge)
-		r = populate(x, b);
-	if (r)
-		return r;
 	/* process_vm_readv honours the source's protections: a PROT_NONE or
 	 * write-only piece goes through /proc/PID/mem, which does not. */
+	r = 0;
 	if (x->mode != COPY_BOUNCE && (huge || x->forced) && b->e->vma &&
 	    b->e->vma->perms[0] == 'r') {
-		r = single(x, b);
+		r = iov_write(x, b);
+		/* Not for THP, where the copy's own faults allocate whole huge
+		 * pages and populating first costs a pass. */
+		if (!r && !huge)
+			r = populate(x, b);
+		if (!r)
+			r = single(x, b);
 		if (r == 0)
 			x->mode = COPY_BOUNCE;
 	}
@@ -265,9 +279,10 @@ static int flush(struct xfer *x)
 static int queue(struct xfer *x, struct plan_entry *e, uint64_t src, uint64_t len, bool swapped)
 {
 	struct batch *b = &x->b;
+	uint64_t max = x->mode != COPY_BOUNCE && huge_pages(e->vma) ? BATCH_BYTES_HUGE : BATCH_BYTES;
 
 	while (len) {
-		uint64_t n = len < BATCH_BYTES - b->bytes ? len : BATCH_BYTES - b->bytes;
+		uint64_t n = len < max - b->bytes ? len : max - b->bytes;
 		b->e = e;
 		b->loc[b->n] = (struct iovec){ (void *)(uintptr_t)(e->dest_start + (src - e->start)), n };
 		b->rem[b->n] = (struct iovec){ (void *)(uintptr_t)src, n };
@@ -276,7 +291,7 @@ static int queue(struct xfer *x, struct plan_entry *e, uint64_t src, uint64_t le
 		b->bytes += n;
 		src += n;
 		len -= n;
-		if (b->n == IOV_BATCH || b->bytes == BATCH_BYTES) {
+		if (b->n == IOV_BATCH || b->bytes == max) {
 			int r = flush(x);
 			if (r)
 				return r;
