@@ -65,8 +65,14 @@ enum pvmmap_op {
 #define PVMMAP_PARTIAL          0x02u /* do what can be done, report the rest */
 #define PVMMAP_ALLOW_CROSS_USER 0x04u /* source and target may belong to different users */
 #define PVMMAP_FORCE            0x08u /* move [heap] although malloc may still use it */
-#define PVMMAP_FROZEN           0x00u /* the source is stopped while it is transferred */
-#define PVMMAP_LIVE             0x10u /* the source runs meanwhile; not yet: as FROZEN */
+/* By default (neither flag, or PVMMAP_LIVE) a transfer is live where it can
+ * be: private anonymous memory is copied while the source runs, its writes
+ * tracked, and the source is frozen once, briefly, at the end (each piece
+ * that cannot go live says why in a note).  PVMMAP_FROZEN: the source is
+ * stopped for the whole transfer, as before 0.x (it was 0x00, then the
+ * only behaviour).  Both together: -EINVAL. */
+#define PVMMAP_FROZEN           0x80u /* the source is stopped while it is transferred */
+#define PVMMAP_LIVE             0x10u /* live where possible (the default) */
 #define PVMMAP_WATCH_SIGNALS    0x20u /* a pending blocked terminating signal rolls back */
 #define PVMMAP_FOR_COPY         0x40u /* PVMMAP_OP_MAPS: verdicts for copy, not move */
 

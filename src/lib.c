@@ -17,6 +17,7 @@
 #include "plan.h"
 #include "proc.h"
 #include "report.h"
+#include "track.h"
 #include "transfer.h"
 
 struct pvmmap {
@@ -147,13 +148,15 @@ static void result_seal(struct pvmmap_result *r)
 /* ---- the request ---------------------------------------------------------- */
 
 #define KNOWN_FLAGS (PVMMAP_REPLACE | PVMMAP_PARTIAL | PVMMAP_ALLOW_CROSS_USER | PVMMAP_FORCE | \
-		     PVMMAP_LIVE | PVMMAP_WATCH_SIGNALS | PVMMAP_FOR_COPY)
+		     PVMMAP_LIVE | PVMMAP_WATCH_SIGNALS | PVMMAP_FOR_COPY | PVMMAP_FROZEN)
 
 static int request_from(const struct pvmmap_request *in, struct request *req)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 
 	if (!in || in->pid <= 0 || in->pid2 < 0 || (in->flags & ~KNOWN_FLAGS) || in->timeout_s < 0)
+		return -EINVAL;
+	if ((in->flags & PVMMAP_LIVE) && (in->flags & PVMMAP_FROZEN))
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(in->reserved) / sizeof(in->reserved[0]); i++)
 		if (in->reserved[i])
@@ -172,6 +175,7 @@ static int request_from(const struct pvmmap_request *in, struct request *req)
 		.partial = in->flags & PVMMAP_PARTIAL,
 		.allow_cross_user = in->flags & PVMMAP_ALLOW_CROSS_USER,
 		.force = in->flags & PVMMAP_FORCE,
+		.frozen = in->flags & PVMMAP_FROZEN,
 		.progress = -1,
 		.timeout_s = in->timeout_s > 0 ? in->timeout_s : 10,
 	};
@@ -399,6 +403,7 @@ static int run(struct pvmmap *h, const struct pvmmap_request *in, bool transfer,
 		facts_error(&res->err, NULL, getpid(), r, &res->src);
 		goto done;
 	}
+	sf.track_ok = track_probe(&sf.track_why) == 0;
 	r = proc_facts_read(req->pid, true, &res->src);
 	if (r) {
 		facts_error(&res->err, &sf, req->pid, r, &res->src);
