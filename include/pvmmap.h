@@ -149,11 +149,17 @@ struct pvmmap_summary {
  * bytes (an estimate: done may pass it).  Called on the operation's thread. */
 typedef void pvmmap_progress_fn(uint64_t done, uint64_t total, void *arg);
 
+/* A live transfer, after each round of copying while the source runs: it
+ * wrote @written bytes meanwhile, which round @round (2, 3, ...; the last
+ * is the final freeze's) copies again.  Called on the operation's thread. */
+typedef void pvmmap_round_fn(unsigned round, uint64_t written, void *arg);
+
 const char *pvmmap_version(void);
 
 int pvmmap_open(pvmmap **out);
 void pvmmap_close(pvmmap *h);
 int pvmmap_set_progress(pvmmap *h, pvmmap_progress_fn *fn, void *arg);
+int pvmmap_set_rounds(pvmmap *h, pvmmap_round_fn *fn, void *arg);  /* 1.1 */
 int pvmmap_cancel(pvmmap *h);
 #ifdef _POSIX_C_SOURCE /* sigset_t: not in strict ISO C (-std=c99) */
 void pvmmap_term_signals(sigset_t *set);
@@ -171,6 +177,13 @@ int pvmmap_result_error(const pvmmap_result *r, struct pvmmap_error *out);
 void pvmmap_result_summary(const pvmmap_result *r, struct pvmmap_summary *out);
 size_t pvmmap_result_count(const pvmmap_result *r);
 int pvmmap_result_vma(const pvmmap_result *r, size_t i, struct pvmmap_vma *out);
+/* 1.1: the copy rounds of a transfer (JSON summary.rounds: 0 nothing
+ * copied, 1 frozen, more: live) and the bytes copied again after the
+ * first (summary.bytes_recopied); either pointer may be NULL. */
+void pvmmap_result_rounds(const pvmmap_result *r, unsigned *rounds, uint64_t *bytes_recopied);
+/* 1.1: piece @i's note (why it was not live: "frozen-stopped", ...) and its
+ * message, or 0 with *code NULL when it has none; -ERANGE out of range. */
+int pvmmap_result_note(const pvmmap_result *r, size_t i, const char **code, char *msg, size_t len);
 
 #define PVMMAP_TEXT_QUIET 0x01u /* nothing on @out; refusals as diagnostics on @err */
 int pvmmap_result_write_json(const pvmmap_result *r, FILE *out);
