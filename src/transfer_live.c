@@ -187,7 +187,7 @@ static int rounds(struct xfer *x)
 		r = xfer_copy_finish(x);
 		if (r)
 			return r;
-		testpoint();
+		testpoint_named("round");
 		x->st->rounds = round;
 		if (round == 1)
 			first = c.bytes;
