@@ -68,9 +68,10 @@ enum pvmmap_op {
 /* By default (neither flag, or PVMMAP_LIVE) a transfer is live where it can
  * be: private anonymous memory is copied while the source runs, its writes
  * tracked, and the source is frozen once, briefly, at the end (each piece
- * that cannot go live says why in a note).  PVMMAP_FROZEN: the source is
- * stopped for the whole transfer, as before 0.x (it was 0x00, then the
- * only behaviour).  Both together: -EINVAL. */
+ * that cannot go live says why in a note, pvmmap_result_note).
+ * PVMMAP_FROZEN: the source is stopped for the whole transfer.  Before API
+ * 1.1 PVMMAP_FROZEN was 0x00 and every transfer was frozen: a program
+ * built then gets the default.  Both together: -EINVAL. */
 #define PVMMAP_FROZEN           0x80u /* the source is stopped while it is transferred */
 #define PVMMAP_LIVE             0x10u /* live where possible (the default) */
 #define PVMMAP_WATCH_SIGNALS    0x20u /* a pending blocked terminating signal rolls back */
