@@ -330,7 +330,7 @@ void xfer_copy_open(struct xfer *x)
 	choose_mode(x);
 }
 
-int xfer_copy_run(struct xfer *x, struct plan_entry *e, uint64_t start, uint64_t end)
+int xfer_copy_run(struct xfer *x, struct plan_entry *e, uint64_t start, uint64_t end, bool swapped)
 {
 	/* a batch counts its bytes to one entry */
 	if (x->b.n && x->b.e != e) {
@@ -338,7 +338,7 @@ int xfer_copy_run(struct xfer *x, struct plan_entry *e, uint64_t start, uint64_t
 		if (r)
 			return r;
 	}
-	return queue(x, e, start, end - start, false);
+	return queue(x, e, start, end - start, swapped);
 }
 
 int xfer_copy_finish(struct xfer *x)

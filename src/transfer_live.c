@@ -135,7 +135,7 @@ static int on_run(uint64_t start, uint64_t end, enum track_what what, void *arg)
 		switch (what) {
 		case TRACK_WRITTEN:
 		case TRACK_SWAPPED:
-			r = xfer_copy_run(c->x, e, start, to);
+			r = xfer_copy_run(c->x, e, start, to, what == TRACK_SWAPPED);
 			c->bytes += to - start;
 			break;
 		case TRACK_HOLE:
@@ -314,8 +314,56 @@ static int final_copy(struct xfer *x, const struct track_range *tr, size_t ntr)
 	return r;
 }
 
+/*
+ * Where the tracking cannot start in this source, though the kernel can
+ * track (track_probe ran in pvmmap): the live pieces go frozen, and their
+ * note says why.  1, or @r when it is the source failing (gone, not
+ * answering): that is no reason to go on.
+ */
+static int frozen_after_all(struct xfer *x, int r)
+{
+	const char *why;
+	enum note n = N_FROZEN_NO_TRACKING;
+
+	switch (r) {
+	case -EBUSY:
+		/* it registered the range since the plan was made */
+		n = N_FROZEN_UFFD;
+		why = NULL;
+		break;
+	case -EPERM:
+	case -EACCES:
+		why = "userfaultfd() is refused inside the source (a seccomp filter or an LSM)";
+		break;
+	case -ENOMEM:
+		why = "registering the range would pass vm.max_map_count, or no memory";
+		break;
+	case -EMFILE:
+		why = "the source's or pvmmap's descriptor table is full";
+		break;
+	case -EINVAL:
+	case -EOPNOTSUPP:
+	case -ENOSYS:
+		why = "the kernel refused to track this memory";
+		break;
+	default:
+		return r;
+	}
+	for (size_t i = 0; i < x->plan->n; i++) {
+		struct plan_entry *e = &x->plan->e[i];
+		if (!is_live(e))
+			continue;
+		e->live = false;
+		e->note = n;
+		e->note_detail = why;
+	}
+	x->st->message[0] = '\0';
+	return 1;
+}
+
 /* Set the tracking up under the first freeze, then let the source go
- * (*released: it was, even if not cleanly). */
+ * (*released: it was, even if not cleanly).  1: the tracking cannot start
+ * here, the transfer goes on frozen (frozen_after_all). */
 static int start(struct xfer *x, const struct track_range *tr, size_t ntr, bool *released)
 {
 	int r;
@@ -325,9 +373,8 @@ static int start(struct xfer *x, const struct track_range *tr, size_t ntr, bool 
 	/* Not armed: arming is a reset scan of every present page, a pause
 	 * if made now; the first round's scan arms instead. */
 	r = track_start(x->sp, tr, ntr, TRACK_START_NO_ARM, &x->track);
-	if (r == -EBUSY)
-		return xfer_fail(x->st, r, "the source registered part of the range with userfaultfd "
-				 "meanwhile; use --frozen");
+	if (r && frozen_after_all(x, r) == 1)
+		return 1;
 	if (r)
 		return xfer_fail(x->st, r, "cannot track the source's writes: %s", xfer_strerror(-r));
 	testpoint();
@@ -354,6 +401,14 @@ int xfer_live_run(struct xfer *x, const struct proc_facts *src, const struct pro
 		r = xfer_execute_create(x);
 	if (!r)
 		r = start(x, tr, ntr, &released);
+	if (r == 1) {
+		/* frozen after all: the rest as xfer_execute does it */
+		free(tr);
+		r = xfer_copy_all(x);
+		if (!r)
+			r = xfer_execute_finish(x);
+		return xfer_cure(x, r);
+	}
 	if (!r) {
 		/* progress: the live pieces' pages */
 		x->total = 0;

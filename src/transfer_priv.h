@@ -165,10 +165,11 @@ void xfer_copy_close(struct xfer *x);
 
 /* For a caller that finds the runs itself (src/transfer_live.c): choose
  * how pages travel as xfer_copy_all does; queue [@start, @end) of @e's
- * source (present pages; copied in batches, counted in e->bytes_copied);
+ * source (copied in batches, counted in e->bytes_copied; @swapped: the
+ * source had them swapped out, and the target's copy goes out again);
  * flush what is queued and free the buffer. */
 void xfer_copy_open(struct xfer *x);
-int xfer_copy_run(struct xfer *x, struct plan_entry *e, uint64_t start, uint64_t end);
+int xfer_copy_run(struct xfer *x, struct plan_entry *e, uint64_t start, uint64_t end, bool swapped);
 int xfer_copy_finish(struct xfer *x);
 
 /* ---- src/transfer_live.c ----------------------------------------------------- */
