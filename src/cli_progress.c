@@ -68,7 +68,8 @@ void cli_progress_round(struct progress *p, unsigned round, uint64_t written, do
 {
 	char w[16];
 
-	if (p->mode == 0 || (!p->tty && p->mode < 0) || (p->mode < 0 && !p->shown))
+	/* a round with nothing to copy again says nothing */
+	if (!written || p->mode == 0 || (!p->tty && p->mode < 0) || (p->mode < 0 && !p->shown))
 		return;
 	p->last = now;
 	p->shown = true;
