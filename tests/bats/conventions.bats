@@ -637,7 +637,8 @@ Try 'pvmmap clean --help' for more information."
 	"$PVMMAP" move "$sp" "$s" 512M --to "$dp" > "$(fx_dir)/hup.out" 2> "$(fx_dir)/hup.err" 3>&- &
 	local pv=$!
 	# signals are blocked from before the seize: once traced, HUP is held
-	wait_until 10 fx_traced "$sp" || fail "pvmmap never attached"
+	# (the target: a live transfer holds it throughout, not the source)
+	wait_until 10 fx_traced "$dp" || fail "pvmmap never attached"
 	kill -HUP "$pv"
 	local st=0
 	wait "$pv" || st=$?
