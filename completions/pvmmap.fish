@@ -164,6 +164,7 @@ complete -c pvmmap -n '__pvmmap_command_is move copy' -s n -l dry-run -d 'Check 
 complete -c pvmmap -n '__pvmmap_command_is move copy' -l timeout -x -d 'Longest wait for a process to stop (s)'
 complete -c pvmmap -n '__pvmmap_command_is move copy' -l allow-cross-user -d 'Permit processes of different users'
 complete -c pvmmap -n '__pvmmap_command_is move copy' -l force -d 'Move [heap] although the program may still use it'
+complete -c pvmmap -n '__pvmmap_command_is move copy' -l frozen -d 'Keep the source stopped for the whole transfer'
 complete -c pvmmap -n '__pvmmap_command_is move copy' -l progress -d 'Print a progress line on stderr'
 complete -c pvmmap -n '__pvmmap_command_is move copy' -l no-progress -d 'Print no progress line'
 complete -c pvmmap -n '__pvmmap_command_is move copy' -s q -l quiet -d 'Print nothing on success'

@@ -65,8 +65,15 @@ enum pvmmap_op {
 #define PVMMAP_PARTIAL          0x02u /* do what can be done, report the rest */
 #define PVMMAP_ALLOW_CROSS_USER 0x04u /* source and target may belong to different users */
 #define PVMMAP_FORCE            0x08u /* move [heap] although malloc may still use it */
-#define PVMMAP_FROZEN           0x00u /* the source is stopped while it is transferred */
-#define PVMMAP_LIVE             0x10u /* the source runs meanwhile; not yet: as FROZEN */
+/* By default (neither flag, or PVMMAP_LIVE) a transfer is live where it can
+ * be: private anonymous memory is copied while the source runs, its writes
+ * tracked, and the source is frozen once, briefly, at the end (each piece
+ * that cannot go live says why in a note, pvmmap_result_note).
+ * PVMMAP_FROZEN: the source is stopped for the whole transfer.  Before API
+ * 1.1 PVMMAP_FROZEN was 0x00 and every transfer was frozen: a program
+ * built then gets the default.  Both together: -EINVAL. */
+#define PVMMAP_FROZEN           0x80u /* the source is stopped while it is transferred */
+#define PVMMAP_LIVE             0x10u /* live where possible (the default) */
 #define PVMMAP_WATCH_SIGNALS    0x20u /* a pending blocked terminating signal rolls back */
 #define PVMMAP_FOR_COPY         0x40u /* PVMMAP_OP_MAPS: verdicts for copy, not move */
 
@@ -143,11 +150,17 @@ struct pvmmap_summary {
  * bytes (an estimate: done may pass it).  Called on the operation's thread. */
 typedef void pvmmap_progress_fn(uint64_t done, uint64_t total, void *arg);
 
+/* A live transfer, after each round of copying while the source runs: it
+ * wrote @written bytes meanwhile, which round @round (2, 3, ...; the last
+ * is the final freeze's) copies again.  Called on the operation's thread. */
+typedef void pvmmap_round_fn(unsigned round, uint64_t written, void *arg);
+
 const char *pvmmap_version(void);
 
 int pvmmap_open(pvmmap **out);
 void pvmmap_close(pvmmap *h);
 int pvmmap_set_progress(pvmmap *h, pvmmap_progress_fn *fn, void *arg);
+int pvmmap_set_rounds(pvmmap *h, pvmmap_round_fn *fn, void *arg);  /* 1.1 */
 int pvmmap_cancel(pvmmap *h);
 #ifdef _POSIX_C_SOURCE /* sigset_t: not in strict ISO C (-std=c99) */
 void pvmmap_term_signals(sigset_t *set);
@@ -165,6 +178,13 @@ int pvmmap_result_error(const pvmmap_result *r, struct pvmmap_error *out);
 void pvmmap_result_summary(const pvmmap_result *r, struct pvmmap_summary *out);
 size_t pvmmap_result_count(const pvmmap_result *r);
 int pvmmap_result_vma(const pvmmap_result *r, size_t i, struct pvmmap_vma *out);
+/* 1.1: the copy rounds of a transfer (JSON summary.rounds: 0 nothing
+ * copied, 1 frozen, more: live) and the bytes copied again after the
+ * first (summary.bytes_recopied); either pointer may be NULL. */
+void pvmmap_result_rounds(const pvmmap_result *r, unsigned *rounds, uint64_t *bytes_recopied);
+/* 1.1: piece @i's note (why it was not live: "frozen-stopped", ...) and its
+ * message, or 0 with *code NULL when it has none; -ERANGE out of range. */
+int pvmmap_result_note(const pvmmap_result *r, size_t i, const char **code, char *msg, size_t len);
 
 #define PVMMAP_TEXT_QUIET 0x01u /* nothing on @out; refusals as diagnostics on @err */
 int pvmmap_result_write_json(const pvmmap_result *r, FILE *out);

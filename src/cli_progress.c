@@ -64,6 +64,21 @@ void cli_progress_show(struct progress *p, uint64_t done, uint64_t total, double
 	fflush(p->f);
 }
 
+void cli_progress_round(struct progress *p, unsigned round, uint64_t written, double now)
+{
+	char w[16];
+
+	/* a round with nothing to copy again says nothing */
+	if (!written || p->mode == 0 || (!p->tty && p->mode < 0) || (p->mode < 0 && !p->shown))
+		return;
+	p->last = now;
+	p->shown = true;
+	text_format_size(w, sizeof(w), written);
+	fprintf(p->f, "%spvmmap: round %u: %s written while copying%s", p->tty ? "\r\033[K" : "", round,
+		w, p->tty ? "" : "\n");
+	fflush(p->f);
+}
+
 void cli_progress_end(struct progress *p)
 {
 	if (p->shown && p->tty) {

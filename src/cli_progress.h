@@ -21,5 +21,7 @@ struct progress {
 void cli_progress_start(struct progress *p, FILE *f, int mode, double now);
 void cli_progress_show(struct progress *p, uint64_t done, uint64_t total, double now);
 void cli_progress_end(struct progress *p);
+/* A live transfer's round: "round 3: 12M written" (shown as the line is). */
+void cli_progress_round(struct progress *p, unsigned round, uint64_t written, double now);
 
 #endif

@@ -1216,13 +1216,12 @@ bool inject_force_mapped(const struct inject_proc *p)
 
 /* ---------------------------------------------------------------- detach */
 
-int inject_detach(struct inject_proc *p)
+/* Let every thread go (see inject_detach); @p keeps its descriptors. */
+static int let_go(struct inject_proc *p)
 {
 	uint64_t grace = 0;
 	int first = 0, r;
 
-	if (!p)
-		return 0;
 	if (unwrite_insn(p) && !first)
 		first = -EIO;
 	/* After a failed attach, threads seized but not yet waited for are
@@ -1260,6 +1259,16 @@ int inject_detach(struct inject_proc *p)
 			first = -errno;
 	}
 	rescue_free(p);
+	return first;
+}
+
+int inject_detach(struct inject_proc *p)
+{
+	int first;
+
+	if (!p)
+		return 0;
+	first = let_go(p);
 	if (p->memfd >= 0)
 		close(p->memfd);
 	if (p->procfd >= 0)
@@ -1271,4 +1280,55 @@ int inject_detach(struct inject_proc *p)
 	free(p->threads);
 	free(p);
 	return first;
+}
+
+int inject_release(struct inject_proc *p)
+{
+	unsigned flags;
+	int r;
+
+	if (!p || p->memfd < 0)
+		return -EINVAL;
+	if (inject_journal_count(p))
+		return -EBUSY;
+	flags = p->flags;
+	r = let_go(p);
+	/* what the threads were is the next freeze's to find out again */
+	p->flags = flags;
+	p->nthreads = 0;
+	p->group_stop = 0;
+	p->anchor = -1;
+	p->journal_room = 0;
+	p->written_len = 0;
+	return r;
+}
+
+int inject_refreeze(struct inject_proc *p)
+{
+	size_t live = 0;
+	int r;
+
+	if (!p || p->nthreads)
+		return -EINVAL;
+	r = freeze(p, deadline_after(p->timeout_ms));
+	for (size_t i = 0; !r && i < p->nthreads; i++)
+		live += (p->threads[i].state & INJECT_T_STOPPED) != 0;
+	if (!r && !live)
+		r = -ESRCH;
+	/* still the process the pidfd pinned */
+	if (!r && pidfd_send_signal(p->pidfd, 0, NULL, 0) < 0)
+		r = -ESRCH;
+	if (r) {
+		unsigned flags = p->flags;
+		let_go(p);
+		p->flags = flags;
+		p->nthreads = 0;
+		p->group_stop = 0;
+	}
+	return r;
+}
+
+bool inject_group_stopped(const struct inject_proc *p)
+{
+	return p && p->group_stop != 0;
 }

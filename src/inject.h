@@ -227,4 +227,24 @@ bool inject_exited(const struct inject_proc *p, int ms);
  */
 int inject_detach(struct inject_proc *p);
 
+/*
+ * Let every thread of @p go, as inject_detach does, but keep @p as a handle
+ * on the process for what needs no stopped thread: inject_pid,
+ * inject_procfd, inject_read, inject_write, inject_alive, inject_exited
+ * (its pidfd, /proc/PID and /proc/PID/mem stay pinned to the process and
+ * its mm).  For a live transfer, which copies while the source runs.
+ * Only with an empty journal: nothing of pvmmap is left in the process
+ * meanwhile (-EBUSY otherwise, and nothing changed).  Returns 0 or the
+ * first error of the letting go (everything is still let go).
+ */
+int inject_release(struct inject_proc *p);
+
+/* Freeze a released @p again, as inject_seize does (its errors; -ESRCH:
+ * the process is gone).  On failure @p stays released. */
+int inject_refreeze(struct inject_proc *p);
+
+/* Whether the frozen process was in a group-stop (SIGSTOP, SIGTSTP...)
+ * when it was seized: its /proc state then says 't', as for any tracee. */
+bool inject_group_stopped(const struct inject_proc *p);
+
 #endif

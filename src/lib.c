@@ -17,11 +17,14 @@
 #include "plan.h"
 #include "proc.h"
 #include "report.h"
+#include "track.h"
 #include "transfer.h"
 
 struct pvmmap {
 	pvmmap_progress_fn *progress;
 	void *progress_arg;
+	pvmmap_round_fn *round;
+	void *round_arg;
 	volatile sig_atomic_t cancel;
 };
 
@@ -33,6 +36,8 @@ struct pvmmap_result {
 	bool have_plan;
 	struct report_error err;     /* code NULL: none of its own */
 	double elapsed_s, paused_s;
+	unsigned rounds;
+	uint64_t bytes_recopied;
 	int outcome;
 	bool clean;                  /* pvmmap_clean's result */
 	uint64_t removed[8];
@@ -65,6 +70,15 @@ int pvmmap_set_progress(pvmmap *h, pvmmap_progress_fn *fn, void *arg)
 		return -EINVAL;
 	h->progress = fn;
 	h->progress_arg = arg;
+	return 0;
+}
+
+int pvmmap_set_rounds(pvmmap *h, pvmmap_round_fn *fn, void *arg)
+{
+	if (!h)
+		return -EINVAL;
+	h->round = fn;
+	h->round_arg = arg;
 	return 0;
 }
 
@@ -119,6 +133,8 @@ static void result_report(const struct pvmmap_result *r, struct report *rep)
 		.error = r->err.code ? &r->err : NULL,
 		.elapsed_s = r->elapsed_s,
 		.paused_s = r->paused_s,
+		.rounds = r->rounds,
+		.bytes_recopied = r->bytes_recopied,
 	};
 }
 
@@ -147,13 +163,15 @@ static void result_seal(struct pvmmap_result *r)
 /* ---- the request ---------------------------------------------------------- */
 
 #define KNOWN_FLAGS (PVMMAP_REPLACE | PVMMAP_PARTIAL | PVMMAP_ALLOW_CROSS_USER | PVMMAP_FORCE | \
-		     PVMMAP_LIVE | PVMMAP_WATCH_SIGNALS | PVMMAP_FOR_COPY)
+		     PVMMAP_LIVE | PVMMAP_WATCH_SIGNALS | PVMMAP_FOR_COPY | PVMMAP_FROZEN)
 
 static int request_from(const struct pvmmap_request *in, struct request *req)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 
 	if (!in || in->pid <= 0 || in->pid2 < 0 || (in->flags & ~KNOWN_FLAGS) || in->timeout_s < 0)
+		return -EINVAL;
+	if ((in->flags & PVMMAP_LIVE) && (in->flags & PVMMAP_FROZEN))
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(in->reserved) / sizeof(in->reserved[0]); i++)
 		if (in->reserved[i])
@@ -172,6 +190,7 @@ static int request_from(const struct pvmmap_request *in, struct request *req)
 		.partial = in->flags & PVMMAP_PARTIAL,
 		.allow_cross_user = in->flags & PVMMAP_ALLOW_CROSS_USER,
 		.force = in->flags & PVMMAP_FORCE,
+		.frozen = in->flags & PVMMAP_FROZEN,
 		.progress = -1,
 		.timeout_s = in->timeout_s > 0 ? in->timeout_s : 10,
 	};
@@ -348,7 +367,16 @@ static void progress_hook(uint64_t done, uint64_t total, void *arg)
 {
 	const struct pvmmap *h = arg;
 
-	h->progress(done, total, h->progress_arg);
+	if (h->progress)
+		h->progress(done, total, h->progress_arg);
+}
+
+static void round_hook(unsigned round, uint64_t written, void *arg)
+{
+	const struct pvmmap *h = arg;
+
+	if (h->round)
+		h->round(round, written, h->round_arg);
 }
 
 /* Carry out the plan; cancellation (and with PVMMAP_WATCH_SIGNALS a pending
@@ -362,12 +390,15 @@ static int do_transfer(struct pvmmap *h, const struct sys_facts *sf, struct pvmm
 	struct transfer_stats st;
 	struct transfer_hooks hooks = {
 		.progress = h->progress ? progress_hook : NULL, .arg = h,
+		.round = h->round ? round_hook : NULL,
 		.cancel = &h->cancel, .ignore_signals = !watch_signals,
 	};
 	int r;
 
 	r = transfer_run(sf, src, tgt, req, &res->plan, &hooks, &st);
 	res->paused_s = st.paused_s;
+	res->rounds = st.rounds;
+	res->bytes_recopied = st.bytes_recopied;
 
 	if (st.attach_err) {
 		attach_error(err, sf, st.attach_pid == src->pid ? src : tgt, req->timeout_s, st.attach_err);
@@ -425,6 +456,7 @@ static int run(struct pvmmap *h, const struct pvmmap_request *in, bool transfer,
 		facts_error(&res->err, NULL, getpid(), r, &res->src);
 		goto done;
 	}
+	sf.track_ok = track_probe(&sf.track_why) == 0;
 	facts_scopes(req, &src_scope, &tgt_scope);
 	r = proc_facts_read_scope(req->pid, &src_scope, &res->src);
 	if (r) {
@@ -578,6 +610,27 @@ void pvmmap_result_summary(const pvmmap_result *r, struct pvmmap_summary *out)
 size_t pvmmap_result_count(const pvmmap_result *r)
 {
 	return r->have_plan ? r->plan.n : 0;
+}
+
+void pvmmap_result_rounds(const pvmmap_result *r, unsigned *rounds, uint64_t *bytes_recopied)
+{
+	if (rounds)
+		*rounds = r ? r->rounds : 0;
+	if (bytes_recopied)
+		*bytes_recopied = r ? r->bytes_recopied : 0;
+}
+
+int pvmmap_result_note(const pvmmap_result *r, size_t i, const char **code, char *msg, size_t len)
+{
+	const struct plan_entry *e;
+
+	if (i >= pvmmap_result_count(r))
+		return -ERANGE;
+	e = &r->plan.e[i];
+	*code = note_info(e->note)->code;
+	if (msg && len)
+		report_note_message(e, msg, len);
+	return 0;
 }
 
 int pvmmap_result_vma(const pvmmap_result *r, size_t i, struct pvmmap_vma *out)

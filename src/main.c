@@ -32,6 +32,7 @@ const char *argp_program_bug_address = NULL;
 enum {
 	OPT_USAGE = 0x100, OPT_FOR, OPT_AT, OPT_REPLACE, OPT_PARTIAL,
 	OPT_JSON, OPT_TIMEOUT, OPT_CROSS_USER, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_FORCE,
+	OPT_FROZEN,
 };
 
 /* OP_NONE: a command line that was not understood (a usage error). */
@@ -251,6 +252,7 @@ static error_t parse_cmd_opt(int key, char *arg, struct argp_state *st)
 	case 'q': c->quiet = true; return 0;
 	case OPT_CROSS_USER: req->flags |= PVMMAP_ALLOW_CROSS_USER; return 0;
 	case OPT_FORCE: req->flags |= PVMMAP_FORCE; return 0;
+	case OPT_FROZEN: req->flags |= PVMMAP_FROZEN; return 0;
 	case OPT_PROGRESS: c->progress = 1; return 0;
 	case OPT_NO_PROGRESS: c->progress = 0; return 0;
 	case OPT_TIMEOUT:
@@ -290,6 +292,7 @@ static const struct argp_option transfer_options[] = {
 	{ "timeout", OPT_TIMEOUT, "SECONDS", 0, "Longest wait for a process to stop (default 10)", 0 },
 	{ "allow-cross-user", OPT_CROSS_USER, NULL, 0, "Permit source and target of different users", 0 },
 	{ "force", OPT_FORCE, NULL, 0, "Move [heap] although the program may still use it", 0 },
+	{ "frozen", OPT_FROZEN, NULL, 0, "Keep the source stopped for the whole transfer (default: copy private memory while it runs, then stop it briefly)", 0 },
 	{ "progress", OPT_PROGRESS, NULL, 0, "Show progress on stderr", 0 },
 	{ "no-progress", OPT_NO_PROGRESS, NULL, 0, "Never show progress", 0 },
 	{ "quiet", 'q', NULL, 0, "Print nothing on success", 0 },
@@ -585,6 +588,11 @@ static void take_signals(const sigset_t *set)
 			received_signal = sig;
 }
 
+static void round_hook(unsigned round, uint64_t written, void *arg)
+{
+	cli_progress_round(arg, round, written, clock_now_s());
+}
+
 static void progress_hook(uint64_t done, uint64_t total, void *arg)
 {
 	cli_progress_show(arg, done, total, clock_now_s());
@@ -640,6 +648,7 @@ static int run(struct cli *c)
 	} else {
 		cli_progress_start(&prog, stderr, c->progress, clock_now_s());
 		pvmmap_set_progress(h, progress_hook, &prog);
+		pvmmap_set_rounds(h, round_hook, &prog);
 		r = pvmmap_transfer(h, &lr, &res);
 		cli_progress_end(&prog);
 		/* A signal that came after the last step boundary is too late

@@ -328,7 +328,10 @@ static enum reason classify(const struct vma *v, const struct file_fact *ff, str
 			say(e->detail, sizeof(e->detail), "device %u:%u", major(ff->rdev), minor(ff->rdev));
 		return R_DEVICE_MAPPING;
 	}
-	if (v->vmflags & (VMF(UM) | VMF(UW) | VMF(UI)))
+	/* Only missing and minor faults can make a read wait on the source's
+	 * handler; write-protection alone (uw) never stops a reader, and the
+	 * piece is copied frozen (see live_or_note). */
+	if (v->vmflags & (VMF(UM) | VMF(UI)))
 		return R_UFFD_REGISTERED;
 	/* MAP_DROPPABLE (6.11): recreating it needs the flag at mmap in the
 	 * target, which transfer.c does not pass yet; fail closed, by name */
@@ -671,6 +674,38 @@ static void piece_residency(const struct proc_facts *src, struct plan_entry *e)
 	e->swap = (uint64_t)(v->swap * f);
 }
 
+/*
+ * Whether a copied piece goes live (issue 10): private anonymous memory,
+ * copied while the source runs and tracked for its writes with a
+ * userfaultfd of pvmmap's, then again what it wrote, under one short final
+ * freeze.  Where it could have gone live but cannot, the note says why.
+ * Not within one process: the source is the target, held throughout.
+ */
+static void live_or_note(const struct sys_facts *sf, const struct proc_facts *src,
+			 const struct proc_facts *tgt, const struct request *req, struct plan_entry *e)
+{
+	e->live = false;
+	e->note = N_NONE;
+	e->note_detail = NULL;
+	if (req->op == OP_MAPS || req->frozen || !tgt || tgt->pid == src->pid ||
+	    e->method != METHOD_COPY)
+		return;
+	if (e->kind == KIND_HUGETLB) {
+		/* a read fault into a hole counts as a write, and a dropped
+		 * page leaves a marker no scan reports (src/track.h) */
+		e->note = N_FROZEN_HUGETLB;
+	} else if (!sf->track_ok) {
+		e->note = N_FROZEN_NO_TRACKING;
+		e->note_detail = sf->track_why;
+	} else if (vma_uffd_registered(e->vma)) {
+		e->note = N_FROZEN_UFFD;
+	} else if (src->state == 'T' || src->state == 't') {
+		e->note = N_FROZEN_STOPPED;
+	} else {
+		e->live = true;
+	}
+}
+
 static void decide(const struct sys_facts *sf, const struct proc_facts *src,
 		   const struct proc_facts *tgt, const struct request *req,
 		   struct plan_entry *e, struct target_budget *b)
@@ -696,6 +731,7 @@ static void decide(const struct sys_facts *sf, const struct proc_facts *src,
 		return;
 	}
 	e->detail[0] = '\0';
+	live_or_note(sf, src, tgt, req, e);
 	/* Only a plan that is not carried out says so: a real move plans
 	 * again under the freeze, where every thread's registers are known. */
 	if (op == OP_MOVE && (req->op == OP_MAPS || req->dry_run) &&

@@ -53,6 +53,8 @@ struct request {
 	uint64_t at;             /* ADDR_NONE: the source address */
 	bool replace, partial, dry_run, json, quiet, allow_cross_user;
 	bool force;              /* move [heap] although malloc may still use it */
+	bool frozen;             /* --frozen: never live (the source stopped
+				    for the whole transfer) */
 	int progress;            /* -1 auto, 0 off, 1 on */
 	double timeout_s;
 };
@@ -70,6 +72,13 @@ struct plan_entry {
 	uint64_t rss, swap;      /* of the piece */
 	uint64_t changed;        /* file-cow: the source's private (changed) bytes */
 	uint64_t bytes_copied;
+	/* Live (issue 10): copied while the source runs, then again what it
+	 * wrote meanwhile under one short final freeze.  Else, where it could
+	 * have been live, the note says why not (detail: what the kernel
+	 * lacks, a static string, or NULL). */
+	bool live;
+	enum note note;
+	const char *note_detail;
 };
 
 /* A per-process refusal: which process, which rule, what made it true. */

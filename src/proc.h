@@ -162,6 +162,11 @@ struct sys_facts {
 	uint64_t page_size;
 	struct hugepool pools[8];
 	int npools;
+	/* Whether the kernel can track a live source's writes (the caller
+	 * fills it in from track_probe: a fact of the kernel), and if not,
+	 * why (a static string); proc_sys_read leaves them false and NULL. */
+	bool track_ok;
+	const char *track_why;
 };
 
 /* The facts that do not belong to one process. */

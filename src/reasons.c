@@ -112,6 +112,25 @@ static const struct reason_info table[R__COUNT] = {
 		NULL },
 };
 
+static const struct note_info notes[N__COUNT] = {
+	[N_NONE] = { NULL, NULL },
+	[N_FROZEN_NO_TRACKING] = { "frozen-no-tracking",
+		"copied with the source stopped throughout, not live: this kernel cannot track the source's writes" },
+	[N_FROZEN_UFFD] = { "frozen-uffd",
+		"copied with the source stopped throughout, not live: the source itself registered this memory with userfaultfd, and a range has one userfaultfd at a time" },
+	[N_FROZEN_HUGETLB] = { "frozen-hugetlb",
+		"copied with the source stopped throughout, not live: writes to hugetlb memory cannot be tracked reliably" },
+	[N_FROZEN_STOPPED] = { "frozen-stopped",
+		"copied with the source stopped throughout, not live: the source is stopped (SIGSTOP), so there is no pause to shorten" },
+};
+
+const struct note_info *note_info(enum note n)
+{
+	if ((unsigned)n >= N__COUNT)
+		n = N_NONE;
+	return &notes[n];
+}
+
 const struct reason_info *reason_info(enum reason r)
 {
 	if ((unsigned)r >= R__COUNT)

@@ -59,6 +59,29 @@ struct reason_info {
 	const char *hint;     /* what they can do, or NULL */
 };
 
+/*
+ * Notes: not refusals, but where a piece is carried out otherwise than it
+ * could have been, why (additive data of the report and the JSON).  Today:
+ * why a copied piece is copied with the source frozen throughout, not live
+ * (issue 10).  Codes are stable like the reasons'.
+ */
+enum note {
+	N_NONE = 0,
+	N_FROZEN_NO_TRACKING,    /* the kernel cannot track writes */
+	N_FROZEN_UFFD,           /* the source registered it with userfaultfd */
+	N_FROZEN_HUGETLB,
+	N_FROZEN_STOPPED,        /* the source is stopped: no pause to save */
+	N__COUNT
+};
+
+struct note_info {
+	const char *code;
+	const char *sentence;
+};
+
+/* The entry of @n; N_NONE and out-of-range values give a NULL code. */
+const struct note_info *note_info(enum note n);
+
 /* The entry of @r; R_NONE and out-of-range values give a NULL code. */
 const struct reason_info *reason_info(enum reason r);
 static inline const char *reason_code(enum reason r) { return reason_info(r)->code; }

@@ -59,6 +59,20 @@ static uint64_t piece_offset(const struct plan_entry *e)
 	return v->inode ? v->offset + (e->start - v->start) : v->offset;
 }
 
+void report_note_message(const struct plan_entry *e, char *buf, size_t len)
+{
+	const struct note_info *ni = note_info(e->note);
+
+	if (!ni->code) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	if (e->note_detail)
+		snprintf(buf, len, "%s (%s)", ni->sentence, e->note_detail);
+	else
+		snprintf(buf, len, "%s", ni->sentence);
+}
+
 /* ---- JSON ------------------------------------------------------------------- */
 
 static void json_hex(FILE *out, uint64_t v)
@@ -139,7 +153,19 @@ static void json_entry(FILE *out, const struct plan_entry *e)
 		fputs(", \"residue\": ", out);
 		json_hex(out, v->residue);
 	}
-	fprintf(out, ", \"bytes_copied\": %" PRIu64 "}", e->bytes_copied);
+	fprintf(out, ", \"bytes_copied\": %" PRIu64 ", \"live\": %s, \"note\": ", e->bytes_copied,
+		e->live ? "true" : "false");
+	if (e->note) {
+		fputs("{\"code\": ", out);
+		text_json_string(out, note_info(e->note)->code);
+		fputs(", \"message\": ", out);
+		report_note_message(e, msg, sizeof(msg));
+		text_json_string(out, msg);
+		fputc('}', out);
+	} else {
+		fputs("null", out);
+	}
+	fputc('}', out);
 }
 
 static void json_seconds(FILE *out, double s)
@@ -185,6 +211,9 @@ void report_json(FILE *out, const struct report *r)
 	json_seconds(out, r->elapsed_s);
 	fputs(", \"source_paused_s\": ", out);
 	json_seconds(out, r->paused_s);
+	if (req->op != OP_MAPS)
+		fprintf(out, ", \"rounds\": %u, \"bytes_recopied\": %" PRIu64, r->rounds,
+			r->bytes_recopied);
 	fputs("},\n", out);
 	if (req->op == OP_MAPS) {
 		fputs("  \"blockers\": [", out);
@@ -352,7 +381,7 @@ static void text_name(const struct text *t, const char *name)
  * the range, so the table keeps pmap's columns and fits 80 columns. */
 static void text_entry(const struct text *t, const struct plan_entry *e)
 {
-	char size[16], rss[16], method[16], buf[160];
+	char size[16], rss[16], method[16], buf[400];
 
 	text_format_size(size, sizeof(size), e->end - e->start);
 	text_format_size(rss, sizeof(rss), e->rss);
@@ -366,6 +395,12 @@ static void text_entry(const struct text *t, const struct plan_entry *e)
 	if (e->reason && e->status != STATUS_SKIPPED) {
 		const struct reason_info *ri = reason_info(e->reason);
 		text_reason(t, ri->code, ri->sentence, e->detail, ri->hint, 4);
+	}
+	if (e->note) {
+		char note[512];
+		report_note_message(e, buf, sizeof(buf));
+		snprintf(note, sizeof(note), "note: %s", buf);
+		text_line(t, 4, note);
 	}
 	if (e->vma && e->vma->residue) {
 		snprintf(buf, sizeof(buf), "note: rescue code of a pvmmap that was killed is left at 0x%" PRIx64

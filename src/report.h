@@ -26,6 +26,9 @@ struct report {
 	const struct plan *plan;            /* NULL when no plan was made */
 	const struct report_error *error;   /* NULL: the plan's error, if any */
 	double elapsed_s, paused_s;         /* < 0: not measured */
+	unsigned rounds;                    /* copy rounds (issue 10): 0 none,
+					       1 frozen, more: live */
+	uint64_t bytes_recopied;
 };
 
 /* One JSON document (schema version 1 of the contract) and a newline. */
@@ -44,6 +47,9 @@ void report_text_verdict(FILE *err, const struct report *r);
  * refusal (*code NULL: none). */
 void report_error_of(const struct report *r, const char **code, char *msg, size_t mlen,
 		     const char **hint);
+
+/* The sentence of a plan entry's note (and its detail), or "" without one. */
+void report_note_message(const struct plan_entry *e, char *buf, size_t len);
 
 /* The message of a plan entry with a reason: its sentence and detail. */
 void report_entry_message(const struct plan_entry *e, char *buf, size_t len);

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static long die_at = -1, steps;
@@ -16,6 +17,15 @@ void testpoint(void)
 		die_at = e && *e && !*end && k > 0 ? k : 0;
 	}
 	if (die_at && ++steps == die_at)
+		kill(getpid(), SIGKILL);
+}
+
+void testpoint_named(const char *name)
+{
+	const char *e = getenv("PVMMAP_DIE_AT");
+
+	testpoint();
+	if (e && name && strcmp(e, name) == 0)
 		kill(getpid(), SIGKILL);
 }
 

@@ -61,6 +61,11 @@ static void frozen_threads(struct proc_facts *pf, const struct inject_proc *p)
 		t->ip = f.ip;
 		t->tls = f.tls;
 	}
+	/* Frozen, every thread reads 't' in /proc; whether the process was
+	 * stopped (SIGSTOP) the engine saw at the seize, and that is the
+	 * state it goes back to (the plan's live rule asks). */
+	if (pf->state == 't' || pf->state == 'T')
+		pf->state = inject_group_stopped(p) ? 'T' : 'S';
 }
 
 /*
@@ -245,12 +250,27 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		return r;
 	}
 	r = prepare(&x, src, tgt);
-	if (r == 0)
+	if (r == 0 && xfer_live_wanted(&x))
+		r = xfer_live_run(&x, src, tgt);
+	else if (r == 0)
 		r = xfer_cure(&x, xfer_execute(&x));
 	else if (r == 1)
 		r = 0;
 	xfer_resume(&x);
+	xfer_live_end(&x);
+	if (!st->rounds)
+		st->rounds = 1;
 	return r;
+}
+
+void xfer_frozen_threads(struct proc_facts *pf, const struct inject_proc *p)
+{
+	frozen_threads(pf, p);
+}
+
+bool xfer_execd(const struct proc_facts *before, const struct proc_facts *now)
+{
+	return execd(before, now);
 }
 
 /* ---- clean ------------------------------------------------------------------- */

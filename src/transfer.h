@@ -23,8 +23,12 @@
 #include "proc.h"
 
 struct transfer_stats {
-	double paused_s;            /* the source was frozen this long */
+	double paused_s;            /* the source was frozen this long (live:
+				       both freezes together) */
 	uint64_t bytes_copied;
+	unsigned rounds;            /* copy rounds: 1 frozen; live: the rounds
+				       while the source ran, and the final one */
+	uint64_t bytes_recopied;    /* live: copied in the rounds after the first */
 	int attach_err;             /* -errno of inject_seize, or 0 */
 	pid_t attach_pid;           /* which process it was about */
 	pid_t exited_pid;           /* a process that exited during the transfer */
@@ -35,6 +39,9 @@ struct transfer_stats {
  * (@total is the plan's estimate; done may pass it). */
 struct transfer_hooks {
 	void (*progress)(uint64_t done, uint64_t total, void *arg);
+	/* Live: after each round of copying while the source runs, what it
+	 * wrote meanwhile, to be copied next (@round from 2; NULL: none). */
+	void (*round)(unsigned round, uint64_t written, void *arg);
 	void *arg;
 	/* Cancellation without signals, for a library caller: once *cancel
 	 * is non-zero the transfer rolls back at its next step boundary, as

@@ -328,9 +328,45 @@ static int copy_piece(struct xfer *x, struct plan_entry *e)
 	return flush(x);
 }
 
-int xfer_copy_all(struct xfer *x)
+/* How the pages travel (see copy_mode in src/transfer_priv.h). */
+static void choose_mode(struct xfer *x)
 {
 	const char *how = getenv("PVMMAP_COPY");
+
+	x->forced = how && (strcmp(how, "bounce") == 0 || strcmp(how, "pull") == 0);
+	x->mode = !same_pidns(x) || (how && strcmp(how, "bounce") == 0) ? COPY_BOUNCE : COPY_PULL;
+	/* the bounce path needs no scratch */
+	if (x->mode != COPY_BOUNCE && xfer_scratch_get(x))
+		x->mode = COPY_BOUNCE;
+}
+
+void xfer_copy_open(struct xfer *x)
+{
+	choose_mode(x);
+}
+
+int xfer_copy_run(struct xfer *x, struct plan_entry *e, uint64_t start, uint64_t end, bool swapped)
+{
+	/* a batch counts its bytes to one entry */
+	if (x->b.n && x->b.e != e) {
+		int r = flush(x);
+		if (r)
+			return r;
+	}
+	return queue(x, e, start, end - start, swapped);
+}
+
+int xfer_copy_finish(struct xfer *x)
+{
+	int r = flush(x);
+
+	free(x->buf);
+	x->buf = NULL;
+	return r;
+}
+
+int xfer_copy_all(struct xfer *x)
+{
 	bool any = false;
 	int r;
 
@@ -338,7 +374,7 @@ int xfer_copy_all(struct xfer *x)
 	x->total = 0;
 	for (size_t i = 0; i < x->plan->n; i++) {
 		const struct plan_entry *e = &x->plan->e[i];
-		if (!copies(e))
+		if (!copies(e) || (x->skip_live && e->live))
 			continue;
 		any = true;
 		if (e->method == METHOD_FILE_COW)
@@ -350,17 +386,13 @@ int xfer_copy_all(struct xfer *x)
 	}
 	if (!any)
 		return 0;
-	x->forced = how && (strcmp(how, "bounce") == 0 || strcmp(how, "pull") == 0);
-	x->mode = !same_pidns(x) || (how && strcmp(how, "bounce") == 0) ? COPY_BOUNCE : COPY_PULL;
-	/* the bounce path needs no scratch */
-	if (x->mode != COPY_BOUNCE && xfer_scratch_get(x))
-		x->mode = COPY_BOUNCE;
+	choose_mode(x);
 	r = pagescan_open(inject_procfd(x->sp), x->page, &x->ps);
 	if (r)
 		return xfer_fail(x->st, r, "cannot open the source's page map: %s", xfer_strerror(-r));
 	for (size_t i = 0; i < x->plan->n && !r; i++) {
 		struct plan_entry *e = &x->plan->e[i];
-		if (copies(e)) {
+		if (copies(e) && !(x->skip_live && e->live)) {
 			/* file-cow: the pages the source changed are its private
 			 * anonymous ones; the rest is the file's page cache,
 			 * which the target's mapping already sees */

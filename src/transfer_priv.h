@@ -11,6 +11,9 @@
  *                        attributes; the scratch page
  *   src/transfer_copy.c  the page-copy engine: which pages, and how they
  *                        travel (batch, bounce, pull, populate, flush)
+ *   src/transfer_live.c  a live transfer (issue 10): copy while the source
+ *                        runs, its writes tracked, in rounds; then one
+ *                        short final freeze
  */
 #ifndef PVMMAP_TRANSFER_PRIV_H
 #define PVMMAP_TRANSFER_PRIV_H
@@ -21,6 +24,7 @@
 #include "fdpass.h"
 #include "inject.h"
 #include "pagescan.h"
+#include "track.h"
 #include "transfer.h"
 
 #define CAP_BIT_ADMIN 21           /* CAP_SYS_ADMIN in sys_facts.self_cap_eff */
@@ -82,6 +86,9 @@ struct xfer {
 					   -2 not usable */
 	int self_pidfd_id;              /* its journal entry */
 	struct batch b;
+	bool skip_live;                 /* xfer_copy_all leaves the live entries
+					   to src/transfer_live.c */
+	struct track *track;            /* live: the source's writes */
 };
 
 /* ---- src/transfer_txn.c ---------------------------------------------------- */
@@ -113,8 +120,12 @@ int xfer_call_ok(struct xfer *x, struct inject_proc *p, const char *what, uint64
  * st->attach_pid say which attach failed. */
 int xfer_stop(struct xfer *x, const struct proc_facts *src, const struct proc_facts *tgt);
 
-/* Run: every step, from the scratch page to the protections. */
+/* Run: every step, from the scratch page to the protections.  In two
+ * halves around the copy, for a live transfer: up to the attributes that
+ * shape the pages; from the protections on. */
 int xfer_execute(struct xfer *x);
+int xfer_execute_create(struct xfer *x);
+int xfer_execute_finish(struct xfer *x);
 
 /* Cure: commit after a run that succeeded (@r 0), else roll back; then
  * say so if a process exited under pvmmap.  Returns what transfer_run
@@ -151,5 +162,37 @@ int xfer_copy_all(struct xfer *x);
 
 /* Close what the copy keeps in the target (its pidfd of itself). */
 void xfer_copy_close(struct xfer *x);
+
+/* For a caller that finds the runs itself (src/transfer_live.c): choose
+ * how pages travel as xfer_copy_all does; queue [@start, @end) of @e's
+ * source (copied in batches, counted in e->bytes_copied; @swapped: the
+ * source had them swapped out, and the target's copy goes out again);
+ * flush what is queued and free the buffer. */
+void xfer_copy_open(struct xfer *x);
+int xfer_copy_run(struct xfer *x, struct plan_entry *e, uint64_t start, uint64_t end, bool swapped);
+int xfer_copy_finish(struct xfer *x);
+
+/* ---- src/transfer_live.c ----------------------------------------------------- */
+
+/* Whether the plan has a live entry to carry out. */
+bool xfer_live_wanted(const struct xfer *x);
+
+/*
+ * The live transaction, in place of xfer_cure(x, xfer_execute(x)) once
+ * prepared: create in the target, track the source's writes and let it go,
+ * copy in rounds while it runs, freeze it again, check its range is what
+ * it was, copy what it wrote last, commit.  @src and @tgt are the facts
+ * the plan was made from under the first freeze.  Returns what xfer_cure
+ * does; the tracking, if any is left, is for xfer_live_end.
+ */
+int xfer_live_run(struct xfer *x, const struct proc_facts *src, const struct proc_facts *tgt);
+
+/* After xfer_resume: stop the tracking (unregistering in chunks is short
+ * enough for a running source, see track_stop). */
+void xfer_live_end(struct xfer *x);
+
+/* Tests and src/transfer_live.c: the lifecycle's helpers of src/transfer.c. */
+void xfer_frozen_threads(struct proc_facts *pf, const struct inject_proc *p);
+bool xfer_execd(const struct proc_facts *before, const struct proc_facts *now);
 
 #endif

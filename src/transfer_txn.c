@@ -244,7 +244,7 @@ static bool needs_scratch(const struct plan *p)
 	return false;
 }
 
-int xfer_execute(struct xfer *x)
+int xfer_execute_create(struct xfer *x)
 {
 	int r = xfer_boundary(x, "start");
 
@@ -256,14 +256,28 @@ int xfer_execute(struct xfer *x)
 		r = xfer_boundary(x, "after-create");
 	if (!r)
 		r = xfer_advise_all(x);
-	if (!r)
-		r = xfer_copy_all(x);
-	if (!r)
-		r = xfer_boundary(x, "after-copy");
+	return r;
+}
+
+int xfer_execute_finish(struct xfer *x)
+{
+	int r = xfer_boundary(x, "after-copy");
+
 	if (!r)
 		r = xfer_protect_all(x);
 	if (!r)
 		r = xfer_boundary(x, "after-protect");
+	return r;
+}
+
+int xfer_execute(struct xfer *x)
+{
+	int r = xfer_execute_create(x);
+
+	if (!r)
+		r = xfer_copy_all(x);
+	if (!r)
+		r = xfer_execute_finish(x);
 	return r;
 }
 
@@ -323,6 +337,7 @@ void xfer_resume(struct xfer *x)
 		inject_detach(x->tp);
 	inject_detach(x->sp);
 	x->sp = x->tp = NULL;
-	x->st->paused_s = clock_now_s() - x->t0;
+	/* live: the first freeze is counted already */
+	x->st->paused_s += clock_now_s() - x->t0;
 	oom_restore(x->oom_old);
 }

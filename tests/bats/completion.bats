@@ -147,7 +147,7 @@ complete_line() {
 sorted() { printf '%s\n' "$@" | LC_ALL=C sort; }
 
 MOVE_OPTS=(--to --at --replace --partial --dry-run --json --timeout --allow-cross-user
-	--force --progress --no-progress --quiet)
+	--force --frozen --progress --no-progress --quiet)
 
 # ---------------------------------------------------------------- bash
 

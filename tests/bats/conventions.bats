@@ -637,7 +637,8 @@ Try 'pvmmap clean --help' for more information."
 	"$PVMMAP" move "$sp" "$s" 512M --to "$dp" > "$(fx_dir)/hup.out" 2> "$(fx_dir)/hup.err" 3>&- &
 	local pv=$!
 	# signals are blocked from before the seize: once traced, HUP is held
-	wait_until 10 fx_traced "$sp" || fail "pvmmap never attached"
+	# (the target: a live transfer holds it throughout, not the source)
+	wait_until 10 fx_traced "$dp" || fail "pvmmap never attached"
 	kill -HUP "$pv"
 	local st=0
 	wait "$pv" || st=$?
@@ -677,9 +678,10 @@ Try 'pvmmap clean --help' for more information."
 
 # ---- 15. progress ------------------------------------------------------------------------------
 
-# hold_pvmmap SRC SECS [SCRIPT]: once pvmmap traces SRC (its transfer has
+# hold_pvmmap TGT SECS [SCRIPT]: once pvmmap traces TGT (its transfer has
 # begun: the progress line's clock runs), stop pvmmap for SECS seconds, then
-# let it go on.  That is a lower bound on how long the transfer takes, on
+# let it go on.  The target: a live transfer lets the source go while it
+# copies, but holds the target throughout.  That is a lower bound on how long the transfer takes, on
 # any machine, so that the rate is known (after 0.2 s) and, with more than
 # one 64 MiB batch left, the time left too.  Some versions of script(1)
 # stop themselves when their child stops: SCRIPT (its pid) is continued too.
@@ -687,6 +689,8 @@ hold_pvmmap() {
 	local pv
 	wait_until 10 fx_traced "$1" || fail "pvmmap never attached"
 	pv=$(fx_tracer "$1")
+	# never 0: kill -STOP 0 would stop this test's own process group
+	[[ $pv =~ ^[1-9][0-9]*$ ]] || fail "pvmmap let $1 go at once (tracer '$pv')"
 	kill -STOP "$pv"
 	sleep "$2"
 	kill -CONT ${3:+"$3"} "$pv"
@@ -705,7 +709,7 @@ hold_pvmmap() {
 	script -qec "stty cols 80 rows 24; exec env -u COLUMNS -u LINES $cmd >$(printf %q "$(fx_dir)/p.json")" \
 		/dev/null < /dev/null > "$f" 3>&- &
 	sc=$!
-	hold_pvmmap "$bp" 0.3 "$sc"
+	hold_pvmmap "$tp" 0.3 "$sc"
 	status=0
 	wait "$sc" || status=$?
 	assert_equal "$status" 0
@@ -750,7 +754,7 @@ hold_pvmmap() {
 		> "$(fx_dir)/p.json" 2> "$(fx_dir)/p.err" 3>&- &
 	pv=$!
 	# past a second: a line comes before the end, with the rate and time left
-	hold_pvmmap "$bp" 1.2
+	hold_pvmmap "$tp" 1.2
 	status=0
 	wait "$pv" || status=$?
 	assert_equal "$status" 0

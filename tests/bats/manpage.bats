@@ -11,7 +11,7 @@ LONG_OPTS=(--to --for --json --at --replace --partial --dry-run --timeout
 	--allow-cross-user --progress --no-progress --quiet --help --usage --version)
 SHORT_OPTS=(-h -n -q)
 # What src/main.c adds to the contract (a test below keeps this list honest).
-EXTRA_OPTS=(-t -V --force)
+EXTRA_OPTS=(-t -V --force --frozen)
 
 setup() {
 	MAN=$TOP/pvmmap.1

@@ -110,7 +110,8 @@ traced() { fx_traced "$1"; }
 	[[ $ssum =~ ^mem\ [0-9a-f]{16}$ ]] || fail "sum: $ssum"
 	"$PVMMAP" move "$sp" "$s" ${g}G --to "$dp" --json > "$(fx_dir)/term.json" 2> "$(fx_dir)/term.err" 3>&- &
 	local pv=$!
-	wait_until 20 traced "$sp" || fail "pvmmap never attached"
+	# the target: a live transfer holds it throughout, not the source
+	wait_until 20 traced "$dp" || fail "pvmmap never attached"
 	kill -TERM "$pv"
 	local st=0
 	wait "$pv" || st=$?

@@ -158,8 +158,10 @@ traced() { [[ $(awk '/^TracerPid:/{print $2}' "/proc/$1/status") != 0 ]]; }
 	local smaps dmaps; smaps=$(cat "/proc/$sp/maps"); dmaps=$(cat "/proc/$dp/maps")
 	"$PVMMAP" move "$sp" "$s" 512M --to "$dp" --json > "$(fx_dir)/sig.json" 3>&- &
 	local pv=$!
-	# signals are blocked from before the seize: once traced, TERM is held
-	wait_until 10 traced "$sp"
+	# signals are blocked from before the seize: once traced, TERM is held.
+	# The target: a live transfer lets the source go while it copies, and
+	# holds the target from its first freeze to the end.
+	wait_until 10 traced "$dp"
 	kill -TERM "$pv"
 	local st=0
 	wait "$pv" || st=$?

@@ -619,6 +619,55 @@ static void test_group_stopped(void **state)
 	victim_stop(&v);
 }
 
+/* Released (a live transfer's source while it is copied): every thread
+ * runs on untraced, the handle still reads the process; frozen again, it
+ * runs syscalls as before.  Only with an empty journal. */
+static void test_release_refreeze(void **state)
+{
+	const struct inject_undo undo = { .sys = ARCH_SYS_CLOSE, .flags = INJECT_UNDO_RESULT };
+	uint64_t vs, ve, a, b;
+	struct inject_proc *p;
+	struct victim v;
+	int64_t ret;
+	int id = -1;
+
+	(void)state;
+	start_victim(&v, "-s1000", NULL);
+	p = seize(&v, 0);
+	assert_int_equal(inject_vdso_range(p, &vs, &ve), 0);
+	assert_int_equal(inject_call_undo(p, ARCH_SYS_PIDFD_OPEN, (uint64_t[6]){ (uint64_t)v.pid },
+					  &undo, -1, &ret, &id), 0);
+	assert_true(ret >= 0);
+	assert_int_equal(inject_release(p), -EBUSY);   /* a descriptor of ours is in it */
+	assert_int_equal(p->nthreads > 0, 1);
+	assert_int_equal(inject_journal_undo(p, id), 0);
+	assert_int_equal(inject_release(p), 0);
+
+	assert_int_equal(p->nthreads, 0);
+	for (int i = 0; i < 100 && tracer_of(v.pid, v.pid) != 0; i++)
+		test_sleep_ms(10);
+	assert_int_equal(tracer_of(v.pid, v.pid), 0);
+	assert_true(inject_alive(p));
+	assert_int_equal(inject_pid(p), v.pid);
+	assert_int_equal(inject_read(p, vs, &a, sizeof a), 0);
+	victim_wake_all(&v);
+	assert_true(victim_wait(&v, "read-ok", 1, 5000));
+
+	assert_int_equal(inject_refreeze(p), 0);
+	assert_int_equal(inject_refreeze(p), -EINVAL);  /* frozen already */
+	assert_true(p->nthreads > 0);
+	assert_int_equal(tracer_of(v.pid, v.pid), getpid());
+	assert_int_equal(inject_read(p, vs, &b, sizeof b), 0);
+	assert_true(a == b);
+	exercise(&v, p, idx_of(p, victim_tid(&v, "nanosleep")));
+	assert_false(inject_group_stopped(p));
+	assert_int_equal(inject_detach(p), 0);
+	victim_wake_all(&v);
+	assert_true(victim_wait(&v, "nanosleep-ok", 1, 5000));
+	victim_assert_no_eintr(&v);
+	victim_stop(&v);
+}
+
 /* A signal sent while frozen is delivered after, with its own siginfo. */
 static void test_signal_while_frozen(void **state)
 {
@@ -1293,6 +1342,7 @@ int main(void)
 		T(test_inject_written),
 		T(test_registers_restored),
 		T(test_group_stopped),
+		T(test_release_refreeze),
 		T(test_signal_while_frozen),
 		T(test_sigstop_while_injecting),
 		T(test_sigtrap),

@@ -147,6 +147,8 @@ static void test_bad_requests(void **state)
 	req.addr = 0x1000;
 	req.flags = 0x8000;
 	assert_int_equal(pvmmap_plan(h, &req, &res), -EINVAL);
+	req.flags = PVMMAP_LIVE | PVMMAP_FROZEN;
+	assert_int_equal(pvmmap_plan(h, &req, &res), -EINVAL);
 	req.flags = 0;
 	req.reserved[2] = 1;
 	assert_int_equal(pvmmap_plan(h, &req, &res), -EINVAL);
@@ -319,6 +321,32 @@ static void test_copy(void **state)
 	assert_string_equal(v.status, "done");
 	assert_true(remote_equals(b.pid, (uintptr_t)s.dest_start, 2));
 	assert_true(remote_equals(a.pid, a.priv, 2));
+	/* live by default (the kernel permitting): two rounds or more */
+	{
+		unsigned rounds = 0;
+		const char *code = "x";
+		pvmmap_result_rounds(res, &rounds, NULL);
+		assert_int_equal(pvmmap_result_note(res, 0, &code, NULL, 0), 0);
+		assert_int_equal(pvmmap_result_note(res, 9, &code, NULL, 0), -ERANGE);
+		if (code)
+			assert_int_equal(rounds, 1);    /* frozen: it says why */
+		else
+			assert_true(rounds >= 2);
+	}
+	pvmmap_result_free(res);
+
+	/* PVMMAP_FROZEN: one round */
+	req.flags |= PVMMAP_FROZEN;
+	req.at = PVMMAP_AT_ANY;
+	assert_int_equal(pvmmap_transfer(h, &req, &res), 0);
+	assert_int_equal(pvmmap_result_outcome(res), PVMMAP_DONE);
+	{
+		unsigned rounds = 0;
+		uint64_t re = 1;
+		pvmmap_result_rounds(res, &rounds, &re);
+		assert_int_equal(rounds, 1);
+		assert_int_equal(re, 0);
+	}
 	pvmmap_result_free(res);
 	pvmmap_close(h);
 	kid_stop(&a);

@@ -223,6 +223,8 @@ static int setup(void **state)
 	sf.mmap_min_addr = 0x10000;
 	sf.page_size = PG;
 	sf.npools = 0;
+	sf.track_ok = true;
+	sf.track_why = NULL;
 	add_pool(HUGE2M, 4);
 	add_pool(HUGE1G, 0);
 	init_side(&S, SRC_PID, "source");
@@ -743,7 +745,7 @@ static void test_aio_ring(void **state)
 
 static void test_uffd_registered(void **state)
 {
-	static const uint64_t flags[] = { VMF(UM), VMF(UW), VMF(UI), VMF(UM) | VMF(UW) };
+	static const uint64_t flags[] = { VMF(UM), VMF(UI), VMF(UM) | VMF(UW) };
 	(void)state;
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		init_side(&S, SRC_PID, "source");
@@ -751,10 +753,63 @@ static void test_uffd_registered(void **state)
 		ONE_REFUSED(OP_COPY, KIND_ANON, R_UFFD_REGISTERED);
 		ONE_REFUSED(OP_MOVE, KIND_ANON, R_UFFD_REGISTERED);
 	}
+	/* write-protection alone never makes a reader wait: copied, frozen */
+	init_side(&S, SRC_PID, "source");
+	add_vma(&S, A, A + SZ, "rw-p", "", VMF(UW));
+	ONE_OK(OP_COPY, KIND_ANON, METHOD_COPY);
+	assert_false(plan.e[0].live);
+	assert_int_equal(plan.e[0].note, N_FROZEN_UFFD);
+	ONE_OK(OP_MOVE, KIND_ANON, METHOD_COPY);
+	assert_int_equal(plan.e[0].note, N_FROZEN_UFFD);
 	/* also on a shared file */
 	init_side(&S, SRC_PID, "source");
 	add_vma(&S, A, A + SZ, "rw-s", "/memfd:guest (deleted)", VMF(UM));
 	ONE_REFUSED(OP_COPY, KIND_SHMEM, R_UFFD_REGISTERED);
+}
+
+/* Live (issue 10): private anonymous copies, unless a fact says why not. */
+static void test_live(void **state)
+{
+	(void)state;
+	add_vma(&S, A, A + SZ, "rw-p", "", 0);
+	ONE_OK(OP_MOVE, KIND_ANON, METHOD_COPY);
+	assert_true(plan.e[0].live);
+	assert_int_equal(plan.e[0].note, N_NONE);
+	ONE_OK(OP_COPY, KIND_ANON, METHOD_COPY);
+	assert_true(plan.e[0].live);
+
+	/* --frozen: asked for, no note */
+	set_req(OP_COPY, A, SZ);
+	req.frozen = true;
+	run_to();
+	EXPECT_OK(0, A, A + SZ, KIND_ANON, METHOD_COPY, A);
+	assert_false(plan.e[0].live);
+	assert_int_equal(plan.e[0].note, N_NONE);
+
+	/* a stopped source: no pause to save */
+	S.pf.state = 'T';
+	ONE_OK(OP_COPY, KIND_ANON, METHOD_COPY);
+	assert_false(plan.e[0].live);
+	assert_int_equal(plan.e[0].note, N_FROZEN_STOPPED);
+	assert_non_null(note_info(N_FROZEN_STOPPED)->code);
+	S.pf.state = 'S';
+
+	/* the kernel cannot track: its why is the note's detail */
+	sf.track_ok = false;
+	sf.track_why = "no PAGEMAP_SCAN";
+	ONE_OK(OP_MOVE, KIND_ANON, METHOD_COPY);
+	assert_false(plan.e[0].live);
+	assert_int_equal(plan.e[0].note, N_FROZEN_NO_TRACKING);
+	assert_string_equal(plan.e[0].note_detail, "no PAGEMAP_SCAN");
+	sf.track_ok = true;
+
+	/* maps and shares: never live, no note */
+	init_side(&S, SRC_PID, "source");
+	add_vma(&S, A, A + SZ, "rw-s", "/dev/zero (deleted)", VMF(SH));
+	ONE_OK(OP_COPY, KIND_SHMEM, METHOD_SHARE);
+	assert_false(plan.e[0].live);
+	assert_int_equal(plan.e[0].note, N_NONE);
+	assert_null(note_info(N_NONE)->code);
 }
 
 static void test_shadow_stack(void **state)
@@ -2489,6 +2544,7 @@ int main(void)
 		T_(test_device_mapping),
 		T_(test_aio_ring),
 		T_(test_uffd_registered),
+		T_(test_live),
 		T_(test_shadow_stack),
 		T_(test_sealed),
 		T_(test_in_use_main_stack),
