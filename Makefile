@@ -22,7 +22,30 @@ VERSION     := 0.1.0
 # libpvmmap's soname: the major number changes only when the interface of
 # include/pvmmap.h breaks (src/libpvmmap.map versions its names).
 SOVERSION   := 1
-ARCH        ?= $(shell uname -m)
+# The architecture built for: the compiler's own (`make CC=aarch64-linux-gnu-gcc`),
+# or ARCH=aarch64, which picks Debian's cross compiler aarch64-linux-gnu-gcc
+# when CC was not given.  A build for another architecture than this machine's
+# goes to build/ARCH (build/ARCH-asan with SANITIZE=1), its fixtures and
+# examples inside it, and finds its libraries with the multiarch pkg-config
+# files (dpkg --add-architecture arm64; apt-get install libproc2-dev:arm64
+# libcmocka-dev:arm64).
+HOST_ARCH   := $(shell uname -m)
+ifeq ($(origin ARCH),undefined)
+ARCH        := $(firstword $(subst -, ,$(shell $(CC) -dumpmachine 2>/dev/null)) $(HOST_ARCH))
+endif
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS       := $(ARCH)-linux-gnu
+ifeq ($(origin CC),default)
+CC          := $(CROSS)-gcc
+endif
+ifeq ($(origin AR),default)
+AR          := $(CROSS)-ar
+endif
+PKG_CONFIG  := PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS)/pkgconfig:/usr/share/pkgconfig $(PKG_CONFIG)
+endif
+# Where the unit tests look for tests/data and the fixtures when they run:
+# this tree, unless the tests run elsewhere (a guest that mounts it).
+TESTDIR     ?= $(CURDIR)
 
 # SANITIZE=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer into
 # build/asan; the default build goes to build/release.  WERROR=1 (CI) turns
@@ -44,6 +67,14 @@ OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-san
 else
 B        := build/release
 OPTFLAGS := -O2 -g -D_FORTIFY_SOURCE=2
+endif
+ifdef CROSS
+B        := build/$(ARCH)$(if $(filter 1,$(SANITIZE)),-asan)
+FIXDIR   := $(B)/fixtures
+EXDIR    := $(B)/examples
+else
+FIXDIR   := build/fixtures
+EXDIR    := build/examples
 endif
 
 PROC2_CFLAGS := $(shell $(PKG_CONFIG) --cflags libproc2 2>/dev/null)
@@ -78,14 +109,14 @@ MAN3      := $(wildcard man/man3/*.3)
 # Every name a page's NAME section lists (.Nm) is installed as a link to it.
 MAN3_LINKS = $(foreach p,$(MAN3),$(foreach n,$(shell sed -n 's/^\.Nm \([A-Za-z_0-9]*\).*/\1/p' $(p)),\
 	$(if $(filter $(n).3,$(notdir $(p))),,$(n).3:$(notdir $(p)))))
-EXAMPLES  := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
+EXAMPLES  := $(patsubst examples/%.c,$(EXDIR)/%,$(wildcard examples/*.c))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 UNIT_SUPPORT := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 
 FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
-FIXTURES     := $(FIXTURE_SRCS:tests/fixtures/%.c=build/fixtures/%)
+FIXTURES     := $(FIXTURE_SRCS:tests/fixtures/%.c=$(FIXDIR)/%)
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
@@ -95,7 +126,8 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
 # `make` builds the release binary, ./pvmmap; `make SANITIZE=1` builds
 # build/asan/pvmmap as well ($(BIN)), and ./pvmmap stays the release build.
-all: check-deps pvmmap $(BIN) lib
+# A build for another architecture makes no ./pvmmap: it does not run here.
+all: check-deps $(if $(CROSS),,pvmmap) $(BIN) lib
 
 lib: $(SHLIB) $(B)/libpvmmap.so $(STLIB) build/pvmmap.pc
 
@@ -113,7 +145,7 @@ FORCE:
 check-deps:
 	@$(PKG_CONFIG) --exists libproc2 || { \
 	  echo "pvmmap needs libproc2 (procps-ng 4) and pkg-config:" >&2; \
-	  echo "  apt-get install pkg-config libproc2-dev" >&2; exit 1; }
+	  echo "  apt-get install pkg-config libproc2-dev$(if $(CROSS),:$(subst aarch64,arm64,$(ARCH)))" >&2; exit 1; }
 
 # The command links libpvmmap.a, not the shared library: ./pvmmap stays one
 # self-contained file that runs from the source tree and survives `make
@@ -160,7 +192,7 @@ $(B)/pic/%.o: %.S
 	$(CC) $(ALL_CPPFLAGS) -fPIC -MMD -MP -c -o $@ $<
 
 # The examples, built against the tree's header and static library.
-build/examples/%: examples/%.c include/pvmmap.h $(STLIB)
+$(EXDIR)/%: examples/%.c include/pvmmap.h $(STLIB)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O1 -g $(WARNINGS) -Iinclude $(CFLAGS) -o $@ $< \
 	  $(STLIB) $(ALL_LDFLAGS) $(PROC2_LIBS) $(LDLIBS)
@@ -172,18 +204,19 @@ examples: $(EXAMPLES)
 LIBTESTS := $(B)/tests/lib/pvjson
 $(B)/tests/lib/%: tests/lib/%.c include/pvmmap.h $(SHLIB) $(B)/libpvmmap.so
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(ALL_LDFLAGS) -L$(B) -lpvmmap -Wl,-rpath,$(CURDIR)/$(B)
+	$(CC) $(ALL_CFLAGS) -Iinclude -o $@ $< $(ALL_LDFLAGS) -L$(B) -lpvmmap -Wl,-rpath,$(TESTDIR)/$(B)
 
 libtests: $(LIBTESTS)
 
 $(B)/tests/unit/%: tests/unit/%.c $(UNIT_SUPPORT) $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -DPVMMAP_SRCDIR='"$(CURDIR)"' -o $@ $< $(UNIT_SUPPORT) \
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -DPVMMAP_SRCDIR='"$(TESTDIR)"' \
+	  -DPVMMAP_FIXTURES='"$(TESTDIR)/$(FIXDIR)"' -o $@ $< $(UNIT_SUPPORT) \
 	  $(LIB_OBJS) $(ALL_LDFLAGS) $(PROC2_LIBS) $(CMOCKA_LIBS) $(LDLIBS)
 
 # Fixtures are the processes the tests drive: plain, never sanitized (ASan's
 # shadow memory would be one more mapping kind in every listing).
-build/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture_size.h
+$(FIXDIR)/%: tests/fixtures/%.c tests/fixtures/fixture_size.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra $(CFLAGS) -pthread -o $@ $< $(LDFLAGS) -lrt
 

@@ -1005,7 +1005,8 @@ static bool eintr_on_stop(long nr)
 		ARCH_SYS_RECVMSG, ARCH_SYS_SENDMSG, ARCH_SYS_ACCEPT, ARCH_SYS_ACCEPT4,
 	};
 
-	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+	/* -1 is also what arch_sysno says for a syscall the architecture lacks */
+	for (size_t i = 0; nr >= 0 && i < sizeof calls / sizeof calls[0]; i++)
 		if (arch_sysno(calls[i]) == nr)
 			return true;
 	return false;
@@ -1016,7 +1017,8 @@ static bool eintr_on_stop(long nr)
  * the thread will take is pending at the stop, that EINTR is ours: the
  * thread's registers are rewound there and then to run the syscall again
  * (what the kernel's own restart would do), so that whenever it runs again
- * -- let go at the detach or after pvmmap died -- it does.  If one is
+ * -- let go at the detach or after pvmmap died -- it does (where the
+ * registers still hold its arguments: not on aarch64).  If one is
  * pending, the EINTR is what that signal would have caused anyway.  Not
  * for connect (a second call says EALREADY) nor anything else whose
  * repetition differs from a restart.
@@ -1030,8 +1032,7 @@ static void restart_spurious_eintr(struct inject_proc *p, struct inject_thread *
 	    !own_site(p, t) || task_status(p, t->tid, &ts) != 0 ||
 	    ((ts.sigpnd | ts.shdpnd) & ~t->sigmask) != 0)
 		return;
-	arch_regs_rewind_syscall(&regs);
-	if (inject_regs_set(p, t, &regs) == 0)
+	if (arch_regs_rewind_syscall(&regs) && inject_regs_set(p, t, &regs) == 0)
 		t->regs = regs;
 }
 

@@ -58,12 +58,14 @@ int arch_regs_set(pid_t tid, const struct arch_regs *regs);
 
 uint64_t arch_regs_ip(const struct arch_regs *regs);
 uint64_t arch_regs_sp(const struct arch_regs *regs);
-/* The thread pointer (x86_64: fs_base; aarch64 will use tpidr_el0).  glibc
+/* The thread pointer (x86_64: fs_base; aarch64: tpidr_el0).  glibc
  * keeps a thread's control block and TLS at the top of its stack mapping, so
  * a mapping holding it is in use even while the thread runs elsewhere. */
 uint64_t arch_regs_tls(const struct arch_regs *regs);
 
-/* The syscall the thread entered last (x86_64: orig_rax), or -1 (none). */
+/* The syscall the thread entered last (x86_64: orig_rax), or -1 (none).
+ * aarch64 may answer x8 for a thread in no syscall: trust it only where
+ * arch_syscall_site's bytes are the syscall instruction. */
 long arch_regs_syscall_nr(const struct arch_regs *regs);
 
 /* The syscall's return value, or the error as -errno. */
@@ -79,8 +81,9 @@ bool arch_regs_will_restart(const struct arch_regs *regs);
 /*
  * Where the syscall instruction the thread last executed would be if it is
  * stopped on the way out of a syscall: ip minus the instruction's length,
- * or 0 when it is not in a syscall.  The caller must check that the bytes
- * there are arch_syscall_insn (a syscall may also be entered another way).
+ * or 0 when it is not in a syscall (aarch64 cannot tell at an event stop:
+ * it always answers ip - 4).  The caller must check that the bytes there
+ * are arch_syscall_insn (a syscall may also be entered another way).
  */
 uint64_t arch_syscall_site(const struct arch_regs *regs);
 
@@ -96,9 +99,11 @@ void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr,
  * Turn a thread stopped on the way out of a syscall into one about to
  * execute that same syscall again: ip back onto the instruction, the number
  * back into its register.  For syscalls the kernel ends with EINTR on a
- * ptrace stop although no signal arrived.
+ * ptrace stop although no signal arrived.  False, registers untouched, when
+ * the registers no longer hold the syscall's arguments (aarch64: x0 holds
+ * the result and a tracer cannot read orig_x0).
  */
-void arch_regs_rewind_syscall(struct arch_regs *regs);
+bool arch_regs_rewind_syscall(struct arch_regs *regs);
 
 /* ---- the rescue code (src/rescue.c) ---------------------------------------- */
 /*

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 
 #include "compat.h"
+#include "sysnos.h"
 
 const char arch_name[] = "x86_64";
 
@@ -152,12 +153,13 @@ void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr, const
 	r->orig_rax = (uint64_t)-1;
 }
 
-void arch_regs_rewind_syscall(struct arch_regs *regs)
+bool arch_regs_rewind_syscall(struct arch_regs *regs)
 {
 	struct user_regs_struct *r = &x86_regs(regs)->r;
 
 	r->rax = r->orig_rax;
 	r->rip -= arch_syscall_insn_len;
+	return true;
 }
 
 /* ------------------------------------------------------------------- rescue */
@@ -212,63 +214,4 @@ void arch_regs_rest(struct arch_regs *regs, uint64_t ip, uint64_t rec, uint64_t 
 	r->orig_rax = (uint64_t)-1;
 	/* IF and the reserved bit; no TF, DF clear as the ABI wants */
 	r->eflags = 0x202;
-}
-
-/* ----------------------------------------------------------------- syscalls */
-
-static const long sysnos[ARCH_SYS__COUNT] = {
-	[ARCH_SYS_READ] = __NR_read,
-	[ARCH_SYS_WRITE] = __NR_write,
-	[ARCH_SYS_CLOSE] = __NR_close,
-	[ARCH_SYS_MMAP] = __NR_mmap,
-	[ARCH_SYS_MPROTECT] = __NR_mprotect,
-	[ARCH_SYS_MUNMAP] = __NR_munmap,
-	[ARCH_SYS_MREMAP] = __NR_mremap,
-	[ARCH_SYS_MADVISE] = __NR_madvise,
-	[ARCH_SYS_MLOCK] = __NR_mlock,
-	[ARCH_SYS_MLOCK2] = __NR_mlock2,
-	[ARCH_SYS_MUNLOCK] = __NR_munlock,
-	[ARCH_SYS_MSEAL] = __NR_mseal,
-	[ARCH_SYS_SHMAT] = __NR_shmat,
-	[ARCH_SYS_SHMDT] = __NR_shmdt,
-	[ARCH_SYS_SOCKET] = __NR_socket,
-	[ARCH_SYS_CONNECT] = __NR_connect,
-	[ARCH_SYS_ACCEPT] = __NR_accept,
-	[ARCH_SYS_ACCEPT4] = __NR_accept4,
-	[ARCH_SYS_SENDTO] = __NR_sendto,
-	[ARCH_SYS_RECVFROM] = __NR_recvfrom,
-	[ARCH_SYS_SENDMSG] = __NR_sendmsg,
-	[ARCH_SYS_RECVMSG] = __NR_recvmsg,
-	[ARCH_SYS_PRCTL] = __NR_prctl,
-	[ARCH_SYS_GETPID] = __NR_getpid,
-	[ARCH_SYS_GETPPID] = __NR_getppid,
-	[ARCH_SYS_GETTID] = __NR_gettid,
-	[ARCH_SYS_PROCESS_VM_READV] = __NR_process_vm_readv,
-	[ARCH_SYS_PROCESS_VM_WRITEV] = __NR_process_vm_writev,
-	[ARCH_SYS_PROCESS_MADVISE] = __NR_process_madvise,
-	[ARCH_SYS_PIDFD_OPEN] = __NR_pidfd_open,
-	[ARCH_SYS_PIDFD_GETFD] = __NR_pidfd_getfd,
-	[ARCH_SYS_MEMFD_CREATE] = __NR_memfd_create,
-	[ARCH_SYS_FTRUNCATE] = __NR_ftruncate,
-	[ARCH_SYS_EPOLL_WAIT] = __NR_epoll_wait,
-	[ARCH_SYS_EPOLL_PWAIT] = __NR_epoll_pwait,
-	[ARCH_SYS_EPOLL_PWAIT2] = __NR_epoll_pwait2,
-	[ARCH_SYS_RT_SIGTIMEDWAIT] = __NR_rt_sigtimedwait,
-	[ARCH_SYS_SEMOP] = __NR_semop,
-	[ARCH_SYS_SEMTIMEDOP] = __NR_semtimedop,
-	[ARCH_SYS_SOCKETPAIR] = __NR_socketpair,
-	[ARCH_SYS_OPENAT] = __NR_openat,
-	[ARCH_SYS_FCNTL] = __NR_fcntl,
-	[ARCH_SYS_MBIND] = __NR_mbind,
-	[ARCH_SYS_GET_MEMPOLICY] = __NR_get_mempolicy,
-	[ARCH_SYS_SHMCTL] = __NR_shmctl,
-	[ARCH_SYS_USERFAULTFD] = __NR_userfaultfd,
-};
-
-long arch_sysno(enum arch_sys s)
-{
-	if ((unsigned)s >= ARCH_SYS__COUNT)
-		return -1;
-	/* __NR_read is 0: every entry is set, so 0 is only read's number. */
-	return sysnos[s];
 }

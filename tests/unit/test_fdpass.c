@@ -40,7 +40,7 @@
 #include "inject.h"
 #include "inject_priv.h"  /* white-box: the engine's syscall counts */
 
-#define VICTIM PVMMAP_SRCDIR "/build/fixtures/victim"
+#define VICTIM PVMMAP_FIXTURES "/victim"
 #define TIMEOUT_MS 5000
 #define PAGE 4096
 

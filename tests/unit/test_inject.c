@@ -41,7 +41,7 @@
 #include "inject_priv.h"
 #include "testpoint.h"
 
-#define VICTIM PVMMAP_SRCDIR "/build/fixtures/victim"
+#define VICTIM PVMMAP_FIXTURES "/victim"
 #define TIMEOUT_MS 5000
 #define PAGE 4096
 

@@ -1918,7 +1918,7 @@ static void test_range_live_self(void **state)
 	close(mfd);
 }
 
-#define VICTIM PVMMAP_SRCDIR "/build/fixtures/victim"
+#define VICTIM PVMMAP_FIXTURES "/victim"
 
 /* The victim fixture, idle: every range of ranges_of, the whole space too. */
 static void test_range_live_victim(void **state)

@@ -33,7 +33,7 @@
 #include "track.h"
 #include "vma.h"
 
-#define VICTIM PVMMAP_SRCDIR "/build/fixtures/victim"
+#define VICTIM PVMMAP_FIXTURES "/victim"
 #define TIMEOUT_MS 5000
 #define NPAGES 64
 

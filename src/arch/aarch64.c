@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * aarch64 (arm64).  The kernel facts this file relies on are in
+ * docs/kernel-facts.md, section "arm64" (arch/arm64/kernel/ptrace.c,
+ * signal.c and syscall.c of 6.1 and 6.18).
+ */
+#include "aarch64.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "sysnos.h"
+
+const char arch_name[] = "aarch64";
+
+unsigned arch_elf_machine(void)
+{
+	return EM_AARCH64;
+}
+
+/*
+ * TASK_SIZE is 1 << vabits_actual with no guard page (arm64's user space
+ * ends where the page tables' reach ends).  The kernel's VA size is one of
+ * 36, 39, 42, 47, 48 or 52 bits (by page size and table levels), and with
+ * 52 bits a process sees more than 48 only once it asked for an address
+ * above them (DEFAULT_MAP_WINDOW_64), as x86_64's 5-level paging.  The
+ * stack sits at the top of the window, so the smallest size that holds
+ * the highest mapping is the process's.
+ */
+uint64_t arch_task_size(uint64_t highest_end)
+{
+	static const unsigned bits[] = { 36, 39, 42, 47, 48, 52 };
+
+	for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
+		if (highest_end <= UINT64_C(1) << bits[i])
+			return UINT64_C(1) << bits[i];
+	return UINT64_C(1) << 52;
+}
+
+/* arm64 maps nothing for user space above TASK_SIZE (no [vsyscall]). */
+bool arch_user_mapping(uint64_t end)
+{
+	return end <= (UINT64_C(1) << 52);
+}
+
+/*
+ * A page-middle-directory entry maps as many pages as a table page holds
+ * 8-byte entries: 2 MiB with 4 KiB pages, 32 MiB with 16 KiB, 512 MiB
+ * with 64 KiB (arm64's PMD_SHIFT = 2 * PAGE_SHIFT - 3).
+ */
+uint64_t arch_pmd_size(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t ps = page > 0 ? (uint64_t)page : UINT64_C(4096);
+
+	return ps * (ps / 8);
+}
+
+/* ---------------------------------------------------------------- registers */
+
+/* The kernel's internal restart codes (include/linux/errno.h). */
+#define ERESTARTSYS            512
+#define ERESTARTNOINTR         513
+#define ERESTARTNOHAND         514
+#define ERESTART_RESTARTBLOCK  516
+
+/* pstate (asm/ptrace.h): PSR_MODE32_BIT, an AArch32 (compat) thread;
+ * PSR_BTYPE_MASK, the BTI branch type of the next instruction. */
+
+#define SVC_LEN 4
+
+static int syscallno_get(pid_t tid, int32_t *nr)
+{
+	struct iovec iov = { .iov_base = nr, .iov_len = sizeof *nr };
+
+	return ptrace(PTRACE_GETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &iov) < 0 ? -errno : 0;
+}
+
+int arch_regs_get(pid_t tid, struct arch_regs *regs)
+{
+	struct a64_regs *a = a64_regs(regs);
+	struct iovec iov = { .iov_base = &a->r, .iov_len = sizeof a->r };
+
+	memset(regs, 0, sizeof *regs);
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
+		return -errno;
+	/* A compat (AArch32) thread gets the 18-word arm set, and nRW
+	 * (pstate bit 4) set. */
+	if (iov.iov_len != sizeof a->r || (a->r.pstate & PSR_MODE32_BIT))
+		return -ENOEXEC;
+	iov = (struct iovec){ .iov_base = &a->tls, .iov_len = sizeof a->tls };
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_ARM_TLS, &iov) < 0)
+		return -errno;
+	return syscallno_get(tid, &a->syscallno);
+}
+
+/*
+ * The syscall number goes back too: at a syscall-exit stop it is the
+ * injected syscall's, and left there the exit path would take the
+ * registers put back for that syscall's and could apply a restart to them
+ * (do_signal: in_syscall(), x0 one of the restart codes).  x7 written at a
+ * syscall stop is dropped by the kernel (report_syscall saves and puts it
+ * back around the stop): it keeps the value it had when the stop came.
+ */
+int arch_regs_set(pid_t tid, const struct arch_regs *regs)
+{
+	struct a64_regs copy = *a64_cregs(regs);
+	struct iovec iov = { .iov_base = &copy.r, .iov_len = sizeof copy.r };
+
+	if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
+		return -errno;
+	iov = (struct iovec){ .iov_base = &copy.syscallno, .iov_len = sizeof copy.syscallno };
+	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &iov) < 0 ? -errno : 0;
+}
+
+uint64_t arch_regs_ip(const struct arch_regs *regs)
+{
+	return a64_cregs(regs)->r.pc;
+}
+
+uint64_t arch_regs_sp(const struct arch_regs *regs)
+{
+	return a64_cregs(regs)->r.sp;
+}
+
+/* tpidr_el0: not in NT_PRSTATUS, read from NT_ARM_TLS with it. */
+uint64_t arch_regs_tls(const struct arch_regs *regs)
+{
+	return a64_cregs(regs)->tls;
+}
+
+/*
+ * The syscall number the thread's registers hold.  At a syscall stop the
+ * kernel's own (NT_ARM_SYSTEM_CALL).  At any other stop the kernel has
+ * already forgotten it (do_signal calls forget_syscall before get_signal,
+ * where every PTRACE_EVENT_STOP and group-stop happens), and x8, which the
+ * kernel never writes, is the number the last svc ran: meaningful only
+ * when pc is just past an svc, which the caller checks (arch.h).
+ */
+long arch_regs_syscall_nr(const struct arch_regs *regs)
+{
+	const struct a64_regs *a = a64_cregs(regs);
+
+	return a->syscallno >= 0 ? a->syscallno : (long)a->r.regs[8];
+}
+
+int64_t arch_regs_retval(const struct arch_regs *regs)
+{
+	return (int64_t)a64_cregs(regs)->r.regs[0];
+}
+
+/*
+ * Only at a syscall-exit stop can x0 still hold a restart code: at every
+ * other stop do_signal has applied the restart before the tracer looks
+ * (pc back on the svc, x0 = orig_x0, "so that a debugger will see the
+ * already changed PC").
+ */
+bool arch_regs_will_restart(const struct arch_regs *regs)
+{
+	const struct a64_regs *a = a64_cregs(regs);
+	int64_t x0 = (int64_t)a->r.regs[0];
+
+	return a->syscallno >= 0 &&
+	       (x0 == -ERESTARTSYS || x0 == -ERESTARTNOINTR || x0 == -ERESTARTNOHAND ||
+		x0 == -ERESTART_RESTARTBLOCK);
+}
+
+const unsigned char arch_syscall_insn[] = { 0x01, 0x00, 0x00, 0xd4 }; /* svc #0 */
+const size_t arch_syscall_insn_len = sizeof arch_syscall_insn;
+
+/*
+ * The svc just before pc: where a thread stopped on the way out of a
+ * syscall (a syscall stop, or an event stop after a syscall that ended
+ * without a restart, such as one failing with EINTR) has its instruction.
+ * A thread whose syscall is to be restarted shows pc on the svc itself
+ * (see arch_regs_will_restart), so this gives the instruction before it,
+ * which is not an svc: the caller's check of the bytes then finds no site,
+ * which is what must happen.  For a RESTART_RESTARTBLOCK syscall the
+ * kernel rewrites x8 to restart_syscall on the first resume whose pc is
+ * still that svc (do_signal's restart_addr), so nothing may be injected
+ * there.
+ */
+uint64_t arch_syscall_site(const struct arch_regs *regs)
+{
+	uint64_t pc = a64_cregs(regs)->r.pc;
+
+	return pc >= SVC_LEN ? pc - SVC_LEN : 0;
+}
+
+void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr, const uint64_t args[6])
+{
+	struct a64_regs *a = a64_regs(regs);
+
+	for (int i = 0; i < 6; i++)
+		a->r.regs[i] = args[i];
+	a->r.regs[8] = (uint64_t)nr;
+	a->r.pc = site;
+	/* A thread stopped just after an indirect branch has BTYPE set in
+	 * pstate: resumed so on an svc in a guarded page (the vdso is
+	 * mapped with PROT_BTI where the CPU has BTI) it would take a
+	 * Branch Target exception. */
+	a->r.pstate &= ~(uint64_t)PSR_BTYPE_MASK;
+	/* Not "in a syscall": no restart logic on these registers. */
+	a->syscallno = -1;
+}
+
+/*
+ * x0 is the result by now and orig_x0 is nowhere a tracer can read it
+ * (NT_PRSTATUS has no orig_x0, PEEKUSER does not exist on arm64): the
+ * syscall's first argument is lost, so it cannot be run again.
+ */
+bool arch_regs_rewind_syscall(struct arch_regs *regs)
+{
+	(void)regs;
+	return false;
+}
+
+/* ------------------------------------------------------------------- rescue */
+
+extern const unsigned char pv_rescue_aarch64[], pv_rescue_aarch64_end[];
+
+/* The context as src/arch/aarch64-rescue.S reads it: user_pt_regs, which
+ * is also sigcontext's layout from regs[0] to pstate. */
+_Static_assert(sizeof(struct user_pt_regs) == 272, "src/arch/aarch64-rescue.S reads 272 bytes");
+
+size_t arch_rescue_code(const unsigned char **code)
+{
+	*code = pv_rescue_aarch64;
+	return (size_t)(pv_rescue_aarch64_end - pv_rescue_aarch64);
+}
+
+size_t arch_rescue_ctx_size(void)
+{
+	return sizeof(struct user_pt_regs);
+}
+
+/*
+ * The registers as they are: at the stops where pvmmap saves a thread's
+ * context (its PTRACE_EVENT_STOP or group-stop), do_signal has already
+ * applied an interrupted syscall's restart (pc on the svc, x0 = orig_x0,
+ * x8 still the syscall's number), and resuming there runs the syscall
+ * again.  A RESTART_RESTARTBLOCK syscall (nanosleep, futex with a timeout)
+ * then starts over with its own arguments instead of going on through
+ * restart_syscall: the sigreturn the rescue code ends with makes
+ * restart_syscall fail with EINTR (sys_rt_sigreturn resets restart_block).
+ */
+void arch_rescue_ctx_fill(void *ctx, const struct arch_regs *regs)
+{
+	memcpy(ctx, &a64_cregs(regs)->r, sizeof(struct user_pt_regs));
+}
+
+void arch_regs_rest(struct arch_regs *regs, uint64_t ip, uint64_t rec, uint64_t head)
+{
+	struct a64_regs *a = a64_regs(regs);
+
+	a->r.pc = ip;
+	a->r.regs[19] = rec;
+	a->r.regs[20] = head;
+	a->r.regs[0] = (uint64_t)-1;
+	a->r.pstate &= ~(uint64_t)PSR_BTYPE_MASK;
+	a->syscallno = -1;
+}
