@@ -243,7 +243,7 @@ unit-asan:
 # under qemu-system-aarch64 (tests/aarch64/run; the guest's kernel and root
 # filesystem are made once, from Debian packages, into build/aarch64-guest).
 check-aarch64:
-	$(MAKE) ARCH=aarch64 all unit fixtures
+	$(MAKE) ARCH=aarch64 all unit fixtures libtests examples
 	tests/aarch64/run build/aarch64
 
 bench: pvmmap fixtures
