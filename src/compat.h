@@ -78,6 +78,15 @@
 #define PTRACE_GET_SYSCALL_INFO 0x420e
 #endif
 
+/* arm64 regsets (include/uapi/linux/elf.h): 5.19, streaming-mode SVE and
+ * SME's ZA; glibc 2.36's elf.h stops at NT_ARM_PAC_ENABLED_KEYS */
+#ifndef NT_ARM_SSVE
+#define NT_ARM_SSVE 0x40b
+#endif
+#ifndef NT_ARM_ZA
+#define NT_ARM_ZA 0x40c
+#endif
+
 /* ---- /proc/PID/pagemap ------------------------------------------------ */
 
 /* 6.7: PAGEMAP_SCAN, ioctl on /proc/PID/pagemap (include/uapi/linux/fs.h) */

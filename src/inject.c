@@ -375,6 +375,13 @@ int inject_regs_set(struct inject_proc *p, struct inject_thread *t, const struct
 	return r;
 }
 
+int inject_regs_restore(struct inject_proc *p, struct inject_thread *t)
+{
+	int r = inject_regs_set(p, t, &t->regs);
+
+	return r ? r : arch_xstate_set(t->tid, t->xstate);
+}
+
 int inject_poke(struct inject_proc *p, uint64_t addr, const void *buf, size_t len)
 {
 	int r = mem_rw(p->memfd, addr, (void *)(uintptr_t)buf, len, true);
@@ -440,6 +447,9 @@ static int stopped(struct inject_proc *p, struct inject_thread *t)
 	struct task_status ts;
 	int r = arch_regs_get(t->tid, &t->regs);
 
+	free(t->xstate);
+	if (r == 0)
+		r = arch_xstate_get(t->tid, &t->xstate);
 	if (r == 0 && ptrace(PTRACE_GETSIGMASK, t->tid, (void *)SIGSET_BYTES, &t->sigmask) < 0)
 		r = -errno;
 	if (r)
@@ -861,7 +871,7 @@ int inject_plain_syscall(struct inject_proc *p, size_t idx, long nr, const uint6
 	/* Registers back raw: the restart of an interrupted syscall is the
 	 * kernel's business when the thread resumes (fact 5, fact 8). */
 	if (t->state & INJECT_T_STOPPED) {
-		r2 = inject_regs_set(p, t, &t->regs);
+		r2 = inject_regs_restore(p, t);
 		if (r2 == 0)
 			r2 = inject_mask_set(p, t, t->sigmask);
 		if (r == 0)
@@ -1256,6 +1266,8 @@ int inject_detach(struct inject_proc *p)
 		close(p->procfd);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
+	for (size_t i = 0; i < p->nthreads; i++)
+		free(p->threads[i].xstate);
 	free(p->threads);
 	free(p);
 	return first;

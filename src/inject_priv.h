@@ -31,6 +31,8 @@ struct inject_thread {
 	unsigned state;          /* INJECT_T_* */
 	int group_stop;          /* stop signal of a group-stop it was in, or 0 */
 	struct arch_regs regs;   /* as stopped: put back exactly */
+	void *xstate;            /* what a syscall would destroy beyond regs
+				    (arch_xstate_get), or NULL */
 	uint64_t sigmask;        /* its own mask (not a temporary one of ppoll,
 				    pselect, sigsuspend, epoll_pwait) */
 	int slot;                /* its record in the rescue area while held */
@@ -70,6 +72,8 @@ int inject_poke(struct inject_proc *p, uint64_t addr, const void *buf, size_t le
 
 /* A stopped thread's registers and its signal mask, set. */
 int inject_regs_set(struct inject_proc *p, struct inject_thread *t, const struct arch_regs *regs);
+/* Its own registers back, as it stopped (with what arch_xstate_get kept). */
+int inject_regs_restore(struct inject_proc *p, struct inject_thread *t);
 int inject_mask_set(struct inject_proc *p, struct inject_thread *t, uint64_t mask);
 
 /* A syscall run where the thread's own code or the vdso has a syscall

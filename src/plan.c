@@ -259,7 +259,10 @@ static const uint64_t vmflags_known =
 	VMF(AC) | VMF(NR) | VMF(HT) | VMF(WF) | VMF(DD) | VMF(SD) | VMF(HG) | VMF(NH) |
 	VMF(MG) | VMF(DW) |
 	/* refused by rules of their own below */
-	VMF(IO) | VMF(PF) | VMF(MM) | VMF(UM) | VMF(UW) | VMF(UI) | VMF(SS) | VMF(SL) | VMF(DP);
+	VMF(IO) | VMF(PF) | VMF(MM) | VMF(UM) | VMF(UW) | VMF(UI) | VMF(SS) | VMF(SL) | VMF(DP) |
+	/* arm64: bt (PROT_BTI) is recreated in the target; mt (PROT_MTE) is
+	 * refused, its tags not copied */
+	VMF(BT) | VMF(MT);
 
 /* Kind and method of a VMA, or the reason it cannot be recreated at all. */
 static enum reason classify(const struct vma *v, const struct file_fact *ff, struct plan_entry *e)
@@ -332,6 +335,14 @@ static enum reason classify(const struct vma *v, const struct file_fact *ff, str
 	if (v->vmflags & VMF(DP)) {
 		say(e->detail, sizeof(e->detail), "VmFlags dp");
 		return R_DROPPABLE;
+	}
+	/* arm64 MTE (5.10): the tags live beside the bytes, and neither
+	 * process_vm_readv nor a shared mapping in another process carries
+	 * them; copying the bytes alone would fault at the source's next
+	 * tagged access to the copy.  Fail closed, by name. */
+	if (v->vmflags & VMF(MT)) {
+		say(e->detail, sizeof(e->detail), "VmFlags mt");
+		return R_MEMORY_TAGGED;
 	}
 	if (v->pkey > 0) {
 		say(e->detail, sizeof(e->detail), "protection key %d", v->pkey);

@@ -33,6 +33,7 @@ enum reason {
 	R_UNRECOGNISED,
 	R_HUGE_PAGE_SPLIT,
 	R_DROPPABLE,             /* additions to the contract's table */
+	R_MEMORY_TAGGED,
 	R_IN_USE_UNKNOWN,        /* status deferred: only the transfer can tell */
 	R_ALL_OR_NOTHING,        /* status skipped: another piece was refused */
 	/* per process */

@@ -316,7 +316,7 @@ int rescue_release(struct inject_proc *p, struct inject_thread *t)
 	if (!(t->state & INJECT_T_GONE)) {
 		err = inject_mask_set(p, t, t->sigmask);
 		if (!err)
-			err = inject_regs_set(p, t, &t->regs);
+			err = inject_regs_restore(p, t);
 	}
 	if (err == -ESRCH) {
 		err = 0;        /* gone: nothing of it to put back */

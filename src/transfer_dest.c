@@ -22,11 +22,12 @@
 
 /* ---- create ------------------------------------------------------------------ */
 
-/* The protection the VMA has (and the destination gets in the end). */
+/* The protection the VMA has (and the destination gets in the end):
+ * arm64's BTI guard too, which code compiled for it relies on. */
 static int vma_prot(const struct vma *v)
 {
 	return (v->perms[0] == 'r' ? PROT_READ : 0) | (v->perms[1] == 'w' ? PROT_WRITE : 0) |
-	       (v->perms[2] == 'x' ? PROT_EXEC : 0);
+	       (v->perms[2] == 'x' ? PROT_EXEC : 0) | ((v->vmflags & VMF(BT)) ? arch_prot_bti() : 0);
 }
 
 struct mapping {

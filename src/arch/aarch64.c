@@ -8,7 +8,9 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -60,6 +62,13 @@ uint64_t arch_pmd_size(void)
 	uint64_t ps = page > 0 ? (uint64_t)page : UINT64_C(4096);
 
 	return ps * (ps / 8);
+}
+
+/* PROT_BTI (5.8) is accepted by mmap and mprotect only where the CPU has
+ * BTI; a VMA shows bt only there. */
+int arch_prot_bti(void)
+{
+	return PROT_BTI;
 }
 
 /* ---------------------------------------------------------------- registers */
@@ -117,6 +126,70 @@ int arch_regs_set(pid_t tid, const struct arch_regs *regs)
 		return -errno;
 	iov = (struct iovec){ .iov_base = &copy.syscallno, .iov_len = sizeof copy.syscallno };
 	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &iov) < 0 ? -errno : 0;
+}
+
+/* The state kept: the regset's note type, then the regset as read. */
+struct a64_xstate {
+	unsigned type;
+	uint32_t size;
+	_Alignas(16) unsigned char data[];
+};
+
+/*
+ * NT_ARM_SVE or NT_ARM_SSVE (streaming mode, 5.19) whole, when its header
+ * says SVE_PT_REGS_SVE: the Z, P and FFR registers are live (the thread
+ * was stopped in user code that used them).  Else NULL: the FPSIMD view
+ * is v0-v31, which no syscall changes.  A CPU without SVE (or SME): EINVAL
+ * or ENODEV, NULL.
+ */
+static int sve_get(pid_t tid, unsigned type, struct a64_xstate **out)
+{
+	struct user_sve_header h;
+	struct iovec iov = { .iov_base = &h, .iov_len = sizeof h };
+	struct a64_xstate *x;
+
+	*out = NULL;
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)(uintptr_t)type, &iov) < 0)
+		return errno == EINVAL || errno == ENODEV ? 0 : -errno;
+	if (iov.iov_len < sizeof h || (h.flags & SVE_PT_REGS_MASK) != SVE_PT_REGS_SVE)
+		return 0;
+	x = malloc(sizeof *x + h.size);
+	if (!x)
+		return -ENOMEM;
+	x->type = type;
+	iov = (struct iovec){ .iov_base = x->data, .iov_len = h.size };
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)(uintptr_t)type, &iov) < 0) {
+		free(x);
+		return -errno;
+	}
+	x->size = (uint32_t)iov.iov_len;
+	*out = x;
+	return 0;
+}
+
+/* A syscall in streaming mode leaves it (PSTATE.SM cleared, SVE rules);
+ * PSTATE.ZA and ZA itself survive syscalls (Documentation/arch/arm64/
+ * sme.rst): NT_ARM_ZA needs no keeping. */
+int arch_xstate_get(pid_t tid, void **state)
+{
+	struct a64_xstate *x = NULL;
+	int r = sve_get(tid, NT_ARM_SVE, &x);
+
+	if (!r && !x)
+		r = sve_get(tid, NT_ARM_SSVE, &x);
+	*state = x;
+	return r;
+}
+
+int arch_xstate_set(pid_t tid, const void *state)
+{
+	const struct a64_xstate *x = state;
+	struct iovec iov;
+
+	if (!x)
+		return 0;
+	iov = (struct iovec){ .iov_base = (void *)(uintptr_t)x->data, .iov_len = x->size };
+	return ptrace(PTRACE_SETREGSET, tid, (void *)(uintptr_t)x->type, &iov) < 0 ? -errno : 0;
 }
 
 uint64_t arch_regs_ip(const struct arch_regs *regs)

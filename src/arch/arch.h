@@ -33,6 +33,10 @@ bool arch_user_mapping(uint64_t end);
 /* The size a page-middle-directory entry maps: a transparent huge page. */
 uint64_t arch_pmd_size(void);
 
+/* The mmap/mprotect protection bit of a branch-target-guarded page (VmFlags
+ * bt; aarch64: PROT_BTI), or 0 where the architecture has none. */
+int arch_prot_bti(void);
+
 /* ---- registers and syscalls, for running a syscall inside a tracee ---- */
 /*
  * The general registers of a thread as PTRACE_GETREGSET(NT_PRSTATUS) gives
@@ -55,6 +59,17 @@ struct arch_regs {
  */
 int arch_regs_get(pid_t tid, struct arch_regs *regs);
 int arch_regs_set(pid_t tid, const struct arch_regs *regs);
+
+/*
+ * Register state outside the box that a syscall run in the thread destroys
+ * (aarch64: live SVE or streaming SVE state beyond the low 128 bits of each
+ * vector, which every svc discards), read at the thread's stop and written
+ * back when its own registers go back.  *state is NULL when there is
+ * nothing to keep (x86_64 always: syscall keeps every register it saves);
+ * free it with free().  0 or -errno.
+ */
+int arch_xstate_get(pid_t tid, void **state);
+int arch_xstate_set(pid_t tid, const void *state);
 
 uint64_t arch_regs_ip(const struct arch_regs *regs);
 uint64_t arch_regs_sp(const struct arch_regs *regs);

@@ -43,6 +43,11 @@ uint64_t arch_pmd_size(void)
 	return UINT64_C(2) << 20;
 }
 
+int arch_prot_bti(void)
+{
+	return 0;
+}
+
 /* ---------------------------------------------------------------- registers */
 
 /* The kernel's internal restart codes (include/linux/errno.h), as seen in rax
@@ -77,6 +82,20 @@ int arch_regs_set(pid_t tid, const struct arch_regs *regs)
 	struct iovec iov = { .iov_base = &copy, .iov_len = sizeof copy };
 
 	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0 ? -errno : 0;
+}
+
+int arch_xstate_get(pid_t tid, void **state)
+{
+	(void)tid;
+	*state = NULL;
+	return 0;
+}
+
+int arch_xstate_set(pid_t tid, const void *state)
+{
+	(void)tid;
+	(void)state;
+	return 0;
 }
 
 uint64_t arch_regs_ip(const struct arch_regs *regs)

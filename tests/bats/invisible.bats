@@ -18,7 +18,7 @@ MiB4=4194304
 
 setup_file() { load fixture; fx_setup_file; }
 
-setup() { load fixture; fx_setup; }
+setup() { load fixture; fx_setup; SLEEP_S=$(( (3 * FX_WAIT_PCT + 99) / 100 )); }
 
 teardown() { fx_teardown; }
 
@@ -42,6 +42,9 @@ tfield() {
 
 # How long a sleeping thread of the blocker sleeps (-s): long enough that
 # pvmmap runs inside the first sleep, which starts before the listing.
+# Scaled (in setup, once helpers.bash has read PVMMAP_WAIT_SCALE): on a
+# loaded machine, or under emulation (the arm64 guest), the steps before
+# pvmmap's run took more than 3 s and the sleep ended first.
 SLEEP_S=3
 
 # blocker_for NAME: the blocker `b` with the one thread NAME, and with MEM

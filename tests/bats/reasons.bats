@@ -13,6 +13,8 @@
 #   timeout          a process in uninterruptible sleep cannot be made here
 #                    on demand (a vfork parent is tried in test_inject.c, and
 #                    its message in cli.bats)
+#   memory-tagged    needs an arm64 CPU and kernel with MTE (PROT_MTE):
+#                    tests/unit/test_plan.c on recorded facts
 #   unrecognised     every mapping this machine can make has a code of its
 #                    own (MAP_DROPPABLE, which was unrecognised, is now
 #                    droppable; perf and io_uring rings are io-mapping)
@@ -44,6 +46,7 @@ declare -gA SENTENCE=(
 	[unrecognised]='pvmmap does not know how to recreate this kind of mapping faithfully, and refuses rather than guess'
 	[huge-page-split]='the range or its destination cuts this hugetlb mapping inside one of its huge pages, which can only be mapped and unmapped whole'
 	[droppable]='this memory was mapped with MAP_DROPPABLE: the kernel may drop its pages at any time, and pvmmap cannot recreate such a mapping in the target'
+	[memory-tagged]="this memory is tagged by the Memory Tagging Extension (MTE): every 16 bytes carry a tag the source's pointers must match, and pvmmap copies the bytes but not the tags"
 	[in-use-unknown]='whether a thread of the source is using this memory (as its stack, its code or its thread-local storage) can only be seen once the threads are stopped: the move checks it then, and refuses the memory if a thread is using it'
 	[all-or-nothing]='this memory is left as it is because another part of the range is refused, and without --partial pvmmap changes all of the range or nothing'
 	[no-such-process]='there is no process with this id (or it exited)'

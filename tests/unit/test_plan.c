@@ -343,7 +343,7 @@ static void test_reason_table(void **state)
 		"hugetlb-unavailable", "target-occupied", "target-out-of-range", "target-map-count",
 		"target-memory-limit", "target-memlock-limit", "file-unreachable", "unrecognised",
 		/* added by pvmmap beyond the contract's table */
-		"huge-page-split", "droppable", "in-use-unknown", "all-or-nothing",
+		"huge-page-split", "droppable", "memory-tagged", "in-use-unknown", "all-or-nothing",
 	};
 	static const char *const proc_codes[] = {
 		"no-such-process", "not-a-process", "zombie", "already-traced", "ptrace-denied",
@@ -353,11 +353,11 @@ static void test_reason_table(void **state)
 	};
 	(void)state;
 
-	assert_int_equal(R__COUNT, 1 + 22 + 10);
+	assert_int_equal(R__COUNT, 1 + 23 + 10);
 	assert_null(reason_info(R_NONE)->code);
 	assert_null(reason_info(R__COUNT)->code);
 	assert_null(reason_info((enum reason)-1)->code);
-	for (int i = 0; i < 22; i++) {
+	for (int i = 0; i < 23; i++) {
 		enum reason r = (enum reason)(R_NOT_MAPPED + i);
 		assert_string_equal(reason_code(r), vma_codes[i]);
 		assert_int_equal(reason_info(r)->scope, SCOPE_VMA);
@@ -1360,8 +1360,7 @@ static void test_unrecognised(void **state)
 	/* flags pvmmap knows by name but cannot recreate */
 	static const struct { uint64_t f; const char *detail; } cases[] = {
 		{ VMF(SF), "VmFlags sf is not supported" },
-		{ VMF(AR), "VmFlags ar is not supported" }, { VMF(BT), "VmFlags bt is not supported" },
-		{ VMF(MT), "VmFlags mt is not supported" }, { VMF(MP), "VmFlags mp is not supported" },
+		{ VMF(AR), "VmFlags ar is not supported" }, { VMF(MP), "VmFlags mp is not supported" },
 		{ VMF(NL), "VmFlags nl is not supported" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -2168,6 +2167,28 @@ static void test_droppable(void **state)
 	assert_non_null(strstr(reason_info(R_DROPPABLE)->sentence, "MAP_DROPPABLE"));
 }
 
+/* arm64: MTE-tagged memory is refused by name; BTI-guarded memory is not
+ * refused (the transfer recreates PROT_BTI). */
+static void test_memory_tagged(void **state)
+{
+	(void)state;
+	add_vma(&S, A, A + SZ, "rw-p", "", VMF(MT));
+	ONE_REFUSED(OP_COPY, KIND_ANON, R_MEMORY_TAGGED);
+	assert_string_equal(plan.e[0].detail, "VmFlags mt");
+	ONE_REFUSED(OP_MOVE, KIND_ANON, R_MEMORY_TAGGED);
+	assert_non_null(strstr(reason_info(R_MEMORY_TAGGED)->sentence, "Memory Tagging Extension"));
+}
+
+static void test_bti_copied(void **state)
+{
+	(void)state;
+	add_vma(&S, A, A + SZ, "r-xp", "", VMF(BT));
+	set_req(OP_COPY, A, SZ);
+	run_to();
+	assert_int_equal(plan.n, 1);
+	assert_int_equal(plan.e[0].reason, R_NONE);
+}
+
 /* maps PID ADDR where nothing is mapped: said, not an empty listing. */
 static void test_maps_not_mapped(void **state)
 {
@@ -2351,6 +2372,8 @@ int main(void)
 		T_(test_in_use_unknown),
 		T_(test_all_or_nothing),
 		T_(test_droppable),
+		T_(test_memory_tagged),
+		T_(test_bti_copied),
 		T_(test_maps_not_mapped),
 		T_(test_not_a_process_hints),
 		T_(test_access_rules),
