@@ -121,7 +121,7 @@ FIXTURES     := $(FIXTURE_SRCS:tests/fixtures/%.c=$(FIXDIR)/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all lib examples libtests check check-deps unit fixtures fuzz bench soak install uninstall clean
+.PHONY: all lib examples libtests check check-aarch64 check-aarch64-smoke check-deps unit fixtures fuzz bench soak install uninstall clean
 .DEFAULT_GOAL := all
 
 # `make` builds the release binary, ./pvmmap; `make SANITIZE=1` builds
@@ -238,6 +238,20 @@ check: check-deps pvmmap lib libtests fixtures fuzz examples
 
 unit-asan:
 	$(MAKE) SANITIZE=1 unit
+
+# The aarch64 build's unit tests and end-to-end suite on Debian's arm64 kernel
+# under qemu-system-aarch64 (tests/aarch64/run; the guest's kernel and root
+# filesystem are made once, from Debian packages, into build/aarch64-guest).
+check-aarch64:
+	$(MAKE) ARCH=aarch64 all unit fixtures libtests examples
+	tests/aarch64/run build/aarch64
+
+# The same with a smaller end-to-end part (CI's, for time): the unit tests and
+# the files of AARCH64_SMOKE.
+AARCH64_SMOKE ?= transfer.bats kinds.bats
+check-aarch64-smoke:
+	$(MAKE) ARCH=aarch64 all unit fixtures libtests examples
+	TEST_ONLY="$(AARCH64_SMOKE)" tests/aarch64/run build/aarch64
 
 bench: pvmmap fixtures
 	tests/bench/run

@@ -2,6 +2,7 @@
 # move/copy --dry-run between two mapper processes: how the range is cut into
 # pieces, where each piece would go, the target-side refusals, and the
 # per-process refusals (exit 3).
+# check-aarch64: left out: the plan of a dry run, made by src/plan.c from the facts alone, no architecture in it (the x86_64 run tests it); the per-process refusals run on arm64 in attach.bats and reasons.bats
 
 bats_require_minimum_version 1.5.0
 

@@ -4,6 +4,7 @@
 # go through its counting functions; stand-in jobs through its scheduler,
 # which must never run an exclusive file beside another job.  tests/run
 # runs this file once, first.
+# check-aarch64: left out: it tests this counting and scheduling of tests/run, bash the same on every architecture (the x86_64 run tests it), and costs minutes under emulation
 
 bats_require_minimum_version 1.5.0
 
