@@ -362,7 +362,9 @@ still_stopped() { # PID: group-stopped (T), not traced, still after a while
 	bp=$(cpid b)
 	s=$(cstart b mem)
 	assert_equal "$(fx_reply b stats)" "stats sigusr1=0 returns=0 eintr=0"
-	"$PVMMAP" move "$bp" "$s" 256M --to "$(cpid dst)" --at $FREE --json \
+	# --frozen: the signal must come while the source is held (a live move
+	# holds it only briefly, and lets it go while it copies)
+	"$PVMMAP" move "$bp" "$s" 256M --to "$(cpid dst)" --at $FREE --frozen --json \
 		> "$(fx_dir)/sig.json" 2> "$(fx_dir)/sig.err" 3>&- &
 	pv=$!
 	wait_until 10 fx_traced "$bp" || fail "pvmmap never attached"

@@ -40,13 +40,14 @@ tracer_of() { awk '/^TracerPid:/{print $2}' "/proc/$1/status"; }
 	local sp dp s; sp=$(cpid src); dp=$(cpid dst); s=$(cstart src b)
 	"$PVMMAP" copy "$sp" "$s" 512M --to "$dp" --json > "$(fx_dir)/oom.json" 3>&- &
 	local pv=$! adj=
-	wait_until 10 fx_traced "$sp"
+	# the target: a live copy lets the source go while it copies
+	wait_until 10 fx_traced "$dp"
 	adj=$(cat "/proc/$pv/oom_score_adj" 2>/dev/null) || adj=gone
 	local st=0
 	wait "$pv" || st=$?
 	assert_equal "$st" 0
 	# gone: the copy ended between the two reads (a fast machine); it
-	# cannot have been anything else while the source was traced
+	# cannot have been anything else while the target was traced
 	local want=-1000 eff
 	eff=$(awk '/^CapEff:/{print $2}' /proc/self/status)
 	(( 0x$eff >> 24 & 1 )) || want=$(cat /proc/self/oom_score_adj)
