@@ -697,7 +697,7 @@ hold_pvmmap() {
 	kill -CONT ${3:+"$3"} "$pv"
 }
 
-@test "progress on a terminal: redrawn in place with \\r ESC[K, rate and time left, erased at the end" {
+@test "progress on a terminal: redrawn in place with \\r ESC[K, erased at the end" {
 	start_cmd big anon:256M:label=b
 	start_mapper to anon:64K:label=x
 	local bp s tp cmd f sc
@@ -722,18 +722,20 @@ hold_pvmmap() {
 	[[ $tty != *$'\n'* ]] || fail "a newline: $(printf '%q' "$tty")"
 	# "\r ESC[K" + text, again and again, then "\r ESC[K" alone: nothing left
 	[[ $tty == "$E"* && $tty == *"$E" ]] || fail "not redrawn in place: $(printf '%q' "$tty")"
-	local rest=${tty#"$E"} seg n=0 eta=0
+	local rest=${tty#"$E"} seg n=0
 	while [[ $rest == *"$E"* ]]; do
 		seg=${rest%%"$E"*}
 		rest=${rest#*"$E"}
 		assert_regex "$seg" "$PROGRESS"
-		[[ $seg == *'/s, '*' left' ]] && eta=$(( eta + 1 ))
 		n=$(( n + 1 ))
 	done
 	assert_equal "$rest" ''
 	# (a redraw comes at most every 0.1 s: the last batch's may not)
-	# the rate and the time left, once the copy had run 0.3 s
-	(( eta >= 1 )) || fail "no rate and time left in $n redraws: $(printf '%q' "$tty")"
+	# Whether a redraw here shows the rate and the time left depends on
+	# where the hold falls against the copy's batches (a fast copy can pass
+	# its batches before the test stops pvmmap): the same line's rate and
+	# time left are asserted by the next test, whose hold spans a second.
+	(( n >= 1 )) || fail "no redraw: $(printf '%q' "$tty")"
 	# auto: a terminal and 64 MiB or more
 	on_tty 80 0 -o "$(fx_dir)/p.out" copy "$bp" "$s" 256M --to "$tp" --at "$FREE" --replace
 	[[ $tty == "$E"pvmmap:*"$E" && $tty != *$'\n'* ]] || fail "auto on a terminal: $(printf '%q' "$tty")"
