@@ -54,7 +54,8 @@
  *         process dying
  *     wstop                              -> wrote PAGES SECONDS gone=0|1
  *         stops the writer (if the range is still there) and says how many
- *         pages it wrote in how long, and whether it ended on EFAULT
+ *         pages it wrote in how long, and whether the range is gone (its
+ *         write or a read of the range's first page failed)
  *     quit                               -> exits 0 (so does end of file)
  * A failure replies `error MESSAGE`.  The pattern of a 64-bit word depends
  * only on the seed and its offset from the start of the mapping, so a second
@@ -408,6 +409,13 @@ static void writer_stop(void)
 	atomic_store(&wr.stop, true);
 	pthread_join(wr.thread, NULL);
 	wr.running = false;
+	if (!wr.gone) {
+		/* stopped between two writes: whether the range is gone is
+		 * what a read of it says */
+		static uint64_t buf[WORDS];
+		struct iovec l = { buf, PAGE }, r = { (void *)wr.addr, PAGE };
+		wr.gone = process_vm_readv(getpid(), &l, 1, &r, 1, 0) != PAGE;
+	}
 	printf("wrote %" PRIu64 " %.6f gone=%d\n", wr.pages, wr.secs, wr.gone);
 }
 
