@@ -44,12 +44,26 @@
  *     populate ADDR LEN                  -> populated
  *         MADV_POPULATE_READ: every page of the range mapped in this
  *         process's page tables, as in one that wrote them itself
+ *     write ADDR LEN RATE SEED           -> writing
+ *         starts a writer thread (issue 10, live moves): RATE bytes a second
+ *         of whole 4 KiB pages at random in [ADDR, ADDR+LEN), each written
+ *         with the pattern it already holds (SEED, offsets from ADDR), so
+ *         the page is dirtied but `verify` still holds; it writes through
+ *         process_vm_writev on itself, so once a move has taken the range
+ *         the write fails (EFAULT) and the thread ends instead of the
+ *         process dying
+ *     wstop                              -> wrote PAGES SECONDS gone=0|1
+ *         stops the writer (if the range is still there) and says how many
+ *         pages it wrote in how long, and whether the range is gone (its
+ *         write or a read of the range's first page failed)
  *     quit                               -> exits 0 (so does end of file)
  * A failure replies `error MESSAGE`.  The pattern of a 64-bit word depends
  * only on the seed and its offset from the start of the mapping, so a second
  * process can check what pvmmap (or gdb) put into it.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -59,6 +73,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -328,6 +343,82 @@ static void copy(uint64_t addr, uint64_t len, const char *kind)
 	munmap(dst, len);
 }
 
+/* The writer thread of `write`: whole pages at random, paced in 1 ms steps. */
+static struct writer {
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	uint64_t addr, len, rate, seed;
+	uint64_t pages;          /* written */
+	double secs;             /* from start to its end */
+	bool gone;               /* ended on EFAULT: the range was moved away */
+} wr;
+
+static void *writer_main(void *arg)
+{
+	static uint64_t buf[WORDS];
+	uint64_t rs = wr.seed * UINT64_C(0x9e3779b97f4a7c15) + 1, npages = wr.len / PAGE;
+	double t0 = now(), t;
+	(void)arg;
+
+	while (!atomic_load(&wr.stop)) {
+		uint64_t due = (uint64_t)((now() - t0) * (double)wr.rate / PAGE);
+		while (wr.pages < due && !atomic_load(&wr.stop)) {
+			rs ^= rs << 13;
+			rs ^= rs >> 7;
+			rs ^= rs << 17;
+			uint64_t off = rs % npages * PAGE;
+			fill_page(buf, off, wr.seed);
+			struct iovec l = { buf, PAGE }, r = { (void *)(wr.addr + off), PAGE };
+			if (process_vm_writev(getpid(), &l, 1, &r, 1, 0) != PAGE) {
+				wr.gone = true;
+				goto out;
+			}
+			wr.pages++;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+out:
+	t = now();
+	wr.secs = t - t0;
+	return NULL;
+}
+
+static void writer_start(uint64_t addr, uint64_t len, uint64_t rate, uint64_t seed)
+{
+	if (wr.running || !rate || len < PAGE || addr % PAGE) {
+		printf("error bad write arguments, or a writer runs already\n");
+		return;
+	}
+	wr = (struct writer){ .addr = addr, .len = len, .rate = rate, .seed = seed };
+	int e = pthread_create(&wr.thread, NULL, writer_main, NULL);
+	if (e) {
+		printf("error pthread_create: %s\n", strerror(e));
+		return;
+	}
+	wr.running = true;
+	printf("writing\n");
+}
+
+static void writer_stop(void)
+{
+	if (!wr.running) {
+		printf("error no writer\n");
+		return;
+	}
+	atomic_store(&wr.stop, true);
+	pthread_join(wr.thread, NULL);
+	wr.running = false;
+	if (!wr.gone) {
+		/* stopped between two writes: whether the range is gone is
+		 * what a read of it says */
+		static uint64_t buf[WORDS];
+		struct iovec l = { buf, PAGE }, r = { (void *)wr.addr, PAGE };
+		wr.gone = process_vm_readv(getpid(), &l, 1, &r, 1, 0) != PAGE;
+	}
+	printf("wrote %" PRIu64 " %.6f gone=%d\n", wr.pages, wr.secs, wr.gone);
+}
+
 static int serve(void)
 {
 	char line[512];
@@ -351,6 +442,10 @@ static int serve(void)
 				printf("error madvise(MADV_POPULATE_READ): %s\n", strerror(errno));
 			else
 				printf("populated\n");
+		} else if (strcmp(cmd, "write") == 0 && n == 5) {
+			writer_start(num(a), num(b), num(c), num(d));
+		} else if (strcmp(cmd, "wstop") == 0 && n == 1) {
+			writer_stop();
 		} else if (strcmp(cmd, "info") == 0 && n == 3) {
 			printf("info ");
 			reply_info(num(a), num(b));
