@@ -1823,11 +1823,16 @@ static void assert_headers_equal(const struct vma_list *full, const struct vma_l
  * Live: for each range, the range readers give what the whole reader
  * gives, filtered, field for field.  Pss moves when another process maps
  * or unmaps a shared page (libc's), so the comparison holds only between
- * two whole reads that agree: a few tries.
+ * two whole reads that agree, and even then another process may have come
+ * and gone between them (CI failed once on a libc Pss, 0x2800 != 0x2400):
+ * a try counts when all the reads agree; only the last try asserts, so a
+ * reader that is wrong fails every try and then fails here.
  */
 static void check_live_range(int procfd, uint64_t start, uint64_t end)
 {
-	for (int t = 0; t < 20; t++) {
+	const int tries = 20;
+
+	for (int t = 0; t < tries; t++) {
 		struct vma_list w1 = { 0 }, w2 = { 0 }, got = { 0 }, sr = { 0 }, q = { 0 };
 		struct vma_list maps = { 0 }, m1, m2, mp;
 		bool stable;
@@ -1841,8 +1846,8 @@ static void check_live_range(int procfd, uint64_t start, uint64_t end)
 		meeting(&maps, start, end, &mp);
 		meeting(&w1, start, end, &m1);
 		meeting(&w2, start, end, &m2);
-		stable = lists_same(&m1, &m2);
-		if (stable) {
+		stable = lists_same(&m1, &m2) && lists_same(&m1, &got) && lists_same(&m1, &sr);
+		if (stable || t == tries - 1) {
 			assert_lists_equal(&m1, &got);
 			assert_lists_equal(&m1, &sr);
 			/* the headers, but for the gate VMA only smaps shows */
@@ -1862,7 +1867,6 @@ static void check_live_range(int procfd, uint64_t start, uint64_t end)
 			return;
 		test_sleep_ms(10);
 	}
-	fail_msg("the mappings of the process never held still");
 }
 
 static void check_live(pid_t pid)
