@@ -504,25 +504,6 @@ static int vmas_read(struct proc_facts *pf)
 	return vma_smaps_read(pf->procfd, &pf->vmas);
 }
 
-/* AT_SYSINFO_EHDR of /proc/PID/auxv (the vdso's start), or 0: the auxv
- * execve gave the process, kept by its mm. */
-static uint64_t vdso_read(const struct proc_facts *pf)
-{
-	uint64_t aux[2 * 64];
-	ssize_t n;
-	int fd = openat(pf->procfd, "auxv", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return 0;
-	do
-		n = read(fd, aux, sizeof aux);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	for (ssize_t i = 0; n > 0 && i + 1 < n / (ssize_t)sizeof(uint64_t); i += 2)
-		if (aux[i] == AT_SYSINFO_EHDR)
-			return aux[i + 1];
-	return 0;
-}
 
 /*
  * smaps, thread registers, files and residue.  *@gone: smaps failed as if
@@ -541,7 +522,8 @@ static int maps_read(struct proc_facts *pf, bool *gone)
 		struct procfs_stat st;
 
 		/* marks of the mm, for telling an execve: unknown is 0 */
-		pf->vdso = vdso_read(pf);
+		if (procfs_auxv(pf->procfd, AT_SYSINFO_EHDR, &pf->vdso))
+			pf->vdso = 0; /* none: AT_SYSINFO_EHDR is the vdso's start */
 		pf->start_stack = procfs_stat_read(pf->procfd, "stat", &st) == 0 ? st.start_stack : 0;
 	}
 	if (r == 0)

@@ -272,6 +272,33 @@ int procfs_read_u64(int dirfd, const char *path, uint64_t *out)
 	return r;
 }
 
+int procfs_auxv(int procfd, uint64_t type, uint64_t *out)
+{
+	uint64_t aux[2 * 64];
+	ssize_t n;
+	int err = 0, fd = openat(procfd, "auxv", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return procfs_errno(errno);
+	do
+		n = read(fd, aux, sizeof aux);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		err = procfs_errno(errno);
+	close(fd);
+	if (err)
+		return err;
+	for (ssize_t i = 0; i + 1 < n / (ssize_t)sizeof(uint64_t); i += 2) {
+		if (aux[i] == 0) /* AT_NULL */
+			break;
+		if (aux[i] == type) {
+			*out = aux[i + 1];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 bool procfs_tid_name(const char *name, int *out)
 {
 	uint64_t v;

@@ -86,6 +86,9 @@ bool procfs_is_blank(char c);
 int procfs_single_u64(const char *text, uint64_t *out);
 /* A file that is one such number: 0, -EBADMSG or -errno of procfs_read. */
 int procfs_read_u64(int dirfd, const char *path, uint64_t *out);
+/* The value of entry @type of /proc/PID/auxv (the auxv execve gave the
+ * process, which its mm keeps): 0, -ENOENT (no such entry) or -errno. */
+int procfs_auxv(int procfd, uint64_t type, uint64_t *out);
 
 /*
  * The value of "Key:" at the start of a line of status-like text, after

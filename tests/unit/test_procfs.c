@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -384,6 +385,26 @@ static int lines_of(const char *text, struct seen *s, size_t line_max, size_t *b
 	return r;
 }
 
+/* Our own auxv against glibc's copy of it; an absent entry; no process. */
+static void test_auxv(void **state)
+{
+	uint64_t v = 0;
+	int procfd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	(void)state;
+	assert_true(procfd >= 0);
+	assert_int_equal(procfs_auxv(procfd, AT_PAGESZ, &v), 0);
+	assert_int_equal(v, (uint64_t)sysconf(_SC_PAGESIZE));
+	assert_int_equal(procfs_auxv(procfd, AT_SYSINFO_EHDR, &v), 0);
+	assert_int_equal(v, getauxval(AT_SYSINFO_EHDR));
+	assert_int_equal(procfs_auxv(procfd, 0x7fffffff, &v), -ENOENT);
+	close(procfd);
+	procfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* no auxv there */
+	assert_true(procfd >= 0);
+	assert_int_equal(procfs_auxv(procfd, AT_PAGESZ, &v), -ENOENT);
+	close(procfd);
+}
+
 static void test_lines(void **state)
 {
 	struct seen s = { .stop_at = 0 };
@@ -434,6 +455,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_digits),
 		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_auxv),
 		cmocka_unit_test(test_xdigits_lower),
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_single_and_list),
