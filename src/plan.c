@@ -786,6 +786,28 @@ static int check_processes(const struct sys_facts *sf, const struct proc_facts *
  * Without --partial, a move or copy with a refused piece changes nothing:
  * every other piece is skipped, and says because of what.
  */
+/*
+ * Live pieces that total no more than a final round go frozen: live, they
+ * would take two freezes (the first creates and tracks, the last re-checks
+ * and copies) for what one frozen copy does in one.  By size, not by
+ * residency, so the re-plan under the final freeze decides the same.
+ */
+static void small_is_frozen(struct plan *p)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->e[i].live)
+			total += p->e[i].end - p->e[i].start;
+	if (total == 0 || total > PLAN_LIVE_FINAL_BYTES)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->e[i].live) {
+			p->e[i].live = false;
+			p->e[i].note = N_FROZEN_SMALL;
+		}
+}
+
 static void all_or_nothing(const struct request *req, struct plan *p)
 {
 	const struct plan_entry *first = NULL;
@@ -869,6 +891,7 @@ int plan_make(const struct sys_facts *sf, const struct proc_facts *src,
 		e->reason = R_NOT_MAPPED;
 		e->status = STATUS_REFUSED;
 	}
+	small_is_frozen(out);
 	all_or_nothing(req, out);
 	return 0;
 nomem:

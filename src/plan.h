@@ -133,6 +133,14 @@ bool plan_needs_policies(const struct plan *p);
 enum reason plan_access_denied(const struct sys_facts *sf, const struct proc_facts *pf, bool attach,
 			       const char *what, struct proc_refusal *out);
 
+/*
+ * A live transfer ends when a round wrote at most this much, copied in its
+ * final freeze: about 1-3 ms of copying (docs/benchmarks.md).  Pieces that
+ * total no more are copied frozen from the start (note frozen-small): one
+ * freeze, not two.
+ */
+#define PLAN_LIVE_FINAL_BYTES (UINT64_C(2) << 20)
+
 /* Counts for the summary. */
 struct plan_summary {
 	size_t vmas, ok, done, refused, failed, rolled_back, deferred, skipped;

@@ -122,6 +122,8 @@ static const struct note_info notes[N__COUNT] = {
 		"copied with the source stopped throughout, not live: writes to hugetlb memory cannot be tracked reliably" },
 	[N_FROZEN_STOPPED] = { "frozen-stopped",
 		"copied with the source stopped throughout, not live: the source is stopped (SIGSTOP), so there is no pause to shorten" },
+	[N_FROZEN_SMALL] = { "frozen-small",
+		"copied with the source stopped throughout, not live: the copied pieces total no more than a live transfer's final round (2 MiB), so one freeze is shorter than the two a live transfer takes" },
 };
 
 const struct note_info *note_info(enum note n)

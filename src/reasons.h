@@ -71,6 +71,7 @@ enum note {
 	N_FROZEN_UFFD,           /* the source registered it with userfaultfd */
 	N_FROZEN_HUGETLB,
 	N_FROZEN_STOPPED,        /* the source is stopped: no pause to save */
+	N_FROZEN_SMALL,          /* one freeze is shorter than two */
 	N__COUNT
 };
 

@@ -33,9 +33,6 @@
 #include "compat.h"
 #include "testpoint.h"
 
-/* Written in one round, small enough to copy in the final freeze: about
- * 1-3 ms of copying here (docs/benchmarks.md). */
-#define LIVE_FINAL_BYTES (UINT64_C(2) << 20)
 /* Rounds while the source runs, the first one included: a source that
  * writes faster than pvmmap copies still ends in one final frozen copy. */
 #define LIVE_MAX_ROUNDS 8
@@ -202,7 +199,7 @@ static int rounds(struct xfer *x)
 			return lost(x, r, "while it ran");
 		if (x->hooks && x->hooks->round)
 			x->hooks->round(round + 1, pages * x->page, x->hooks->arg);
-		if (pages * x->page <= LIVE_FINAL_BYTES || round >= LIVE_MAX_ROUNDS ||
+		if (pages * x->page <= PLAN_LIVE_FINAL_BYTES || round >= LIVE_MAX_ROUNDS ||
 		    pages * x->page >= first)
 			return 0;
 	}

@@ -146,6 +146,29 @@ live_with_writer() {
 	all_valid
 }
 
+@test "2 MiB or less: frozen, note frozen-small, one freeze; 2 MiB and a page: live" {
+	start_cmd src anon:2M:label=a anon:2052K:label=b
+	start_cmd dst anon:64K:label=x
+	local sp s e; sp=$(cpid src); s=$(cstart src a); e=$(cend src a)
+	local want; want=$(sum src "$s" "$e")
+	pvrun 0 copy "$sp" "$s" 2M --to "$(cpid dst)" --json
+	keep
+	[[ $(jqo '.vmas[0].status') == done ]]
+	[[ $(jqo '.vmas[0].live') == false ]]
+	[[ $(jqo '.vmas[0].note.code') == frozen-small ]]
+	[[ $(jqo '.summary.rounds') == 1 ]]
+	assert_equal "$(sum dst "$s" "$e")" "$want"
+	all_valid
+	s=$(cstart src b); e=$(cend src b); want=$(sum src "$s" "$e")
+	pvrun 0 copy "$sp" "$s" 2052K --to "$(cpid dst)" --json
+	keep
+	[[ $(jqo '.vmas[0].live') == true ]]
+	[[ $(jqo '.vmas[0].note') == null ]]
+	(( $(jqo '.summary.rounds') >= 2 ))
+	assert_equal "$(sum dst "$s" "$e")" "$want"
+	all_valid
+}
+
 @test "a range the source registered with its own userfaultfd (write-protect): frozen, note frozen-uffd, the source intact" {
 	start_writer src -u 16M
 	[[ $(cfield src w unsupported) == "" ]] || skip "userfaultfd here: $(cfield src w unsupported)"

@@ -768,27 +768,60 @@ static void test_uffd_registered(void **state)
 }
 
 /* Live (issue 10): private anonymous copies, unless a fact says why not. */
+/* [A, A+len) of the source, copied or moved whole to the same address. */
+static void one_len(enum op op, uint64_t len)
+{
+	set_req(op, A, len);
+	run_to();
+	EXPECT_NO_ERROR();
+	EXPECT_N(1);
+	EXPECT_OK(0, A, A + len, KIND_ANON, METHOD_COPY, A);
+}
+
 static void test_live(void **state)
 {
+	const uint64_t big = PLAN_LIVE_FINAL_BYTES + PG;
+
 	(void)state;
+	/* no more than a final round: frozen, one freeze instead of two */
 	add_vma(&S, A, A + SZ, "rw-p", "", 0);
 	ONE_OK(OP_MOVE, KIND_ANON, METHOD_COPY);
+	assert_false(plan.e[0].live);
+	assert_int_equal(plan.e[0].note, N_FROZEN_SMALL);
+	assert_non_null(note_info(N_FROZEN_SMALL)->code);
+	init_side(&S, SRC_PID, "source");
+	add_vma(&S, A, A + PLAN_LIVE_FINAL_BYTES, "rw-p", "", 0);
+	one_len(OP_COPY, PLAN_LIVE_FINAL_BYTES);
+	assert_int_equal(plan.e[0].note, N_FROZEN_SMALL);
+	/* two pieces: their total counts, both go live */
+	init_side(&S, SRC_PID, "source");
+	add_vma(&S, A, A + PLAN_LIVE_FINAL_BYTES, "rw-p", "", 0);
+	add_vma(&S, A + PLAN_LIVE_FINAL_BYTES, A + big, "r--p", "", 0);
+	set_req(OP_COPY, A, big);
+	run_to();
+	EXPECT_N(2);
+	assert_true(plan.e[0].live && plan.e[1].live);
+	assert_int_equal(plan.e[1].note, N_NONE);
+
+	init_side(&S, SRC_PID, "source");
+	add_vma(&S, A, A + big, "rw-p", "", 0);
+	one_len(OP_MOVE, big);
 	assert_true(plan.e[0].live);
 	assert_int_equal(plan.e[0].note, N_NONE);
-	ONE_OK(OP_COPY, KIND_ANON, METHOD_COPY);
+	one_len(OP_COPY, big);
 	assert_true(plan.e[0].live);
 
 	/* --frozen: asked for, no note */
-	set_req(OP_COPY, A, SZ);
+	set_req(OP_COPY, A, big);
 	req.frozen = true;
 	run_to();
-	EXPECT_OK(0, A, A + SZ, KIND_ANON, METHOD_COPY, A);
+	EXPECT_OK(0, A, A + big, KIND_ANON, METHOD_COPY, A);
 	assert_false(plan.e[0].live);
 	assert_int_equal(plan.e[0].note, N_NONE);
 
 	/* a stopped source: no pause to save */
 	S.pf.state = 'T';
-	ONE_OK(OP_COPY, KIND_ANON, METHOD_COPY);
+	one_len(OP_COPY, big);
 	assert_false(plan.e[0].live);
 	assert_int_equal(plan.e[0].note, N_FROZEN_STOPPED);
 	assert_non_null(note_info(N_FROZEN_STOPPED)->code);
@@ -797,7 +830,7 @@ static void test_live(void **state)
 	/* the kernel cannot track: its why is the note's detail */
 	sf.track_ok = false;
 	sf.track_why = "no PAGEMAP_SCAN";
-	ONE_OK(OP_MOVE, KIND_ANON, METHOD_COPY);
+	one_len(OP_MOVE, big);
 	assert_false(plan.e[0].live);
 	assert_int_equal(plan.e[0].note, N_FROZEN_NO_TRACKING);
 	assert_string_equal(plan.e[0].note_detail, "no PAGEMAP_SCAN");
