@@ -65,6 +65,15 @@
  *     tail runs (probed on 6.18: a thread resumed there after its tracer
  *     exited ran it, restored its mask and registers with iretq and
  *     finished its nanosleep on time through restart_syscall).
+ * 13. Every ptrace stop sends the tracer's process a SIGCHLD (si_code
+ *     CLD_STOPPED for PTRACE_EVENT_STOP, CLD_TRAPPED for a syscall stop),
+ *     as does every exit of a traced thread -- unless its SIGCHLD is
+ *     ignored or its handler has SA_NOCLDSTOP: then a stop only wakes
+ *     wait4 (do_notify_parent_cldstop).  A pidfd, of the process or of the
+ *     thread (PIDFD_THREAD), does not become readable at a ptrace stop:
+ *     POLLIN means exit.  A SIGCHLD blocked in the tracer thread alone is
+ *     taken by another thread that has it unblocked, or dropped at once
+ *     when that thread has it at SIG_DFL.
  */
 #include "inject.h"
 
@@ -165,15 +174,15 @@ static bool is_exit_code(int code)
 
 /*
  * Wait for a change of thread @tid of @p until @deadline.  waitpid cannot
- * time out and a timer signal would meddle with the caller's signals, so
- * sleep in sigtimedwait for the SIGCHLD the kernel sends the tracer's
- * process for every ptrace stop and every exit of a traced thread
- * (do_notify_parent_cldstop, do_notify_parent), then look with
- * waitpid(WNOHANG): a stop costs one wake-up, not a poll loop.  The
+ * time out, a timer signal would meddle with the caller's signals, and a
+ * pidfd says nothing of a stop, so sleep in sigtimedwait for the SIGCHLD
+ * the kernel sends for every ptrace stop and every exit of a traced
+ * thread (fact 13), then look with waitpid(WNOHANG): a stop costs one
+ * wake-up, not a poll loop.  The
  * SIGCHLD is only a hint; the per-tid waitpid decides, so a stop of
  * another thread stays queued for its own wait.
  *
- * The caller's signals (checked on 6.18):
+ * The caller's signals (each checked by a probe on 6.18):
  *  - SIGCHLD is blocked in this thread for the wait and its mask put back
  *    after: unblocked with SIG_DFL, the kernel would discard the signal
  *    at once (sig_ignored), and it must stay pending between the waitpid
@@ -256,6 +265,9 @@ static int wait_tid(struct inject_proc *p, pid_t tid, int *status, uint64_t dead
 		if (nap < WAIT_NAP_MAX)
 			nap *= 2;
 	}
+	/* To the caller's own process, by its tid: a siginfo with a
+	 * kernel's si_code is only queued to one's own tid
+	 * (do_rt_sigqueueinfo); the signal goes to the whole process. */
 	if (took && seen)
 		syscall(SYS_rt_sigqueueinfo, gettid(), SIGCHLD, &taken);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
