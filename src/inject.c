@@ -190,9 +190,9 @@ static bool is_exit_code(int code)
  * in sigtimedwait for the SIGCHLD the kernel sends for every ptrace stop
  * and every exit of a traced thread (fact 13), then look with
  * waitpid(WNOHANG): a long syscall costs one wake-up, not a poll loop, and
- * is seen when it ends, not at the end of a nap.  The
- * SIGCHLD is only a hint; the per-tid waitpid decides, so a stop of
- * another thread stays queued for its own wait.
+ * is seen when it ends, not at the end of a nap.  The SIGCHLD is only a
+ * hint; the per-tid waitpid decides, so a stop of another thread stays
+ * queued for its own wait.
  *
  * The caller's signals (each checked by a probe on 6.18):
  *  - SIGCHLD is blocked in this thread for the wait and its mask put back
