@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1287,6 +1288,237 @@ static void test_blocking_injection(void **state)
 	victim_stop(&v);
 }
 
+/* ---- the caller's signals --------------------------------------------- */
+
+/* A page in the process holding a struct timespec of @ms, for nanosleep. */
+static uint64_t timespec_inside(struct inject_proc *p, int idx, long ms)
+{
+	struct timespec req = { ms / 1000, (ms % 1000) * 1000000L };
+	int64_t addr = sys(p, idx, ARCH_SYS_MMAP, 0, PAGE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
+
+	assert_true(addr > 0);
+	assert_int_equal(inject_write(p, (uint64_t)addr, &req, sizeof req), 0);
+	return (uint64_t)addr;
+}
+
+/* nanosleep(@at) injected in thread @idx: its result. */
+static int64_t nanosleep_inside(struct inject_proc *p, int idx, uint64_t at)
+{
+	int64_t ret = INT64_MIN;
+
+	assert_int_equal(inject_syscall(p, (size_t)idx, SYS_nanosleep, (uint64_t[6]){ at }, &ret), 0);
+	return ret;
+}
+
+/*
+ * An injected nanosleep of @ms in thread @idx: its stops come while the
+ * wait sleeps, and the syscall must end with its own result, not a
+ * timeout (the seize's timeout is TIMEOUT_MS, far beyond @ms).
+ */
+static void sleep_inside(struct inject_proc *p, int idx, long ms)
+{
+	uint64_t at = timespec_inside(p, idx, ms);
+
+	assert_int_equal(nanosleep_inside(p, idx, at), 0);
+	assert_int_equal(sys(p, idx, ARCH_SYS_MUNMAP, at, PAGE, 0, 0, 0, 0), 0);
+}
+
+static void *sit(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * A wait that sleeps sees the stop it waits for: an injected syscall that
+ * takes a while ends with its result.  Alone, and with a second thread of
+ * the caller that has SIGCHLD unblocked (SIG_DFL): that thread takes every
+ * SIGCHLD sent while the waiting thread is not asleep in sigtimedwait.
+ */
+static void test_wait_sees_stop(void **state)
+{
+	struct inject_proc *p;
+	struct victim v;
+	pthread_t other;
+
+	(void)state;
+	start_victim(&v, NULL, NULL);
+	p = seize(&v, 0);
+	sleep_inside(p, idx_of(p, victim_tid(&v, "read")), 300);
+	exercise(&v, p, idx_of(p, victim_tid(&v, "futex")));
+	assert_int_equal(inject_detach(p), 0);
+
+	assert_int_equal(pthread_create(&other, NULL, sit, NULL), 0);
+	p = seize(&v, 0);
+	sleep_inside(p, idx_of(p, victim_tid(&v, "read")), 300);
+	for (int i = 0; i < 20; i++)
+		exercise(&v, p, idx_of(p, victim_tid(&v, "futex")));
+	assert_int_equal(inject_detach(p), 0);
+	assert_int_equal(pthread_cancel(other), 0);
+	assert_int_equal(pthread_join(other, NULL), 0);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
+	victim_stop(&v);
+}
+
+/*
+ * The victim is killed while an injected syscall sleeps in thread @tid:
+ * the wait ends with the thread lost, as the death of the process, not at
+ * the timeout.  The leader reports its exit only once every other thread
+ * is reaped, so it takes the reap of the exited threads too.
+ */
+static void killed_while_waiting(bool leader)
+{
+	struct inject_proc *p = NULL;
+	struct victim v;
+	int64_t ret = 0;
+	uint64_t addr;
+	pid_t killer;
+	int idx, st;
+
+	start_victim(&v, NULL, NULL);
+	assert_int_equal(inject_seize(v.pid, 0, 0, 30000, &p), 0);
+	idx = idx_of(p, leader ? v.pid : victim_tid(&v, "read"));
+	addr = timespec_inside(p, idx, 20000);
+	killer = fork();
+	assert_true(killer >= 0);
+	if (killer == 0) {
+		usleep(200000);
+		kill(v.pid, SIGKILL);
+		_exit(0);
+	}
+	assert_int_equal(inject_syscall(p, (size_t)idx, SYS_nanosleep, (uint64_t[6]){ addr }, &ret),
+			 -ESRCH);
+	assert_true(inject_exited(p, TIMEOUT_MS));
+	/* Every thread dead before the detach reaps them: one still on its
+	 * way out would be left to a tracer's wait, and victim_stop's
+	 * waitpid would wait for the leader for ever. */
+	for (size_t i = 0; i < p->nthreads; i++)
+		for (int k = 0; k < 500 && !strchr("ZX?", state_of(v.pid, p->threads[i].tid)); k++)
+			test_sleep_ms(10);
+	inject_detach(p);
+	assert_int_equal(waitpid(killer, &st, 0), killer);
+	victim_stop(&v);
+}
+
+static void test_killed_while_waiting(void **state)
+{
+	(void)state;
+	killed_while_waiting(false);
+	killed_while_waiting(true);
+}
+
+static int sigchlds;
+
+static void count_sigchld(int sig)
+{
+	(void)sig;
+	sigchlds++;
+}
+
+/* The caller's mask and SIGCHLD disposition are what they were. */
+static void assert_signals_kept(const sigset_t *mask, const struct sigaction *sa)
+{
+	struct sigaction now_sa;
+	sigset_t now;
+
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, NULL, &now), 0);
+	for (int sig = 1; sig < NSIG; sig++)
+		assert_int_equal(sigismember(&now, sig), sigismember(mask, sig));
+	assert_int_equal(sigaction(SIGCHLD, NULL, &now_sa), 0);
+	assert_ptr_equal(now_sa.sa_handler, sa->sa_handler);
+	assert_int_equal(now_sa.sa_flags & SA_NOCLDSTOP, sa->sa_flags & SA_NOCLDSTOP);
+}
+
+/* Seize, a few syscalls and a sleep inside, detach; the caller's signals
+ * are as they were after it. */
+static void inject_under(struct victim *v)
+{
+	struct sigaction sa;
+	struct inject_proc *p;
+	sigset_t mask;
+
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, NULL, &mask), 0);
+	assert_int_equal(sigaction(SIGCHLD, NULL, &sa), 0);
+	p = seize(v, 0);
+	exercise(v, p, idx_of(p, victim_tid(v, "read")));
+	sleep_inside(p, idx_of(p, victim_tid(v, "read")), 50);
+	assert_int_equal(inject_detach(p), 0);
+	assert_signals_kept(&mask, &sa);
+}
+
+/*
+ * The caller's SIGCHLD stays its own: with SIGCHLD blocked in its mask
+ * (a caller that takes it by sigwait or signalfd), a SIGCHLD of its own
+ * child is still pending after the injection it came during, and the
+ * child is still there to reap; with none of its own, ignored, or with SA_NOCLDSTOP (no SIGCHLD for a stop),
+ * injections still see every stop; with a handler, the handler still
+ * hears of them; mask and disposition come back unchanged.
+ */
+static void test_caller_sigchld(void **state)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, ign = { .sa_handler = SIG_IGN };
+	struct sigaction nostop = { .sa_handler = count_sigchld, .sa_flags = SA_NOCLDSTOP };
+	struct sigaction handler = { .sa_handler = count_sigchld };
+	sigset_t chld, pending, old;
+	struct inject_proc *p;
+	struct victim v;
+	pid_t child;
+	uint64_t at;
+	int idx, st;
+
+	(void)state;
+	start_victim(&v, NULL, NULL);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+
+	/* A child of the caller exits while an injected syscall sleeps,
+	 * and nothing else is pending when it starts: the SIGCHLD is
+	 * pending when it returns (whatever siginfo it carries, as SIGCHLDs
+	 * merge), and the child is the caller's to reap. */
+	assert_int_equal(pthread_sigmask(SIG_BLOCK, &chld, &old), 0);
+	p = seize(&v, 0);
+	idx = idx_of(p, victim_tid(&v, "read"));
+	at = timespec_inside(p, idx, 300);
+	while (sigtimedwait(&chld, NULL, &(struct timespec){ 0, 0 }) == SIGCHLD)
+		;
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		usleep(50000);
+		_exit(0);
+	}
+	assert_int_equal(nanosleep_inside(p, idx, at), 0);
+	assert_int_equal(sigpending(&pending), 0);
+	assert_true(sigismember(&pending, SIGCHLD));
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(sys(p, idx, ARCH_SYS_MUNMAP, at, PAGE, 0, 0, 0, 0), 0);
+	assert_int_equal(inject_detach(p), 0);
+	while (sigtimedwait(&chld, NULL, &(struct timespec){ 0, 0 }) == SIGCHLD)
+		;
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+	inject_under(&v);
+
+	assert_int_equal(sigaction(SIGCHLD, &ign, NULL), 0);
+	inject_under(&v);
+	assert_int_equal(sigaction(SIGCHLD, &nostop, NULL), 0);
+	sigchlds = 0;
+	inject_under(&v);
+	assert_int_equal(sigchlds, 0);          /* no stop raises one */
+	assert_int_equal(sigaction(SIGCHLD, &handler, NULL), 0);
+	inject_under(&v);
+	assert_true(sigchlds > 0);
+	assert_int_equal(sigaction(SIGCHLD, &dfl, NULL), 0);
+
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
+	victim_stop(&v);
+}
+
 /* Measured, not asserted: the time of one injected syscall. */
 static void test_timing(void **state)
 {
@@ -1356,6 +1588,9 @@ int main(void)
 		T(test_seccomp),
 		T(test_memory_fallback),
 		T(test_blocking_injection),
+		T(test_wait_sees_stop),
+		T(test_killed_while_waiting),
+		T(test_caller_sigchld),
 		T(test_timing),
 		T(test_tracer_dies),
 		T(test_tracer_dies_mapped),
