@@ -23,10 +23,14 @@ void testpoint(void)
 void testpoint_named(const char *name)
 {
 	const char *e = getenv("PVMMAP_DIE_AT");
+	const char *s = getenv("PVMMAP_STOP_AT");
 
 	testpoint();
 	if (e && name && strcmp(e, name) == 0)
 		kill(getpid(), SIGKILL);
+	/* a test changes a process meanwhile, then continues pvmmap */
+	if (s && name && strcmp(s, name) == 0)
+		kill(getpid(), SIGSTOP);
 }
 
 void testpoint_die_after(long k)
