@@ -505,6 +505,12 @@ int xfer_live_run(struct xfer *x, const struct proc_facts *src, const struct pro
 
 void xfer_live_end(struct xfer *x)
 {
+	/* a move's commit unmapped the pieces it completed */
+	for (size_t i = 0; x->track && x->req->op == OP_MOVE && i < x->plan->n; i++) {
+		const struct plan_entry *e = &x->plan->e[i];
+		if (e->live && e->status == STATUS_DONE)
+			track_gone(x->track, e->start, e->end);
+	}
 	track_stop(x->track);
 	x->track = NULL;
 }

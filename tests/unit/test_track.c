@@ -450,6 +450,42 @@ static void test_remapped(void **state)
 	victim_stop(&v);
 }
 
+/* A move's commit unmaps the range: track_gone says so (the head, then
+ * the rest, as two pieces of one tracked range), and track_stop then ends
+ * the tracking with nothing to unregister; what the source maps there
+ * since is not registered, and the source runs on. */
+static void test_gone(void **state)
+{
+	struct victim v;
+	struct inject_proc *p;
+	struct track *t = NULL;
+	struct track_range r;
+	uint64_t addr, len = NPAGES * page;
+
+	(void)state;
+	need_tracking();
+	start(&v, &addr);
+	for (int i = 0; i < 8; i++)
+		victim_page(&v, "poke", addr, i);
+	r = (struct track_range){ addr, addr + len };
+	p = seize(&v);
+	assert_int_equal(track_start(p, &r, 1, 0, &t), 0);
+	assert_true(uffd_flag(v.pid, addr, addr + len));
+	assert_int_equal(call(p, ARCH_SYS_MUNMAP, addr, len, 0, 0, 0), 0);
+	assert_int_equal(call(p, ARCH_SYS_MMAP, addr, len, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, (uint64_t)-1), addr);
+	assert_int_equal(inject_detach(p), 0);
+	track_gone(t, addr, addr + len / 2);
+	track_gone(t, addr + len / 2, addr + len);
+	track_gone(NULL, addr, addr + len);
+	assert_int_equal(track_stop(t), 0);
+	assert_false(uffd_flag(v.pid, addr, addr + len));
+	victim_page(&v, "poke", addr, 1);
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
+	victim_stop(&v);
+}
+
 /* The holder dies after each step of track_start in turn: the victim
  * keeps no descriptor and no registration, and runs on. */
 static void test_death_in_start(void **state)
@@ -543,6 +579,7 @@ int main(void)
 		T(test_busy),
 		T(test_holder_killed),
 		T(test_remapped),
+		T(test_gone),
 		T(test_death_in_start),
 		T(test_unsupported),
 	};
