@@ -410,6 +410,23 @@ static int64_t call(struct inject_proc *p, enum arch_sys sys, uint64_t a0, uint6
 	return ret;
 }
 
+/* A victim with 8 pages of its range poked, seized, the range tracked
+ * (armed): the tracking in *@t, the seized victim returned. */
+static struct inject_proc *tracked(struct victim *v, uint64_t *addr, struct track **t)
+{
+	struct track_range r;
+	struct inject_proc *p;
+
+	need_tracking();
+	start(v, addr);
+	for (int i = 0; i < 8; i++)
+		victim_page(v, "poke", *addr, i);
+	r = (struct track_range){ *addr, *addr + NPAGES * page };
+	p = seize(v);
+	assert_int_equal(track_start(p, &r, 1, 0, t), 0);
+	return p;
+}
+
 /* The source remaps the range away, then maps something new there: the
  * tracking is lost (-ESTALE), for good, and track_stop still ends it. */
 static void test_remapped(void **state)
@@ -417,18 +434,11 @@ static void test_remapped(void **state)
 	struct victim v;
 	struct inject_proc *p;
 	struct track *t = NULL;
-	struct track_range r;
 	struct seen s;
 	uint64_t addr, len = NPAGES * page, away;
 
 	(void)state;
-	need_tracking();
-	start(&v, &addr);
-	for (int i = 0; i < 8; i++)
-		victim_page(&v, "poke", addr, i);
-	r = (struct track_range){ addr, addr + len };
-	p = seize(&v);
-	assert_int_equal(track_start(p, &r, 1, 0, &t), 0);
+	p = tracked(&v, &addr, &t);
 	away = (uint64_t)call(p, ARCH_SYS_MMAP, 0, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 			      (uint64_t)-1);
 	assert_int_equal(call(p, ARCH_SYS_MREMAP, addr, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, away),
@@ -459,17 +469,10 @@ static void test_gone(void **state)
 	struct victim v;
 	struct inject_proc *p;
 	struct track *t = NULL;
-	struct track_range r;
 	uint64_t addr, len = NPAGES * page;
 
 	(void)state;
-	need_tracking();
-	start(&v, &addr);
-	for (int i = 0; i < 8; i++)
-		victim_page(&v, "poke", addr, i);
-	r = (struct track_range){ addr, addr + len };
-	p = seize(&v);
-	assert_int_equal(track_start(p, &r, 1, 0, &t), 0);
+	p = tracked(&v, &addr, &t);
 	assert_true(uffd_flag(v.pid, addr, addr + len));
 	assert_int_equal(call(p, ARCH_SYS_MUNMAP, addr, len, 0, 0, 0), 0);
 	assert_int_equal(call(p, ARCH_SYS_MMAP, addr, len, PROT_READ | PROT_WRITE,
