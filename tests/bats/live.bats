@@ -274,3 +274,15 @@ changed_between() {
 @test "a source that protects half its range between the freezes (a split): a live copy rolls back" {
 	changed_between copy "protect HALF r"
 }
+
+@test "without PROCMAP_QUERY (PVMMAP_NO_PROCMAP_QUERY=1) the first freeze reads the range in full: still live, one instant" {
+	start_writer src 16M
+	start_cmd dst anon:64K:label=x
+	local s; s=$(cstart src w)
+	PVMMAP_NO_PROCMAP_QUERY=1 pvrun 0 copy "$(cpid src)" "$s" 16M --to "$(cpid dst)" --json
+	keep
+	[[ $(jqo '.vmas[0].status') == done ]]
+	[[ $(jqo '.vmas[0].live') == true ]]
+	check_instant src "$(cpid dst)" "$s" >/dev/null
+	all_valid
+}
