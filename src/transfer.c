@@ -163,7 +163,9 @@ again:
 		cheap = false;
 		goto again;
 	}
-	if (!r && !cheap && plan_needs_policies(&np)) {
+	/* cheap: read before the freeze, unless the plan needed none then
+	 * (with --partial, a piece refused then may go now) */
+	if (!r && plan_needs_policies(&np) && !(cheap && src->policies)) {
 		r = proc_policies_read(&ns);
 		if (r)
 			plan_free(&np);
@@ -271,8 +273,9 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		return r;
 
 	/* A live transfer's first freeze reads no numa_maps (replan): the
-	 * policies are read now, while the source runs, and the final
-	 * freeze checks them again. */
+	 * policies are read now, while the source runs.  One the source
+	 * sets after this is not seen (docs/kernel-facts.md, "A live
+	 * source's NUMA policy"). */
 	live = src != tgt && any_live(plan);
 	if (live && plan_needs_policies(plan))
 		live = proc_policies_read(src) == 0;
