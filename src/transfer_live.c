@@ -241,24 +241,34 @@ static bool same_plan(const struct plan *a, const struct plan *b, bool at_any, s
 #define FLAGS_NOT_SHAPED (VMF_UFFD | VMF(SD))
 
 /*
- * Whether the VMAs of @now are those of @was, the facts the destination
- * was shaped from (its protections, madvise flags, mlock, name): the same
- * headers, and the same VmFlags.  A change of the flags or of the
- * protection of a whole VMA splits nothing, so the plan's pieces stay
- * the same; without this the target would keep the old ones.  *@at: the
- * first VMA that differs.
+ * Whether each piece of @p lies in a VMA of @now that is what its VMA was
+ * when the destination was shaped from it (its protection, madvise flags,
+ * mlock, name): the same perms, object and offset, and the same VmFlags.
+ * A change of the flags or of the protection of a whole VMA splits
+ * nothing, so the plan's pieces stay the same; without this the target
+ * would keep the old ones.  Piece by piece, not VMA by VMA: registering a
+ * range that cuts a VMA splits it at the range's edges.  *@at: the first
+ * piece that differs.
  */
-static bool same_vmas(const struct proc_facts *was, const struct proc_facts *now, uint64_t *at)
+static bool same_vmas(const struct plan *p, const struct proc_facts *now, uint64_t *at)
 {
-	for (size_t i = 0; i < was->vmas.n && i < now->vmas.n; i++) {
-		const struct vma *a = &was->vmas.v[i], *b = &now->vmas.v[i];
-		*at = b->start;
-		if (!vma_same_header(a, b) || a->pkey != b->pkey ||
-		    a->kernel_page_size != b->kernel_page_size ||
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_entry *e = &p->e[i];
+		const struct vma *a = e->vma, *b;
+
+		if (e->status != STATUS_OK || !a)
+			continue;
+		*at = e->start;
+		b = vma_find(&now->vmas, e->start);
+		if (!b || b->end < e->end || strcmp(a->perms, b->perms) || strcmp(a->name, b->name) ||
+		    a->dev_major != b->dev_major || a->dev_minor != b->dev_minor ||
+		    a->inode != b->inode ||
+		    (a->inode && a->offset - a->start != b->offset - b->start) ||
+		    a->pkey != b->pkey || a->kernel_page_size != b->kernel_page_size ||
 		    ((a->vmflags ^ b->vmflags) & ~FLAGS_NOT_SHAPED))
 			return false;
 	}
-	return was->vmas.n == now->vmas.n;
+	return true;
 }
 
 /*
@@ -318,7 +328,7 @@ static int recheck(struct xfer *x, const struct proc_facts *src, const struct pr
 	if (r) {
 		xfer_fail(x->st, r, "cannot plan again: %s", xfer_strerror(-r));
 	} else if (!np.error.reason && same_plan(x->plan, &np, x->req->at_any, &diff) &&
-		   !same_vmas(src, &ns, &at)) {
+		   !same_vmas(x->plan, &ns, &at)) {
 		r = xfer_fail(x->st, -EAGAIN,
 			      "the source changed its range while it ran (the protection or VmFlags "
 			      "of 0x%" PRIx64 "); try again, or use --frozen", at);
