@@ -179,7 +179,7 @@ out_free:
 }
 
 /* The fields of a header, which both readers give. */
-static bool same_header(const struct vma *a, const struct vma *b)
+bool vma_same_header(const struct vma *a, const struct vma *b)
 {
 	return a->start == b->start && a->end == b->end && !strcmp(a->perms, b->perms) &&
 	       a->offset == b->offset && a->dev_major == b->dev_major &&
@@ -197,7 +197,7 @@ static bool same_vmas(const struct vma_list *q, const struct vma_list *s)
 	for (size_t k = 0; k < s->n; k++) {
 		if (!arch_user_mapping(s->v[k].end))
 			continue;
-		if (i == q->n || !same_header(&q->v[i], &s->v[k]))
+		if (i == q->n || !vma_same_header(&q->v[i], &s->v[k]))
 			return false;
 		i++;
 	}
@@ -269,7 +269,7 @@ static bool merge_detail(struct vma_list *h, struct vma_list *d, uint64_t start,
 	if (n != d->n)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!same_header(&h->v[first + i], &d->v[i]))
+		if (!vma_same_header(&h->v[first + i], &d->v[i]))
 			return false;
 	for (size_t i = 0; i < n; i++) {
 		/* smaps' fields; the header is the same (checked above) */

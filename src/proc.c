@@ -488,11 +488,24 @@ static int dumpable_read(struct proc_facts *pf)
 	return 0;
 }
 
+/*
+ * What a read leaves out, for the re-reads of a live transfer's freezes
+ * (proc_facts_reread_headers, proc_facts_recheck): the source pauses
+ * while they run.
+ */
+struct read_opts {
+	bool headers;            /* a RANGE scope's VMAs from PROCMAP_QUERY
+				    alone: no smaps field */
+	bool no_resources;       /* no limits, memcg, exe */
+};
+
 /* The VMAs pf->scope asks for. */
-static int vmas_read(struct proc_facts *pf)
+static int vmas_read(struct proc_facts *pf, const struct read_opts *o)
 {
 	const struct proc_scope *sc = &pf->scope;
 
+	if (o->headers && sc->vmas == PROC_VMAS_RANGE)
+		return sc->start < sc->end ? vma_query_range(pf->procfd, sc->start, sc->end, &pf->vmas) : 0;
 	switch (sc->vmas) {
 	case PROC_VMAS_RANGE:
 		return vma_range_read(pf->procfd, sc->start, sc->end, &pf->vmas);
@@ -510,9 +523,9 @@ static int vmas_read(struct proc_facts *pf)
  * the process were gone, which a zombie's does too (it has no mm): the
  * caller's recheck tells which.
  */
-static int maps_read(struct proc_facts *pf, bool *gone)
+static int maps_read(struct proc_facts *pf, const struct read_opts *o, bool *gone)
 {
-	int r = vmas_read(pf);
+	int r = vmas_read(pf, o);
 
 	if (r == -ENOENT)
 		r = -ESRCH; /* reaped, on kernels before 6.x's ESRCH */
@@ -543,6 +556,9 @@ static int maps_read(struct proc_facts *pf, bool *gone)
 	return r;
 }
 
+static int facts_read(pid_t pid, const struct proc_scope *scope, const struct read_opts *o,
+		      struct proc_facts *pf);
+
 int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf)
 {
 	static const struct proc_scope all = { .vmas = PROC_VMAS_ALL };
@@ -556,6 +572,75 @@ int proc_facts_reread(const struct proc_facts *old, struct proc_facts *pf)
 }
 
 int proc_facts_read_scope(pid_t pid, const struct proc_scope *scope, struct proc_facts *pf)
+{
+	static const struct read_opts all = { 0 };
+
+	return facts_read(pid, scope, &all, pf);
+}
+
+/* The facts proc_facts_recheck does not read again: @old's. */
+static void keep_resources(const struct proc_facts *old, struct proc_facts *pf)
+{
+	pf->rlim_as = old->rlim_as;
+	pf->rlim_memlock = old->rlim_memlock;
+	pf->memcg_headroom = old->memcg_headroom;
+	pf->arch_known = old->arch_known;
+	pf->elf_machine = old->elf_machine;
+	pf->compat = old->compat;
+}
+
+int proc_facts_reread_headers(const struct proc_facts *old, struct proc_facts *pf)
+{
+	static const struct read_opts opts = { .headers = true, .no_resources = true };
+	int r;
+
+	if (old->scope.vmas != PROC_VMAS_RANGE)
+		return -EINVAL;
+	r = facts_read(old->pid, &old->scope, &opts, pf);
+	if (r)
+		return r;
+	keep_resources(old, pf);
+	if (pf->vmas.n != old->vmas.n || is_dead_state(pf->state) != is_dead_state(old->state))
+		goto stale;
+	for (size_t i = 0; i < pf->vmas.n; i++) {
+		struct vma *v = &pf->vmas.v[i];
+		const struct vma *was = &old->vmas.v[i];
+		char *name = v->name;
+		uint64_t residue = v->residue;
+
+		if (!vma_same_header(v, was))
+			goto stale;
+		/* the header is the same: the rest is smaps', as read before */
+		*v = *was;
+		v->name = name;
+		v->residue = residue;
+	}
+	if (old->policies) {
+		pf->policies = calloc(old->vmas.n ? old->vmas.n : 1, sizeof(*pf->policies));
+		if (!pf->policies) {
+			proc_facts_free(pf);
+			return -ENOMEM;
+		}
+		memcpy(pf->policies, old->policies, old->vmas.n * sizeof(*pf->policies));
+	}
+	return 0;
+stale:
+	proc_facts_free(pf);
+	return -ESTALE;
+}
+
+int proc_facts_recheck(const struct proc_facts *old, struct proc_facts *pf)
+{
+	static const struct read_opts opts = { .no_resources = true };
+	int r = facts_read(old->pid, &old->scope, &opts, pf);
+
+	if (!r)
+		keep_resources(old, pf);
+	return r;
+}
+
+static int facts_read(pid_t pid, const struct proc_scope *scope, const struct read_opts *o,
+		      struct proc_facts *pf)
 {
 	bool maps_gone = false, with_maps = scope != NULL;
 	int r;
@@ -574,16 +659,16 @@ int proc_facts_read_scope(pid_t pid, const struct proc_scope *scope, struct proc
 		return r;
 
 	r = identity_read(pf);
-	if (r == 0)
+	if (r == 0 && !o->no_resources)
 		r = limits_read(pf);
-	if (r == 0)
+	if (r == 0 && !o->no_resources)
 		r = proc_memcg_read(pf);
 	if (r == 0)
 		r = dumpable_read(pf);
-	if (r == 0)
+	if (r == 0 && !o->no_resources)
 		arch_read(pf);
 	if (r == 0 && with_maps && !is_dead_state(pf->state) && !pf->kernel_thread)
-		r = maps_read(pf, &maps_gone);
+		r = maps_read(pf, o, &maps_gone);
 	if (r == 0)
 		r = recheck(pf);
 	if (r == 0 && maps_gone && !is_dead_state(pf->state))

@@ -185,6 +185,30 @@ int proc_facts_read(pid_t pid, bool with_maps, struct proc_facts *pf);
 int proc_facts_read_scope(pid_t pid, const struct proc_scope *scope, struct proc_facts *pf);
 /* Read the process of @old again, with the same scope, into @pf. */
 int proc_facts_reread(const struct proc_facts *old, struct proc_facts *pf);
+/*
+ * The re-reads under a live transfer's freezes, where the source pauses
+ * while they run (issue 10).  Both read @old's process with @old's scope
+ * (a RANGE scope for proc_facts_reread_headers) and leave out what cannot
+ * change the plan of a source that is already attached: its limits and
+ * memory cgroup (the plan's rules read only the target's) and its ELF
+ * header (only an execve changes it, and the reader of the facts tells an
+ * execve from comm, auxv and stat): those are @old's.
+ *
+ * proc_facts_reread_headers, under the first freeze: the range's VMAs
+ * from PROCMAP_QUERY alone, no smaps (whose Rss walks every page table of
+ * the range, ~9 ms a GiB of 4 KiB pages).  When they are @old's headers,
+ * their smaps fields and policies are @old's, read before the freeze;
+ * -ESTALE when they are not (the process mapped meanwhile: read it in
+ * full), -EOPNOTSUPP without PROCMAP_QUERY, or an error of
+ * proc_facts_read_scope.  What it cannot see (VmFlags or a policy changed
+ * without a change of the headers, the residency) the final freeze of a
+ * live transfer checks.
+ *
+ * proc_facts_recheck, under the final freeze: what the plan is made from,
+ * smaps of the range included (VmFlags exist in smaps alone).
+ */
+int proc_facts_reread_headers(const struct proc_facts *old, struct proc_facts *pf);
+int proc_facts_recheck(const struct proc_facts *old, struct proc_facts *pf);
 void proc_facts_free(struct proc_facts *pf);
 
 /*

@@ -15,7 +15,9 @@ void testpoint(void);
 
 /* A step with a name: also PVMMAP_DIE_AT=NAME kills pvmmap right after
  * it (for an instant a step count cannot name reliably, such as a round
- * of a live transfer, whose number of steps depends on the source). */
+ * of a live transfer, whose number of steps depends on the source).
+ * PVMMAP_STOP_AT=@name stops pvmmap there (SIGSTOP): a test changes a
+ * process while pvmmap waits, then continues it (SIGCONT). */
 void testpoint_named(const char *name);
 
 /* For unit tests: die right after the @k-th step from now. */

@@ -289,6 +289,19 @@ static void track_free(struct track *t)
 	free(t);
 }
 
+void track_gone(struct track *t, uint64_t start, uint64_t end)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->registered; i++) {
+		struct track_range *r = &t->r[i];
+		if (start <= r->start && r->start < end)
+			r->start = end < r->end ? end : r->end;         /* its head */
+		else if (start < r->end && r->end <= end)
+			r->end = start;                                 /* its tail */
+	}
+}
+
 int track_stop(struct track *t)
 {
 	int err;

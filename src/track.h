@@ -197,6 +197,16 @@ int track_absent(struct track *t, uint64_t start, uint64_t end, track_fn fn, voi
  */
 int track_stop(struct track *t);
 
+/*
+ * The source unmapped [@start, @end) (a move's commit): what of the
+ * tracked ranges is inside it is gone, and track_stop leaves it alone
+ * (a range's head or tail, or all of it: call in address order).  An
+ * unregister there could only fail (EINVAL, one a chunk: 128 calls for
+ * 1 GiB after the resume), or meet what the source mapped and registered
+ * there since, which is not pvmmap's.
+ */
+void track_gone(struct track *t, uint64_t start, uint64_t end);
+
 /* Bytes one UFFDIO_UNREGISTER releases at most (docs/kernel-facts.md:
  * 64 MiB chunks cost 10-27 ms each, so about 8 MiB is 1-4 ms). */
 #define TRACK_UNREG_CHUNK (UINT64_C(8) << 20)

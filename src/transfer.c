@@ -102,20 +102,42 @@ static bool attach_saw_exec(const struct proc_facts *pf, struct transfer_stats *
 	return r;
 }
 
+static bool any_live(const struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->e[i].status == STATUS_OK && p->e[i].live)
+			return true;
+	return false;
+}
+
 /* Re-read both processes under the freeze (the VMAs the first reading
  * read: the range's alone, for a transfer between two processes) and plan
  * again.  @src and @tgt are the same facts for a transfer within one
  * process.  numa_maps only when a policy is to be replayed: the kernel
- * walks the page tables of every VMA it prints up to the range's end. */
+ * walks the page tables of every VMA it prints up to the range's end.
+ *
+ * @live (the plan goes live, its policies read before the freeze): this
+ * is a live transfer's first freeze, which walks no page table (issue 10):
+ * the source's range from PROCMAP_QUERY, its smaps fields and policies
+ * those read before the freeze while the headers are the same, its edges
+ * as measured then.  That is enough to make the destination and start
+ * the tracking, and the final freeze checks the range again (what it
+ * finds changed rolls back).  A plan that no longer goes live, or headers
+ * that changed, read it in full. */
 static int replan(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
-		  const struct request *req, struct plan *plan, const struct inject_proc *sp)
+		  const struct request *req, struct plan *plan, const struct inject_proc *sp, bool live)
 {
 	struct proc_facts ns = { .procfd = -1 }, nt = { .procfd = -1 };
-	bool same = src == tgt;
+	bool same = src == tgt, cheap = live && !same;
 	struct plan np;
 	int r;
 
-	r = proc_facts_reread(src, &ns);
+again:
+	r = cheap ? proc_facts_reread_headers(src, &ns) : -EAGAIN;
+	if (r && r != -ESRCH && r != -ENOMEM) {
+		cheap = false;
+		r = proc_facts_reread(src, &ns);
+	}
 	if (!r && !same)
 		r = proc_facts_reread(tgt, &nt);
 	if (!r && (execd(src, &ns) || (!same && execd(tgt, &nt))))
@@ -128,12 +150,22 @@ static int replan(const struct sys_facts *sf, struct proc_facts *src, struct pro
 	frozen_threads(&ns, sp);
 	for (int i = 0; i < 2; i++) {
 		ns.edges[i] = src->edges[i];
-		if (ns.edges[i].known)
+		if (ns.edges[i].known && !cheap)
 			ns.edges[i].known = proc_range_residency(&ns, ns.edges[i].start, ns.edges[i].end,
 								 &ns.edges[i].rss, &ns.edges[i].swap) == 0;
 	}
 	r = plan_make(sf, &ns, same ? &ns : &nt, req, &np);
-	if (!r && plan_needs_policies(&np)) {
+	if (!r && cheap && !any_live(&np)) {
+		/* it goes frozen after all (stopped meanwhile): in full */
+		plan_free(&np);
+		proc_facts_free(&ns);
+		proc_facts_free(&nt);
+		cheap = false;
+		goto again;
+	}
+	/* cheap: read before the freeze, unless the plan needed none then
+	 * (with --partial, a piece refused then may go now) */
+	if (!r && plan_needs_policies(&np) && !(cheap && src->policies)) {
 		r = proc_policies_read(&ns);
 		if (r)
 			plan_free(&np);
@@ -185,14 +217,14 @@ static int check_supported(const struct plan *plan, const struct request *req,
  * run, 1 when nothing is to be done (the new plan refuses: it says why),
  * or -errno (st->message says why).
  */
-static int prepare(struct xfer *x, struct proc_facts *src, struct proc_facts *tgt)
+static int prepare(struct xfer *x, struct proc_facts *src, struct proc_facts *tgt, bool live)
 {
 	struct transfer_stats *st = x->st;
 	struct plan *plan = x->plan;
 	int r;
 
 	/* What was checked is what is done. */
-	r = replan(x->sf, src, tgt, x->req, plan, x->sp);
+	r = replan(x->sf, src, tgt, x->req, plan, x->sp, live);
 	if (r == -ECHILD) {
 		/* @src and @tgt are still the facts from before */
 		if (!attach_saw_exec(src, st))
@@ -222,7 +254,7 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 {
 	struct xfer x = { .sf = sf, .req = req, .plan = plan, .st = st, .hooks = hooks,
 			  .self_pidfd = -1, .scratch_id = -1, .self_pidfd_id = -1 };
-	bool any = false;
+	bool any = false, live;
 	int r;
 
 	memset(st, 0, sizeof(*st));
@@ -240,6 +272,13 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	if (r)
 		return r;
 
+	/* A live transfer's first freeze reads no numa_maps (replan): the
+	 * policies are read now, while the source runs.  One the source
+	 * sets after this is not seen (docs/kernel-facts.md, "A live
+	 * source's NUMA policy"). */
+	live = src != tgt && any_live(plan);
+	if (live && plan_needs_policies(plan))
+		live = proc_policies_read(src) == 0;
 	r = xfer_stop(&x, src, tgt);
 	if (r) {
 		const struct proc_facts *pf = st->attach_pid == src->pid ? src : tgt;
@@ -249,7 +288,7 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		}
 		return r;
 	}
-	r = prepare(&x, src, tgt);
+	r = prepare(&x, src, tgt, live);
 	if (r == 0 && xfer_live_wanted(&x))
 		r = xfer_live_run(&x, src, tgt);
 	else if (r == 0)

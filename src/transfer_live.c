@@ -233,11 +233,69 @@ static bool same_plan(const struct plan *a, const struct plan *b, bool at_any, s
 	return a->n == b->n;
 }
 
+/* VmFlags that say nothing the destination was given: the tracking's
+ * own (forget_own_flags) and soft-dirty, which the kernel sets itself. */
+#define FLAGS_NOT_SHAPED (VMF_UFFD | VMF(SD))
+
+/*
+ * Whether each piece of @p lies in a VMA of @now that is what its VMA was
+ * when the destination was shaped from it (its protection, madvise flags,
+ * mlock, name): the same perms, object and offset, and the same VmFlags.
+ * A change of the flags or of the protection of a whole VMA splits
+ * nothing, so the plan's pieces stay the same; without this the target
+ * would keep the old ones.  Piece by piece, not VMA by VMA: registering a
+ * range that cuts a VMA splits it at the range's edges.  *@at: the first
+ * piece that differs.
+ */
+static bool same_vmas(const struct plan *p, const struct proc_facts *now, uint64_t *at)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_entry *e = &p->e[i];
+		const struct vma *a = e->vma, *b;
+
+		if (e->status != STATUS_OK || !a)
+			continue;
+		*at = e->start;
+		b = vma_find(&now->vmas, e->start);
+		if (!b || b->end < e->end || strcmp(a->perms, b->perms) || strcmp(a->name, b->name) ||
+		    a->dev_major != b->dev_major || a->dev_minor != b->dev_minor ||
+		    a->inode != b->inode ||
+		    (a->inode && a->offset - a->start != b->offset - b->start) ||
+		    a->pkey != b->pkey || a->kernel_page_size != b->kernel_page_size ||
+		    ((a->vmflags ^ b->vmflags) & ~FLAGS_NOT_SHAPED))
+			return false;
+	}
+	return true;
+}
+
 /*
  * Under the final freeze: the source's range must be what the plan was
  * made for (its pieces, their kinds, no thread's stack or code in a piece
- * a move takes).  The target was held throughout: its facts are the
- * first freeze's, which do not show the destination made since.
+ * a move takes), and its VMAs what the destination was shaped from.  The
+ * target was held throughout: its facts are the first freeze's, which do
+ * not show the destination made since.
+ *
+ * What is read again (proc_facts_recheck), and why each can change the
+ * plan of a source that ran since the first freeze:
+ *   stat, status, comm: exited or a zombie; another program (execve,
+ *     with auxv's vdso and stat's startstack); a seccomp filter installed
+ *     (injected syscalls); its credentials (the access rules);
+ *   its threads: one made since, or one whose stack or code moved into a
+ *     piece a move takes;
+ *   the range's VMAs from smaps: their headers (mapped, unmapped, split,
+ *     protected), their VmFlags (madvise, mlock, a userfaultfd of its
+ *     own): VmFlags exist in smaps alone, and smaps walks every page
+ *     table of the range (~8.5 ms a GiB of 4 KiB pages).  That walk stays:
+ *     a read before the freeze and a cheap check under it would miss a
+ *     madvise or mlock of a whole VMA between the two, which changes no
+ *     header that PROCMAP_QUERY shows;
+ *   the files behind them, the rescue code of a killed pvmmap in them.
+ * Not read again: its limits, memory cgroup and mountinfo (the plan's
+ * rules read only the target's, held throughout), its ELF header (only
+ * an execve changes it, told above).  Nor numa_maps: a policy set with
+ * mbind on a whole VMA since the policies were read changes none of the
+ * above, so the target keeps the policy read before the first freeze
+ * (docs/kernel-facts.md, "A live source's NUMA policy").
  */
 static int recheck(struct xfer *x, const struct proc_facts *src, const struct proc_facts *tgt,
 		   const struct track_range *tr, size_t ntr)
@@ -245,9 +303,10 @@ static int recheck(struct xfer *x, const struct proc_facts *src, const struct pr
 	struct proc_facts ns = { .procfd = -1 };
 	struct plan np = { 0 };
 	size_t diff = 0;
+	uint64_t at = x->req->addr;
 	int r;
 
-	r = proc_facts_reread(src, &ns);
+	r = proc_facts_recheck(src, &ns);
 	if (r) {
 		proc_facts_free(&ns);
 		return xfer_fail(x->st, r, "cannot re-read the source: %s", xfer_strerror(-r));
@@ -265,6 +324,11 @@ static int recheck(struct xfer *x, const struct proc_facts *src, const struct pr
 	r = plan_make(x->sf, &ns, tgt, x->req, &np);
 	if (r) {
 		xfer_fail(x->st, r, "cannot plan again: %s", xfer_strerror(-r));
+	} else if (!np.error.reason && same_plan(x->plan, &np, x->req->at_any, &diff) &&
+		   !same_vmas(x->plan, &ns, &at)) {
+		r = xfer_fail(x->st, -EAGAIN,
+			      "the source changed its range while it ran (the protection or VmFlags "
+			      "of 0x%" PRIx64 "); try again, or use --frozen", at);
 	} else if (np.error.reason || !same_plan(x->plan, &np, x->req->at_any, &diff)) {
 		const struct plan_entry *e = diff < np.n ? &np.e[diff] : NULL;
 		const char *why = np.error.reason ? reason_code(np.error.reason)
@@ -399,9 +463,14 @@ int xfer_live_run(struct xfer *x, const struct proc_facts *src, const struct pro
 	if (!r)
 		r = start(x, tr, ntr, &released);
 	if (r == 1) {
-		/* frozen after all: the rest as xfer_execute does it */
+		/* frozen after all: the rest as xfer_execute does it, once
+		 * the range is checked (the first freeze read its headers
+		 * alone: src/transfer.c, replan); nothing of pvmmap's is
+		 * registered in it */
 		free(tr);
-		r = xfer_copy_all(x);
+		r = recheck(x, src, tgt, NULL, 0);
+		if (!r)
+			r = xfer_copy_all(x);
 		if (!r)
 			r = xfer_execute_finish(x);
 		return xfer_cure(x, r);
@@ -443,6 +512,12 @@ int xfer_live_run(struct xfer *x, const struct proc_facts *src, const struct pro
 
 void xfer_live_end(struct xfer *x)
 {
+	/* a move's commit unmapped the pieces it completed */
+	for (size_t i = 0; x->track && x->req->op == OP_MOVE && i < x->plan->n; i++) {
+		const struct plan_entry *e = &x->plan->e[i];
+		if (e->live && e->status == STATUS_DONE)
+			track_gone(x->track, e->start, e->end);
+	}
 	track_stop(x->track);
 	x->track = NULL;
 }

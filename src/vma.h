@@ -79,6 +79,11 @@ static inline bool vma_uffd_registered(const struct vma *v) { return (v->vmflags
 
 void vma_list_free(struct vma_list *l);
 
+/* Whether @a and @b have the same header: the fields maps prints, which
+ * PROCMAP_QUERY and smaps both give (start, end, perms, offset, device,
+ * inode, name). */
+bool vma_same_header(const struct vma *a, const struct vma *b);
+
 /*
  * Parse smaps text (the whole file) into @out, which must be zeroed.
  * Never fails on odd input: unknown keys are skipped, a line that cannot be

@@ -245,3 +245,67 @@ live_with_writer() {
 	[[ $r == "check ok pages=4096 cut=0 "* ]]
 	all_valid
 }
+
+stopped() { [[ $(fx_state "$1") == T ]]; }
+
+# changed_between OP COMMAND: OP a source's 4 MiB region `x` live, the
+# source running COMMAND (a mapper command; HALF: x's first half) between the first and the
+# final freeze, where pvmmap waits (PVMMAP_STOP_AT=round): the final freeze
+# sees it and rolls back (exit 4), both processes as they were then.
+changed_between() {
+	start_cmd src anon:4M:label=x
+	start_cmd dst anon:64K:label=y
+	local sp dp s pv st=0 dmaps smaps sum0
+	sp=$(cpid src); dp=$(cpid dst); s=$(cstart src x)
+	ask src "write x 0 7" >/dev/null
+	dmaps=$(cat "/proc/$dp/maps")
+	PVMMAP_STOP_AT=round "$PVMMAP" "$1" "$sp" "$s" 4M --to "$dp" --json \
+		> "$(fx_dir)/between.json" 2> "$(fx_dir)/between.err" 3>&- &
+	pv=$!
+	wait_until 10 stopped "$pv"
+	# the source runs meanwhile
+	[[ $(fx_state "$sp") != [tT] ]]
+	[[ $(ask src "${2//HALF/$(printf '0x%x-0x%x' $((s)) $((s + 0x200000)))}") != error* ]]
+	smaps=$(cat "/proc/$sp/maps"); sum0=$(ask src "sum x")
+	kill -CONT "$pv"
+	wait "$pv" || st=$?
+	output=$(< "$(fx_dir)/between.json")
+	keep
+	assert_equal "$st" 4
+	[[ $(jqo '.error.message') == *"changed its range while it ran"* ]]
+	[[ $(jqo '.vmas[0].status') == rolled-back ]]
+	assert_equal "$(cat "/proc/$dp/maps")" "$dmaps"
+	assert_equal "$(cat "/proc/$sp/maps")" "$smaps"
+	assert_equal "$(ask src "sum x")" "$sum0"
+	[[ " $(vmflags "$sp" "$s") " != *" uw "* ]]
+	[[ $(fx_tracer "$sp") == 0 && $(fx_tracer "$dp") == 0 ]]
+	all_valid
+}
+
+@test "a source that protects its whole range between the freezes (no split): a live copy rolls back" {
+	changed_between copy "protect x r"
+}
+
+@test "a source that protects its whole range between the freezes (no split): a live move rolls back" {
+	changed_between move "protect x r"
+}
+
+@test "a source that madvises its whole range between the freezes (VmFlags alone): a live move rolls back" {
+	changed_between move "advise x dontfork"
+}
+
+@test "a source that protects half its range between the freezes (a split): a live copy rolls back" {
+	changed_between copy "protect HALF r"
+}
+
+@test "without PROCMAP_QUERY (PVMMAP_NO_PROCMAP_QUERY=1) the first freeze reads the range in full: still live, one instant" {
+	start_writer src 16M
+	start_cmd dst anon:64K:label=x
+	local s; s=$(cstart src w)
+	PVMMAP_NO_PROCMAP_QUERY=1 pvrun 0 copy "$(cpid src)" "$s" 16M --to "$(cpid dst)" --json
+	keep
+	[[ $(jqo '.vmas[0].status') == done ]]
+	[[ $(jqo '.vmas[0].live') == true ]]
+	check_instant src "$(cpid dst)" "$s" >/dev/null
+	all_valid
+}

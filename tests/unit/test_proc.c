@@ -569,6 +569,67 @@ static void test_scopes(void **state)
 	kill_reap(c);
 }
 
+/*
+ * The re-reads of a live transfer's freezes: proc_facts_reread_headers
+ * takes the smaps fields of the facts before while the headers are the
+ * same (no smaps read: a field set here comes back), -ESTALE when a
+ * header changed, -EOPNOTSUPP without PROCMAP_QUERY; proc_facts_recheck
+ * reads the VMAs in full and keeps the limits, cgroup and ELF facts.
+ */
+static void test_reread_freezes(void **state)
+{
+	struct proc_facts all, pf, now;
+	pid_t c = spawn_paused(setup_scope);
+	(void)state;
+
+	assert_int_equal(proc_facts_read(c, true, &all), 0);
+	for (size_t i = 0; i < all.vmas.n; i++) {
+		const struct vma *v = &all.vmas.v[i];
+		struct proc_scope range = { PROC_VMAS_RANGE, v->start, v->end };
+
+		if (!arch_user_mapping(v->end))
+			continue;
+		assert_int_equal(proc_facts_read_scope(c, &range, &pf), 0);
+		pf.vmas.v[0].rss = 12345;       /* no smaps gives this */
+		pf.vmas.v[0].vmflags |= VMF(DD);
+		pf.rlim_as = 54321;
+		pf.memcg_headroom = 777;
+		assert_int_equal(proc_facts_reread_headers(&pf, &now), 0);
+		assert_int_equal(now.scope.vmas, PROC_VMAS_RANGE);
+		assert_int_equal(now.vmas.n, 1);
+		same_vma(&now.vmas.v[0], &pf.vmas.v[0], true);
+		assert_int_equal(now.vmas.v[0].rss, 12345);
+		assert_true(now.vmas.v[0].vmflags & VMF(DD));
+		assert_int_equal(now.rlim_as, 54321);
+		assert_int_equal(now.memcg_headroom, 777);
+		assert_int_equal(now.vdso, all.vdso);
+		assert_int_equal(now.nthreads, all.nthreads);
+		proc_facts_free(&now);
+
+		assert_int_equal(proc_facts_recheck(&pf, &now), 0);
+		assert_int_equal(now.vmas.n, 1);
+		assert_true(now.vmas.v[0].rss != 12345);
+		assert_true(now.vmas.v[0].has_vmflags);
+		assert_int_equal(now.vmas.v[0].vmflags, v->vmflags);
+		same_vma(&now.vmas.v[0], v, false);
+		assert_int_equal(now.rlim_as, 54321);
+		assert_int_equal(now.memcg_headroom, 777);
+		proc_facts_free(&now);
+
+		/* a header that is not the process's any more */
+		pf.vmas.v[0].perms[0] = pf.vmas.v[0].perms[0] == 'r' ? '-' : 'r';
+		assert_int_equal(proc_facts_reread_headers(&pf, &now), -ESTALE);
+		setenv("PVMMAP_NO_PROCMAP_QUERY", "1", 1);
+		assert_int_equal(proc_facts_reread_headers(&pf, &now), -EOPNOTSUPP);
+		unsetenv("PVMMAP_NO_PROCMAP_QUERY");
+		proc_facts_free(&pf);
+	}
+	/* a scope of every VMA is no range's */
+	assert_int_equal(proc_facts_reread_headers(&all, &now), -EINVAL);
+	proc_facts_free(&all);
+	kill_reap(c);
+}
+
 static void test_zombie(void **state)
 {
 	struct proc_facts pf;
@@ -1606,6 +1667,7 @@ int main(void)
 		T(test_thread_id),
 		T(test_paused_child),
 		T(test_scopes),
+		T(test_reread_freezes),
 		T(test_zombie),
 		T(test_reaped),
 		T(test_vanishing),

@@ -410,6 +410,23 @@ static int64_t call(struct inject_proc *p, enum arch_sys sys, uint64_t a0, uint6
 	return ret;
 }
 
+/* A victim with 8 pages of its range poked, seized, the range tracked
+ * (armed): the tracking in *@t, the seized victim returned. */
+static struct inject_proc *tracked(struct victim *v, uint64_t *addr, struct track **t)
+{
+	struct track_range r;
+	struct inject_proc *p;
+
+	need_tracking();
+	start(v, addr);
+	for (int i = 0; i < 8; i++)
+		victim_page(v, "poke", *addr, i);
+	r = (struct track_range){ *addr, *addr + NPAGES * page };
+	p = seize(v);
+	assert_int_equal(track_start(p, &r, 1, 0, t), 0);
+	return p;
+}
+
 /* The source remaps the range away, then maps something new there: the
  * tracking is lost (-ESTALE), for good, and track_stop still ends it. */
 static void test_remapped(void **state)
@@ -417,18 +434,11 @@ static void test_remapped(void **state)
 	struct victim v;
 	struct inject_proc *p;
 	struct track *t = NULL;
-	struct track_range r;
 	struct seen s;
 	uint64_t addr, len = NPAGES * page, away;
 
 	(void)state;
-	need_tracking();
-	start(&v, &addr);
-	for (int i = 0; i < 8; i++)
-		victim_page(&v, "poke", addr, i);
-	r = (struct track_range){ addr, addr + len };
-	p = seize(&v);
-	assert_int_equal(track_start(p, &r, 1, 0, &t), 0);
+	p = tracked(&v, &addr, &t);
 	away = (uint64_t)call(p, ARCH_SYS_MMAP, 0, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 			      (uint64_t)-1);
 	assert_int_equal(call(p, ARCH_SYS_MREMAP, addr, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, away),
@@ -445,6 +455,35 @@ static void test_remapped(void **state)
 	assert_int_equal(track_absent(t, addr, addr + len, note, &s), -ESTALE);
 	assert_int_equal(track_stop(t), 0);
 	assert_false(uffd_flag(v.pid, addr, addr + len));
+	victim_wake_all(&v);
+	victim_assert_no_eintr(&v);
+	victim_stop(&v);
+}
+
+/* A move's commit unmaps the range: track_gone says so (the head, then
+ * the rest, as two pieces of one tracked range), and track_stop then ends
+ * the tracking with nothing to unregister; what the source maps there
+ * since is not registered, and the source runs on. */
+static void test_gone(void **state)
+{
+	struct victim v;
+	struct inject_proc *p;
+	struct track *t = NULL;
+	uint64_t addr, len = NPAGES * page;
+
+	(void)state;
+	p = tracked(&v, &addr, &t);
+	assert_true(uffd_flag(v.pid, addr, addr + len));
+	assert_int_equal(call(p, ARCH_SYS_MUNMAP, addr, len, 0, 0, 0), 0);
+	assert_int_equal(call(p, ARCH_SYS_MMAP, addr, len, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, (uint64_t)-1), addr);
+	assert_int_equal(inject_detach(p), 0);
+	track_gone(t, addr, addr + len / 2);
+	track_gone(t, addr + len / 2, addr + len);
+	track_gone(NULL, addr, addr + len);
+	assert_int_equal(track_stop(t), 0);
+	assert_false(uffd_flag(v.pid, addr, addr + len));
+	victim_page(&v, "poke", addr, 1);
 	victim_wake_all(&v);
 	victim_assert_no_eintr(&v);
 	victim_stop(&v);
@@ -543,6 +582,7 @@ int main(void)
 		T(test_busy),
 		T(test_holder_killed),
 		T(test_remapped),
+		T(test_gone),
 		T(test_death_in_start),
 		T(test_unsupported),
 	};
