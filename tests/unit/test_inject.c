@@ -37,6 +37,7 @@
 #include <pwd.h>
 
 #include "arch.h"
+#include "../fixtures/fixture_sys.h"
 #include "inject.h"
 #include "inject_priv.h"
 #include "testpoint.h"
@@ -367,8 +368,9 @@ static void test_seize_detach(void **state)
 		pid_t tid = victim_tid(&v, blocked_names[i]);
 		assert_int_equal(tracer_of(v.pid, tid), 0);
 		/* poll with a timeout goes on through restart_block: the
-		 * kernel shows restart_syscall, with the same registers. */
-		if (strcmp(blocked_names[i], "poll") == 0) {
+		 * kernel shows restart_syscall, with the same registers.
+		 * ppoll (the generic table's poll) runs again as itself. */
+		if (FX_POLL_RESTARTS_BLOCK && strcmp(blocked_names[i], "poll") == 0) {
 			char *rest = strchr(before[i], ' ');
 			char want[300];
 			snprintf(want, sizeof want, "%d%s", SYS_restart_syscall, rest);
