@@ -289,6 +289,8 @@ void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr, const
  * (NT_PRSTATUS has no orig_x0, PEEKUSER does not exist on arm64): the
  * syscall's first argument is lost, so it cannot be run again.
  */
+const bool arch_eintr_rewinds = false;
+
 bool arch_regs_rewind_syscall(struct arch_regs *regs)
 {
 	(void)regs;

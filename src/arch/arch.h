@@ -119,6 +119,10 @@ void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr,
  * the result and a tracer cannot read orig_x0).
  */
 bool arch_regs_rewind_syscall(struct arch_regs *regs);
+/* Whether arch_regs_rewind_syscall can ever answer true: false on aarch64,
+ * where a thread stopped in epoll_pwait or rt_sigtimedwait sees the EINTR
+ * (docs/kernel-facts.md, "arm64"). */
+extern const bool arch_eintr_rewinds;
 
 /* ---- the rescue code (src/rescue.c) ---------------------------------------- */
 /*

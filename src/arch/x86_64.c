@@ -172,6 +172,8 @@ void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr, const
 	r->orig_rax = (uint64_t)-1;
 }
 
+const bool arch_eintr_rewinds = true;
+
 bool arch_regs_rewind_syscall(struct arch_regs *regs)
 {
 	struct user_regs_struct *r = &x86_regs(regs)->r;

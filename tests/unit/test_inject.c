@@ -898,9 +898,15 @@ static void test_tracer_dies(void **state)
 		die_holding(&v, at[k]);
 		test_sleep_ms(100);
 		blocked_regs(&v, tids, regs1, N);
-		for (size_t i = 0; i < N; i++)
+		for (size_t i = 0; i < N; i++) {
+			/* where EINTR is not rewound (victim_assert_no_eintr),
+			 * those two have looped through their EINTR since */
+			if (!arch_eintr_rewinds &&
+			    (strcmp(names[i], "epoll") == 0 || strcmp(names[i], "sigwait") == 0))
+				continue;
 			if (memcmp(&regs0[i], &regs1[i], sizeof regs0[i]) != 0)
 				fail_msg("registers of %s differ after the rescue (stage %d)", names[i], at[k]);
+		}
 		assert_untouched(&v, &before, 0);
 		assert_still_counting(&v);
 		victim_stop(&v);

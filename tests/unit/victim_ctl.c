@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "victim_ctl.h"
 
 long long test_now_ms(void)
@@ -162,9 +163,20 @@ void victim_wake_all(struct victim *v)
 	assert_int_equal(victim_count(v, "sigwait-ok", NULL), 1);
 }
 
+/*
+ * epoll_pwait and rt_sigtimedwait end with EINTR at any ptrace stop; where
+ * the port cannot run them again (arch_eintr_rewinds false: arm64, whose
+ * tracer cannot read orig_x0) the victim's epoll and sigwait threads see
+ * that EINTR at every seize, a limit of the port (docs/kernel-facts.md,
+ * "arm64") that every other thread and line still shows it keeps.
+ */
 void victim_assert_no_eintr(struct victim *v)
 {
-	if (victim_count(v, "eintr", NULL) != 0 || victim_count(v, "error", NULL) != 0)
+	int eintr = victim_count(v, "eintr", NULL);
+
+	if (!arch_eintr_rewinds)
+		eintr -= victim_count(v, "eintr epoll", NULL) + victim_count(v, "eintr sigwait", NULL);
+	if (eintr != 0 || victim_count(v, "error", NULL) != 0)
 		fail_msg("victim saw something:\n%s", v->log);
 }
 
