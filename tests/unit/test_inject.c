@@ -139,7 +139,7 @@ static bool syscall_text_becomes(pid_t pid, pid_t tid, const char *want)
 {
 	char now[256];
 
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 200 * test_wait_scale(); i++) {
 		syscall_text(pid, tid, now, sizeof now);
 		if (strcmp(now, want) == 0)
 			return true;
@@ -155,7 +155,7 @@ static bool syscall_nr_becomes(pid_t pid, pid_t tid, const char *nr)
 	char now[256];
 	size_t k = strlen(nr);
 
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 200 * test_wait_scale(); i++) {
 		syscall_text(pid, tid, now, sizeof now);
 		if (strncmp(now, nr, k) == 0 && now[k] == ' ')
 			return true;
@@ -218,7 +218,7 @@ static void wait_in_syscall(pid_t pid, pid_t tid, long nr)
 {
 	char text[256];
 
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 500 * test_wait_scale(); i++) {
 		syscall_text(pid, tid, text, sizeof text);
 		if (text[0] >= '0' && text[0] <= '9' && strtol(text, NULL, 10) == nr)
 			return;
@@ -622,7 +622,7 @@ static void test_group_stopped(void **state)
 	(void)state;
 	start_victim(&v, "-s1000", NULL);
 	assert_int_equal(kill(v.pid, SIGSTOP), 0);
-	for (int i = 0; i < 100 && state_of(v.pid, v.pid) != 'T'; i++)
+	for (int i = 0; i < 100 * test_wait_scale() && state_of(v.pid, v.pid) != 'T'; i++)
 		test_sleep_ms(10);
 	assert_int_equal(state_of(v.pid, v.pid), 'T');
 
@@ -680,7 +680,7 @@ static void test_release_refreeze(void **state)
 	assert_int_equal(inject_release(p), 0);
 
 	assert_int_equal(p->nthreads, 0);
-	for (int i = 0; i < 100 && tracer_of(v.pid, v.pid) != 0; i++)
+	for (int i = 0; i < 100 * test_wait_scale() && tracer_of(v.pid, v.pid) != 0; i++)
 		test_sleep_ms(10);
 	assert_int_equal(tracer_of(v.pid, v.pid), 0);
 	assert_true(inject_alive(p));
@@ -873,7 +873,7 @@ static void assert_untouched(struct victim *v, const struct outside *before, int
 	struct outside now;
 	int lines_before = 0, lines_now = 0;
 
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 100 * test_wait_scale(); i++) {
 		outside_read(v->pid, &now);
 		if (strcmp(now.blk, before->blk) == 0)
 			break;
@@ -1173,7 +1173,7 @@ static void test_timeout(void **state)
 	}
 	closedir(d);
 	assert_true(vtid > 0);
-	for (int i = 0; i < 100 && state_of(v.pid, vtid) != 'D'; i++)
+	for (int i = 0; i < 100 * test_wait_scale() && state_of(v.pid, vtid) != 'D'; i++)
 		test_sleep_ms(10);
 	assert_int_equal(state_of(v.pid, vtid), 'D');
 

@@ -74,9 +74,19 @@ int victim_count(struct victim *v, const char *prefix, const char **last)
 	return n;
 }
 
+/* PVMMAP_WAIT_SCALE (tests/run, helpers.bash: 4 under ASan, 8 in the
+ * emulated arm64 guest), a whole number, 1 when unset. */
+int test_wait_scale(void)
+{
+	const char *e = getenv("PVMMAP_WAIT_SCALE");
+	long f = e ? strtol(e, NULL, 10) : 1;
+
+	return f >= 1 && f <= 100 ? (int)f : 1;
+}
+
 bool victim_wait(struct victim *v, const char *prefix, int n, int ms)
 {
-	long long end = test_now_ms() + ms;
+	long long end = test_now_ms() + (long long)ms * test_wait_scale();
 
 	while (victim_count(v, prefix, NULL) < n && test_now_ms() < end)
 		victim_pump(v, 20);
