@@ -114,9 +114,17 @@ share_both_ways() {
 		l=a$i
 		[[ $(cstart src $l) != 0x0 ]] || continue  # this machine cannot (mergeable without KSM)
 		local s; s=$(cstart src $l)
-		pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)"
 		local want have
 		want=$(smaps_field "$(cpid src)" "$s" VmFlags)
+		if [[ ${flags[$i]} == lf && " $want " != *" lf "* ]]; then
+			# a kernel with no name for VM_LOCKONFAULT shows "??" (Debian's
+			# 6.1): a flag pvmmap cannot name is refused, never guessed
+			[[ " $want " == *" ?? "* ]] || fail "mlock-onfault: neither lf nor ?? in $want"
+			pvrun 1 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)" --json
+			assert_equal "$(jqo '.vmas[0].reason')" unrecognised
+			continue
+		fi
+		pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)"
 		have=$(smaps_field "$(cpid dst)" "$s" VmFlags)
 		assert_equal "${specs[$i]}: $have" "${specs[$i]}: $want"
 		assert_equal "$(awk -v a="${s#0x}-" 'index($1, a) == 1 {print $2}' "/proc/$(cpid dst)/maps")" \
@@ -154,10 +162,13 @@ share_both_ways() {
 	start_cmd dst anon:64K:label=x
 	local s e; s=$(cstart src m); e=$(cend src m)
 	local want; want=$(sum src "$s" "$(hex $(( s + 1048576 )))")
-	pvrun 0 move "$(cpid src)" "$s" ${g}G --to "$(cpid dst)" --json
+	# not at the source's address: arm64 randomizes mmap_base over 1 GiB by
+	# default (mmap_rnd_bits 18, x86_64 28), so 2 GiB there meet the
+	# target's libraries (the move was refused in the arm64 guest)
+	pvrun 0 move "$(cpid src)" "$s" ${g}G --to "$(cpid dst)" --at $FREE --json
 	assert_equal "$(jqo '.summary.bytes_copied')" 0
 	assert_equal "$(jqo '.summary.bytes_shared')" $(( g << 30 ))
-	assert_equal "$(sum dst "$s" "$(hex $(( s + 1048576 )))")" "$want"
+	assert_equal "$(sum dst $FREE "$(hex $(( FREE + 1048576 )))")" "$want"
 	! maps_has "$(cpid src)" "$s"
 }
 
