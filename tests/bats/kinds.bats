@@ -212,7 +212,10 @@ refused_for_real() {
 	# the way back into a restarted read).  On one CPU, after one freeze to
 	# settle, the bytes stay put and the copy can be compared.
 	taskset -a -p -c 0 "$sp" >/dev/null
-	pvrun 0 copy "$sp" "$(cstart src s)" 4K --to "$sp" --at $FREE
+	# mseal is 6.10's: before it the sealed cases have nothing to seal
+	local sealed=s
+	[[ $(cstart src s) != 0x0 ]] || sealed=
+	pvrun 0 copy "$sp" "$(cstart src "${sealed:-t}")" 4K --to "$sp" --at $FREE
 	local vdso vvar
 	vdso=0x$(awk '$NF == "[vdso]" { split($1, r, "-"); print r[1] }' "/proc/$sp/maps")
 	vvar=0x$(awk '$NF == "[vvar]" { split($1, r, "-"); print r[1] }' "/proc/$sp/maps")
@@ -224,10 +227,10 @@ refused_for_real() {
 		refused_for_real uffd-registered $op "$sp" "$(cstart src u)" 1M "$dp"
 	done
 	# sealed and in-use refuse a move only: a copy goes through
-	refused_for_real sealed move "$sp" "$(cstart src s)" 1M "$dp"
+	[[ -z $sealed ]] || refused_for_real sealed move "$sp" "$(cstart src s)" 1M "$dp"
 	refused_for_real in-use move "$sp" "$(cstart src t)" 1M "$dp"
 	local l
-	for l in s t; do
+	for l in $sealed t; do
 		pvrun 0 copy "$sp" "$(cstart src $l)" 1M --to "$dp" --json
 		assert_equal "$(jqo '.vmas[0].status')" done
 		assert_equal "$(sum dst "$(cstart src $l)" "$(cend src $l)")" \
@@ -248,7 +251,7 @@ for l in open(f"/proc/{sys.argv[2]}/maps"):
 	assert_equal "$(jqo '.vmas[0].method')" file-cow
 	# the thread still sleeps in read, the sealed mapping is still there
 	grep -q '^State:.*S (sleeping)' "/proc/$sp/task/$(cfield src t tid)/status"
-	maps_has "$sp" "$(cstart src s)"
+	[[ -z $sealed ]] || maps_has "$sp" "$(cstart src s)"
 }
 
 @test "a NUMA policy of the source's holds in the target (numa_maps)" {
