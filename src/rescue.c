@@ -274,17 +274,29 @@ int rescue_hold(struct inject_proc *p, struct inject_thread *t, bool anchor)
 	int slot = anchor ? 0 : 1;
 	unsigned char *rec;
 	struct arch_regs rest;
+	void *frame;
+	size_t flen;
+	uint64_t fat;
 	int err;
 
 	if (t->slot >= 0)
 		return 0;
 	if (r->slot_tid[slot])
 		return -EBUSY;
+	/* The way back's part in the thread's own memory (arm64: the
+	 * sigframe below its sp) is in place before the record points at it,
+	 * and both before the thread rests. */
+	err = arch_rescue_frame(t->tid, &t->regs, t->sigmask, &frame, &flen, &fat);
+	if (!err && flen)
+		err = inject_poke(p, fat, frame, flen);
+	free(frame);
+	if (err)
+		return err;
 	rec = calloc(1, r->rec_size);
 	if (!rec)
 		return -ENOMEM;
 	memcpy(rec + REC_MASK, &t->sigmask, sizeof t->sigmask);
-	arch_rescue_ctx_fill(rec + REC_CTX, &t->regs);
+	arch_rescue_ctx_fill(rec + REC_CTX, &t->regs, flen ? fat : 0);
 	err = inject_poke(p, rec_addr(r, slot), rec, r->rec_size);
 	free(rec);
 	if (err)

@@ -8,6 +8,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -288,6 +289,8 @@ void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr, const
  * (NT_PRSTATUS has no orig_x0, PEEKUSER does not exist on arm64): the
  * syscall's first argument is lost, so it cannot be run again.
  */
+const bool arch_eintr_rewinds = false;
+
 bool arch_regs_rewind_syscall(struct arch_regs *regs)
 {
 	(void)regs;
@@ -298,19 +301,95 @@ bool arch_regs_rewind_syscall(struct arch_regs *regs)
 
 extern const unsigned char pv_rescue_aarch64[], pv_rescue_aarch64_end[];
 
-/* The context as src/arch/aarch64-rescue.S reads it: user_pt_regs, which
- * is also sigcontext's layout from regs[0] to pstate. */
-_Static_assert(sizeof(struct user_pt_regs) == 272, "src/arch/aarch64-rescue.S reads 272 bytes");
-
 size_t arch_rescue_code(const unsigned char **code)
 {
 	*code = pv_rescue_aarch64;
 	return (size_t)(pv_rescue_aarch64_end - pv_rescue_aarch64);
 }
 
+/* The context as src/arch/aarch64-rescue.S reads it: the address of the
+ * thread's sigframe (arch_rescue_frame). */
 size_t arch_rescue_ctx_size(void)
 {
-	return sizeof(struct user_pt_regs);
+	return sizeof(uint64_t);
+}
+
+/*
+ * The head of struct rt_sigframe (arch/arm64/kernel/signal.c): siginfo,
+ * then ucontext (include/uapi/asm-generic/ucontext.h with arm64's 1024-bit
+ * sigset room), whose sigcontext's __reserved holds the records: the
+ * FP/SIMD one, which sys_rt_sigreturn requires, then the zero header that
+ * ends them.  Nothing past that is read.
+ */
+struct a64_frame {
+	unsigned char info[128];
+	uint64_t uc_flags, uc_link;
+	uint64_t ss_sp;
+	int32_t ss_flags;
+	uint32_t ss_pad;
+	uint64_t ss_size;
+	uint64_t uc_sigmask;
+	unsigned char uc_unused[1024 / 8 - 8];
+	_Alignas(16) uint64_t fault_address;
+	struct user_pt_regs regs;               /* sigcontext: regs[31], sp, pc, pstate */
+	_Alignas(16) struct fpsimd_context fpsimd;
+	struct _aarch64_ctx end;
+	uint64_t end_pad;
+};
+_Static_assert(offsetof(struct a64_frame, uc_sigmask) == 128 + 40, "ucontext.uc_sigmask");
+_Static_assert(offsetof(struct a64_frame, fault_address) == 128 + 176, "ucontext.uc_mcontext");
+_Static_assert(offsetof(struct a64_frame, fpsimd) == 128 + 176 + 288, "sigcontext.__reserved");
+_Static_assert(sizeof(struct fpsimd_context) == 528, "struct fpsimd_context");
+
+#define A64_RT_SIGFRAME 4688    /* sizeof(struct rt_sigframe): 128 + 176 + 288 + 4096 */
+#define SS_BAD_MODE     4       /* not 0, SS_ONSTACK nor SS_DISABLE */
+
+/*
+ * The way back is rt_sigreturn (no user instruction loads pc without a
+ * register of its own), from a frame made here at the hold and written
+ * where the kernel would put a signal's frame, below the thread's sp, so
+ * that the rescue code only points sp at it: the area then fits the
+ * vdso's tail, which on arm64 with 4 KiB pages has some 700 bytes free
+ * (Debian's 6.1: a 3.3 KiB image in one page), too few for the frame code
+ * and a whole context in each record.  The FP/SIMD record is the thread's
+ * v0-v31, fpsr and fpcr as they are now: neither pvmmap nor the syscalls
+ * it runs change them (live SVE state beyond them is lost on the way back,
+ * as across any syscall).  uc_stack's flags are an invalid mode, so that
+ * restore_altstack leaves the thread's sigaltstack as it is (it ignores
+ * every error but EFAULT).  The registers are the thread's as they are:
+ * see arch_rescue_ctx_fill.
+ */
+int arch_rescue_frame(pid_t tid, const struct arch_regs *regs, uint64_t mask, void **frame,
+		      size_t *len, uint64_t *at)
+{
+	const struct a64_regs *a = a64_cregs(regs);
+	struct user_fpsimd_state fp;
+	struct iovec iov = { .iov_base = &fp, .iov_len = sizeof fp };
+	struct a64_frame *f;
+
+	*frame = NULL;
+	*len = 0;
+	*at = 0;
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRFPREG, &iov) < 0)
+		return -errno;
+	if (iov.iov_len != sizeof fp)
+		return -EIO;
+	f = calloc(1, sizeof *f);
+	if (!f)
+		return -ENOMEM;
+	f->ss_flags = SS_BAD_MODE;
+	f->uc_sigmask = mask;
+	f->regs = a->r;
+	f->fpsimd.head.magic = FPSIMD_MAGIC;
+	f->fpsimd.head.size = sizeof f->fpsimd;
+	f->fpsimd.fpsr = fp.fpsr;
+	f->fpsimd.fpcr = fp.fpcr;
+	memcpy(f->fpsimd.vregs, fp.vregs, sizeof f->fpsimd.vregs);
+	*frame = f;
+	*len = offsetof(struct a64_frame, end_pad);
+	/* sys_rt_sigreturn: a frame 16-byte aligned at sp */
+	*at = (a->r.sp - A64_RT_SIGFRAME) & ~UINT64_C(15);
+	return 0;
 }
 
 /*
@@ -322,10 +401,12 @@ size_t arch_rescue_ctx_size(void)
  * then starts over with its own arguments instead of going on through
  * restart_syscall: the sigreturn the rescue code ends with makes
  * restart_syscall fail with EINTR (sys_rt_sigreturn resets restart_block).
+ * They are in the frame (arch_rescue_frame); the record holds its address.
  */
-void arch_rescue_ctx_fill(void *ctx, const struct arch_regs *regs)
+void arch_rescue_ctx_fill(void *ctx, const struct arch_regs *regs, uint64_t frame)
 {
-	memcpy(ctx, &a64_cregs(regs)->r, sizeof(struct user_pt_regs));
+	(void)regs;
+	memcpy(ctx, &frame, sizeof frame);
 }
 
 void arch_regs_rest(struct arch_regs *regs, uint64_t ip, uint64_t rec, uint64_t head)

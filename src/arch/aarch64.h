@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <asm/ptrace.h>
+#include <asm/sigcontext.h>
 
 #include "arch.h"
 

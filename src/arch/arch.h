@@ -119,6 +119,10 @@ void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr,
  * the result and a tracer cannot read orig_x0).
  */
 bool arch_regs_rewind_syscall(struct arch_regs *regs);
+/* Whether arch_regs_rewind_syscall can ever answer true: false on aarch64,
+ * where a thread stopped in epoll_pwait or rt_sigtimedwait sees the EINTR
+ * (docs/kernel-facts.md, "arm64"). */
+extern const bool arch_eintr_rewinds;
 
 /* ---- the rescue code (src/rescue.c) ---------------------------------------- */
 /*
@@ -133,12 +137,23 @@ size_t arch_rescue_code(const unsigned char **code);
 size_t arch_rescue_ctx_size(void);
 
 /*
+ * What the rescue code's way back needs in the thread's own memory, made
+ * when thread @tid (stopped with @regs, its own signal mask @mask) is
+ * held: *@len bytes (*@frame, malloc'd) that the caller writes at *@at
+ * before the thread rests.  *@len 0 and *@frame NULL: nothing.  0 or
+ * -errno.
+ */
+int arch_rescue_frame(pid_t tid, const struct arch_regs *regs, uint64_t mask, void **frame,
+		      size_t *len, uint64_t *at);
+
+/*
  * Write into @ctx the context that resumes a thread stopped with @regs the
  * way the kernel would resume it when no signal is taken: an interrupted
  * syscall's restart applied (ip back on the instruction, the syscall's
- * number, or restart_syscall's, in its register).
+ * number, or restart_syscall's, in its register).  @frame: where
+ * arch_rescue_frame's bytes went (0: none).
  */
-void arch_rescue_ctx_fill(void *ctx, const struct arch_regs *regs);
+void arch_rescue_ctx_fill(void *ctx, const struct arch_regs *regs, uint64_t frame);
 
 /*
  * Registers resting at @ip in the rescue code: the record at @rec, the

@@ -172,6 +172,8 @@ void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr, const
 	r->orig_rax = (uint64_t)-1;
 }
 
+const bool arch_eintr_rewinds = true;
+
 bool arch_regs_rewind_syscall(struct arch_regs *regs)
 {
 	struct user_regs_struct *r = &x86_regs(regs)->r;
@@ -203,8 +205,19 @@ size_t arch_rescue_ctx_size(void)
 	return sizeof(struct rescue_ctx);
 }
 
+/* iretq takes the whole context from the record: nothing on the stack. */
+int arch_rescue_frame(pid_t tid, const struct arch_regs *regs, uint64_t mask, void **frame,
+		      size_t *len, uint64_t *at)
+{
+	(void)tid, (void)regs, (void)mask;
+	*frame = NULL;
+	*len = 0;
+	*at = 0;
+	return 0;
+}
+
 /* What arch_do_signal_or_restart does when no handler runs. */
-void arch_rescue_ctx_fill(void *ctx, const struct arch_regs *regs)
+void arch_rescue_ctx_fill(void *ctx, const struct arch_regs *regs, uint64_t frame)
 {
 	const struct user_regs_struct *r = &x86_cregs(regs)->r;
 	struct rescue_ctx c = {
@@ -214,6 +227,7 @@ void arch_rescue_ctx_fill(void *ctx, const struct arch_regs *regs)
 		.r11 = r->r11, .r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
 	};
 
+	(void)frame;
 	if (arch_regs_will_restart(regs)) {
 		c.rip -= arch_syscall_insn_len;
 		c.rax = (int64_t)r->rax == -ERESTART_RESTARTBLOCK ? (uint64_t)__NR_restart_syscall

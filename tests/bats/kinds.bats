@@ -114,9 +114,17 @@ share_both_ways() {
 		l=a$i
 		[[ $(cstart src $l) != 0x0 ]] || continue  # this machine cannot (mergeable without KSM)
 		local s; s=$(cstart src $l)
-		pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)"
 		local want have
 		want=$(smaps_field "$(cpid src)" "$s" VmFlags)
+		if [[ ${flags[$i]} == lf && " $want " != *" lf "* ]]; then
+			# a kernel with no name for VM_LOCKONFAULT shows "??" (Debian's
+			# 6.1): a flag pvmmap cannot name is refused, never guessed
+			[[ " $want " == *" ?? "* ]] || fail "mlock-onfault: neither lf nor ?? in $want"
+			pvrun 1 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)" --json
+			assert_equal "$(jqo '.vmas[0].reason')" unrecognised
+			continue
+		fi
+		pvrun 0 copy "$(cpid src)" "$s" 1M --to "$(cpid dst)"
 		have=$(smaps_field "$(cpid dst)" "$s" VmFlags)
 		assert_equal "${specs[$i]}: $have" "${specs[$i]}: $want"
 		assert_equal "$(awk -v a="${s#0x}-" 'index($1, a) == 1 {print $2}' "/proc/$(cpid dst)/maps")" \
@@ -154,10 +162,13 @@ share_both_ways() {
 	start_cmd dst anon:64K:label=x
 	local s e; s=$(cstart src m); e=$(cend src m)
 	local want; want=$(sum src "$s" "$(hex $(( s + 1048576 )))")
-	pvrun 0 move "$(cpid src)" "$s" ${g}G --to "$(cpid dst)" --json
+	# not at the source's address: arm64 randomizes mmap_base over 1 GiB by
+	# default (mmap_rnd_bits 18, x86_64 28), so 2 GiB there meet the
+	# target's libraries (the move was refused in the arm64 guest)
+	pvrun 0 move "$(cpid src)" "$s" ${g}G --to "$(cpid dst)" --at $FREE --json
 	assert_equal "$(jqo '.summary.bytes_copied')" 0
 	assert_equal "$(jqo '.summary.bytes_shared')" $(( g << 30 ))
-	assert_equal "$(sum dst "$s" "$(hex $(( s + 1048576 )))")" "$want"
+	assert_equal "$(sum dst $FREE "$(hex $(( FREE + 1048576 )))")" "$want"
 	! maps_has "$(cpid src)" "$s"
 }
 
@@ -201,7 +212,10 @@ refused_for_real() {
 	# the way back into a restarted read).  On one CPU, after one freeze to
 	# settle, the bytes stay put and the copy can be compared.
 	taskset -a -p -c 0 "$sp" >/dev/null
-	pvrun 0 copy "$sp" "$(cstart src s)" 4K --to "$sp" --at $FREE
+	# mseal is 6.10's: before it the sealed cases have nothing to seal
+	local sealed=s
+	[[ $(cstart src s) != 0x0 ]] || sealed=
+	pvrun 0 copy "$sp" "$(cstart src "${sealed:-t}")" 4K --to "$sp" --at $FREE
 	local vdso vvar
 	vdso=0x$(awk '$NF == "[vdso]" { split($1, r, "-"); print r[1] }' "/proc/$sp/maps")
 	vvar=0x$(awk '$NF == "[vvar]" { split($1, r, "-"); print r[1] }' "/proc/$sp/maps")
@@ -213,10 +227,10 @@ refused_for_real() {
 		refused_for_real uffd-registered $op "$sp" "$(cstart src u)" 1M "$dp"
 	done
 	# sealed and in-use refuse a move only: a copy goes through
-	refused_for_real sealed move "$sp" "$(cstart src s)" 1M "$dp"
+	[[ -z $sealed ]] || refused_for_real sealed move "$sp" "$(cstart src s)" 1M "$dp"
 	refused_for_real in-use move "$sp" "$(cstart src t)" 1M "$dp"
 	local l
-	for l in s t; do
+	for l in $sealed t; do
 		pvrun 0 copy "$sp" "$(cstart src $l)" 1M --to "$dp" --json
 		assert_equal "$(jqo '.vmas[0].status')" done
 		assert_equal "$(sum dst "$(cstart src $l)" "$(cend src $l)")" \
@@ -237,7 +251,7 @@ for l in open(f"/proc/{sys.argv[2]}/maps"):
 	assert_equal "$(jqo '.vmas[0].method')" file-cow
 	# the thread still sleeps in read, the sealed mapping is still there
 	grep -q '^State:.*S (sleeping)' "/proc/$sp/task/$(cfield src t tid)/status"
-	maps_has "$sp" "$(cstart src s)"
+	[[ -z $sealed ]] || maps_has "$sp" "$(cstart src s)"
 }
 
 @test "a NUMA policy of the source's holds in the target (numa_maps)" {

@@ -40,8 +40,11 @@ tracer_of() { awk '/^TracerPid:/{print $2}' "/proc/$1/status"; }
 	local sp dp s; sp=$(cpid src); dp=$(cpid dst); s=$(cstart src b)
 	"$PVMMAP" copy "$sp" "$s" 512M --to "$dp" --json > "$(fx_dir)/oom.json" 3>&- &
 	local pv=$! adj=
-	# the target: a live copy lets the source go while it copies
-	wait_until 10 fx_traced "$dp"
+	# the target: a live copy lets the source go while it copies, and
+	# freezes the target after it: 60 s (scaled), since under emulation on
+	# a loaded machine the live copy of 512 MiB takes minutes (the arm64
+	# guest missed 10 s x 8; transfer.bats' SIGTERM test waits so too)
+	wait_until 60 fx_traced "$dp"
 	adj=$(cat "/proc/$pv/oom_score_adj" 2>/dev/null) || adj=gone
 	local st=0
 	wait "$pv" || st=$?
@@ -61,7 +64,7 @@ tracer_of() { awk '/^TracerPid:/{print $2}' "/proc/$1/status"; }
 	smaps=$(cat "/proc/$sp/maps")
 	"$PVMMAP" move "$sp" "$s" 512M --to "$dp" --json > "$(fx_dir)/t.json" 3>&- &
 	local pv=$!
-	wait_until 10 fx_traced "$dp"
+	wait_until 60 fx_traced "$dp"
 	kill -KILL "$dp"
 	local st=0
 	wait "$pv" || st=$?
@@ -84,7 +87,7 @@ tracer_of() { awk '/^TracerPid:/{print $2}' "/proc/$1/status"; }
 	dmaps=$(cat "/proc/$dp/maps"); fds=$(ls "/proc/$dp/fd")
 	"$PVMMAP" move "$sp" "$s" 512M --to "$dp" --json > "$(fx_dir)/s.json" 3>&- &
 	local pv=$!
-	wait_until 10 fx_traced "$dp"
+	wait_until 60 fx_traced "$dp"
 	kill -KILL "$sp"
 	local st=0
 	wait "$pv" || st=$?

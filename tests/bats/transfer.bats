@@ -160,8 +160,10 @@ traced() { [[ $(awk '/^TracerPid:/{print $2}' "/proc/$1/status") != 0 ]]; }
 	local pv=$!
 	# signals are blocked from before the seize: once traced, TERM is held.
 	# The target: a live transfer lets the source go while it copies, and
-	# holds the target from its first freeze to the end.
-	wait_until 10 traced "$dp"
+	# holds the target from its first freeze to the end, which comes after
+	# the live copy of 512 MiB: minutes under emulation on a loaded machine
+	# (the arm64 guest missed 10 s scaled by 8), a blink elsewhere.
+	wait_until 60 traced "$dp"
 	kill -TERM "$pv"
 	local st=0
 	wait "$pv" || st=$?

@@ -1365,10 +1365,16 @@ static void test_sys_facts(void **state)
 	{
 		/* the architecture, for the planner, which knows none */
 		struct utsname u;
+		unsigned char ehdr[20];
+		int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 
 		assert_int_equal(uname(&u), 0);
 		assert_string_equal(sf.arch, u.machine);
-		assert_int_equal(sf.elf_machine, EM_X86_64);
+		/* e_machine of this program's own ELF header (little-endian) */
+		assert_true(fd >= 0);
+		assert_int_equal(read(fd, ehdr, sizeof ehdr), (ssize_t)sizeof ehdr);
+		close(fd);
+		assert_int_equal(sf.elf_machine, ehdr[18] | ehdr[19] << 8);
 	}
 	assert_int_equal(sf.self_pid, getpid());
 	assert_int_equal(sf.self_euid, geteuid());
@@ -1588,12 +1594,27 @@ static void test_task_size(void **state)
 	struct vma_list none = { NULL, 0, 0 };
 
 	(void)state;
-	assert_true(proc_task_size(&none) == task47);
-	assert_true(proc_task_size(&l) == task47);
-	/* a process that mapped above 47 bits (5-level paging) has 56 */
-	v[1].start = UINT64_C(1) << 52;
-	v[1].end = (UINT64_C(1) << 52) + pg;
-	assert_true(proc_task_size(&l) == task56);
+	assert_true(proc_task_size(&none) == arch_task_size(0));
+	assert_true(proc_task_size(&l) == arch_task_size(v[1].end));
+	if (arch_elf_machine() == EM_X86_64) {
+		assert_true(proc_task_size(&none) == task47);
+		assert_true(proc_task_size(&l) == task47);
+		/* a process that mapped above 47 bits (5-level paging) has 56 */
+		v[1].start = UINT64_C(1) << 52;
+		v[1].end = (UINT64_C(1) << 52) + pg;
+		assert_true(proc_task_size(&l) == task56);
+	} else if (arch_elf_machine() == EM_AARCH64) {
+		/* the smallest VA size that holds the highest mapping, no
+		 * guard page: a 48-bit kernel's stack below 1 << 48 */
+		assert_true(proc_task_size(&l) == UINT64_C(1) << 47);
+		v[1].start = UINT64_C(0xfffff0000000);
+		v[1].end = UINT64_C(0xfffff0021000);
+		assert_true(proc_task_size(&l) == UINT64_C(1) << 48);
+		/* above 48 bits (a 52-bit kernel, asked for): 52 */
+		v[1].start = UINT64_C(1) << 50;
+		v[1].end = (UINT64_C(1) << 50) + pg;
+		assert_true(proc_task_size(&l) == UINT64_C(1) << 52);
+	}
 }
 
 /*

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "victim_ctl.h"
 
 long long test_now_ms(void)
@@ -73,9 +74,19 @@ int victim_count(struct victim *v, const char *prefix, const char **last)
 	return n;
 }
 
+/* PVMMAP_WAIT_SCALE (tests/run, helpers.bash: 4 under ASan, 8 in the
+ * emulated arm64 guest), a whole number, 1 when unset. */
+int test_wait_scale(void)
+{
+	const char *e = getenv("PVMMAP_WAIT_SCALE");
+	long f = e ? strtol(e, NULL, 10) : 1;
+
+	return f >= 1 && f <= 100 ? (int)f : 1;
+}
+
 bool victim_wait(struct victim *v, const char *prefix, int n, int ms)
 {
-	long long end = test_now_ms() + ms;
+	long long end = test_now_ms() + (long long)ms * test_wait_scale();
 
 	while (victim_count(v, prefix, NULL) < n && test_now_ms() < end)
 		victim_pump(v, 20);
@@ -162,9 +173,20 @@ void victim_wake_all(struct victim *v)
 	assert_int_equal(victim_count(v, "sigwait-ok", NULL), 1);
 }
 
+/*
+ * epoll_pwait and rt_sigtimedwait end with EINTR at any ptrace stop; where
+ * the port cannot run them again (arch_eintr_rewinds false: arm64, whose
+ * tracer cannot read orig_x0) the victim's epoll and sigwait threads see
+ * that EINTR at every seize, a limit of the port (docs/kernel-facts.md,
+ * "arm64") that every other thread and line still shows it keeps.
+ */
 void victim_assert_no_eintr(struct victim *v)
 {
-	if (victim_count(v, "eintr", NULL) != 0 || victim_count(v, "error", NULL) != 0)
+	int eintr = victim_count(v, "eintr", NULL);
+
+	if (!arch_eintr_rewinds)
+		eintr -= victim_count(v, "eintr epoll", NULL) + victim_count(v, "eintr sigwait", NULL);
+	if (eintr != 0 || victim_count(v, "error", NULL) != 0)
 		fail_msg("victim saw something:\n%s", v->log);
 }
 

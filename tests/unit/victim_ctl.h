@@ -30,6 +30,8 @@ void victim_start(struct victim *v, char *const argv[], bool (*prepare)(void *),
 void victim_stop(struct victim *v);
 
 long long test_now_ms(void);             /* CLOCK_MONOTONIC */
+/* PVMMAP_WAIT_SCALE, the factor of every wait (victim_wait applies it). */
+int test_wait_scale(void);
 void test_sleep_ms(long ms);
 
 /* Take what the victim printed, waiting up to @ms for something. */
