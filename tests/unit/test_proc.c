@@ -38,6 +38,7 @@
 #include "arch.h"
 #include "proc.h"
 #include "procfs.h"
+#include "vma.h"
 
 /* glibc's pause() is ppoll where the syscall table has no pause (aarch64) */
 #ifdef SYS_pause
@@ -582,7 +583,14 @@ static void test_reread_freezes(void **state)
 	pid_t c = spawn_paused(setup_scope);
 	(void)state;
 
+	struct vma_list probe = { 0 };
+	bool query;
+
 	assert_int_equal(proc_facts_read(c, true, &all), 0);
+	/* PROCMAP_QUERY is 6.11's (the arm64 guest runs 6.1): asked of the
+	 * kernel directly, not through the function under test */
+	query = vma_query_range(all.procfd, 0, UINT64_MAX, &probe) != -EOPNOTSUPP;
+	vma_list_free(&probe);
 	for (size_t i = 0; i < all.vmas.n; i++) {
 		const struct vma *v = &all.vmas.v[i];
 		struct proc_scope range = { PROC_VMAS_RANGE, v->start, v->end };
@@ -594,6 +602,10 @@ static void test_reread_freezes(void **state)
 		pf.vmas.v[0].vmflags |= VMF(DD);
 		pf.rlim_as = 54321;
 		pf.memcg_headroom = 777;
+		if (!query) {
+			assert_int_equal(proc_facts_reread_headers(&pf, &now), -EOPNOTSUPP);
+			goto recheck;
+		}
 		assert_int_equal(proc_facts_reread_headers(&pf, &now), 0);
 		assert_int_equal(now.scope.vmas, PROC_VMAS_RANGE);
 		assert_int_equal(now.vmas.n, 1);
@@ -605,7 +617,7 @@ static void test_reread_freezes(void **state)
 		assert_int_equal(now.vdso, all.vdso);
 		assert_int_equal(now.nthreads, all.nthreads);
 		proc_facts_free(&now);
-
+recheck:
 		assert_int_equal(proc_facts_recheck(&pf, &now), 0);
 		assert_int_equal(now.vmas.n, 1);
 		assert_true(now.vmas.v[0].rss != 12345);
@@ -616,6 +628,10 @@ static void test_reread_freezes(void **state)
 		assert_int_equal(now.memcg_headroom, 777);
 		proc_facts_free(&now);
 
+		if (!query) {
+			proc_facts_free(&pf);
+			continue;
+		}
 		/* a header that is not the process's any more */
 		pf.vmas.v[0].perms[0] = pf.vmas.v[0].perms[0] == 'r' ? '-' : 'r';
 		assert_int_equal(proc_facts_reread_headers(&pf, &now), -ESTALE);
