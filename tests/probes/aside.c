@@ -4,14 +4,21 @@
  * range out of its final freeze (issue 10, docs/kernel-facts.md "The
  * source's munmap").
  *
- *   aside [MIB]     (default 1024)
+ *   aside [MIB [ALIGN_MIB]]     (default 1024 MiB, aligned to 2 MiB)
  *
  * In one process, for MIB of populated private anonymous 4 KiB pages
- * (MADV_NOHUGEPAGE) at a 2 MiB aligned address:
+ * (MADV_NOHUGEPAGE) at an ALIGN_MIB aligned address:
  *   - munmap of the range as it is;
- *   - mremap of the range aside (MREMAP_MAYMOVE | MREMAP_FIXED to a
- *     2 MiB aligned hole: the page tables move, no page is touched), then
- *     munmap of the region set aside (what freeing it later costs);
+ *   - mremap of the range aside (MREMAP_MAYMOVE | MREMAP_FIXED to an
+ *     ALIGN_MIB aligned hole: the page tables move, no page is touched),
+ *     then munmap of the region set aside (what freeing it later costs);
+ *     ALIGN_MIB 1024 lets whole PUD entries move (a page-table page of
+ *     1 GiB per entry), 2 whole PMD entries (2 MiB each);
+ *   - the same mremap of a range registered for asynchronous uffd
+ *     write-protection, as a live transfer's range is in its final freeze
+ *     (the kernel moves no whole page table of a VMA registered with a
+ *     uffd lacking UFFD_FEATURE_EVENT_REMAP: PTE by PTE), and what
+ *     unregistering it first costs (the uffd-wp bit cleared on every PTE);
  *   - madvise(MADV_DONTNEED) of a region, then munmap of the empty VMA.
  * And from another process: whether process_madvise(MADV_DONTNEED), which
  * would free a region set aside without running anything in the source,
@@ -31,10 +38,11 @@
 #define __NR_pidfd_open 434
 #endif
 
-/* A populated region of @len at a 2 MiB aligned address. */
+static size_t al = 2u << 20;
+
+/* A populated region of @len at an @al aligned address. */
 static char *region(size_t len)
 {
-	size_t al = 2u << 20;
 	char *m = mmap(NULL, len + al, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *a;
 
@@ -52,16 +60,29 @@ static char *region(size_t len)
 	return a;
 }
 
-/* A 2 MiB aligned hole of @len. */
+/* An @al aligned hole of @len. */
 static char *hole(size_t len)
 {
-	char *h = mmap(NULL, len + (2u << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *h = mmap(NULL, len + al, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (h == MAP_FAILED) {
 		perror("mmap hole");
 		exit(1);
 	}
-	munmap(h, len + (2u << 20));
-	return (char *)(((uintptr_t)h + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
+	munmap(h, len + al);
+	return (char *)(((uintptr_t)h + al - 1) & ~(uintptr_t)(al - 1));
+}
+
+/* @a..+@len registered and write-protected as src/track.c does. */
+static int registered(char *a, size_t len)
+{
+	int u = uffd_new(UFFD_USER_MODE_ONLY, F_WP_ASYNC, NULL);
+	struct uffdio_writeprotect w = { { (uintptr_t)a, len }, UFFDIO_WRITEPROTECT_MODE_WP };
+
+	if (u < 0 || uffd_reg_wp(u, a, len) || ioctl(u, UFFDIO_WRITEPROTECT, &w)) {
+		perror("uffd");
+		exit(1);
+	}
+	return u;
 }
 
 int main(int argc, char **argv)
@@ -69,6 +90,11 @@ int main(int argc, char **argv)
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 1024, len = mib << 20;
 	double t0, t1, t2;
 	char *a, *to;
+	int u;
+
+	if (argc > 2)
+		al = strtoul(argv[2], NULL, 10) << 20;
+	printf("%zu MiB at %zu MiB alignment\n", mib, al >> 20);
 
 	a = region(len);
 	t0 = now();
@@ -87,6 +113,38 @@ int main(int argc, char **argv)
 	t2 = now();
 	printf("mremap aside:                       %8.3f ms\n", (t1 - t0) * 1e3);
 	printf("munmap of the region set aside:     %8.3f ms\n", (t2 - t1) * 1e3);
+
+	a = region(len);
+	to = hole(len);
+	u = registered(a, len);
+	t0 = now();
+	if (mremap(a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to) != to) {
+		perror("mremap");
+		return 1;
+	}
+	t1 = now();
+	munmap(to, len);
+	close(u);
+	printf("mremap aside, uffd-wp registered:   %8.3f ms\n", (t1 - t0) * 1e3);
+
+	a = region(len);
+	to = hole(len);
+	u = registered(a, len);
+	t0 = now();
+	if (ioctl(u, UFFDIO_UNREGISTER, &(struct uffdio_range){ (uintptr_t)a, len })) {
+		perror("UFFDIO_UNREGISTER");
+		return 1;
+	}
+	t1 = now();
+	if (mremap(a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to) != to) {
+		perror("mremap");
+		return 1;
+	}
+	t2 = now();
+	munmap(to, len);
+	close(u);
+	printf("UFFDIO_UNREGISTER:                  %8.3f ms\n", (t1 - t0) * 1e3);
+	printf("  then mremap aside:                %8.3f ms\n", (t2 - t1) * 1e3);
 
 	a = region(len);
 	t0 = now();
