@@ -572,6 +572,8 @@ int pvmmap_result_from_error(int op, const char *code, const char *message, cons
 	res->err.code = code;
 	res->err.hint = hint;
 	snprintf(res->err.message, sizeof(res->err.message), "%s", message);
+	/* "usage" is 2 as the CLI's refused command line; a process's reason 3 */
+	res->outcome = outcome_of_error(code);
 	result_seal(res);
 	*out = res;
 	return 0;

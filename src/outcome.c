@@ -21,6 +21,7 @@ static const struct {
 	{ "busy", PVMMAP_ROLLED_BACK },         /* clean: a thread still rests in the rescue code */
 	{ "left-over", PVMMAP_LEFT_OVER },
 	{ "error", PVMMAP_PROCESS },
+	{ "usage", PVMMAP_USAGE },              /* pvmmap_result_from_error(): refused before asking */
 };
 
 int outcome_of_error(const char *code)

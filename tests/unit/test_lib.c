@@ -179,7 +179,7 @@ static void test_usage_error_document(void **state)
 
 	(void)state;
 	assert_int_equal(pvmmap_result_from_error(-1, "usage", "bad", "see pvmmap --help", &res), 0);
-	assert_int_equal(pvmmap_result_outcome(res), PVMMAP_PROCESS);
+	assert_int_equal(pvmmap_result_outcome(res), PVMMAP_USAGE);     /* the CLI's 2 */
 	assert_int_equal(pvmmap_result_error(res, &e), 0);
 	assert_string_equal(e.code, "usage");
 	assert_string_equal(e.message, "bad");
@@ -199,6 +199,11 @@ static void test_usage_error_document(void **state)
 	assert_string_equal(j, "{\"pvmmap\": 1, \"operation\": \"clean\", \"source\": null, \"removed\": [], "
 			       "\"error\": {\"code\": \"usage\", \"message\": \"bad\"}}\n");
 	free(j);
+	pvmmap_result_free(res);
+
+	/* any other code is a process's reason: 3 */
+	assert_int_equal(pvmmap_result_from_error(PVMMAP_OP_MOVE, "no-such-process", "gone", NULL, &res), 0);
+	assert_int_equal(pvmmap_result_outcome(res), PVMMAP_PROCESS);
 	pvmmap_result_free(res);
 }
 

@@ -22,6 +22,7 @@ static void test_operation_errors(void **state)
 	assert_int_equal(outcome_of_error("busy"), PVMMAP_ROLLED_BACK);
 	assert_int_equal(outcome_of_error("left-over"), PVMMAP_LEFT_OVER);
 	assert_int_equal(outcome_of_error("error"), PVMMAP_PROCESS);
+	assert_int_equal(outcome_of_error("usage"), PVMMAP_USAGE);
 }
 
 static void test_process_reasons(void **state)
