@@ -333,6 +333,7 @@ struct task_status {
 	pid_t tracer;
 	int seccomp;
 	uint64_t sigpnd, shdpnd;
+	uint64_t nvcsw;          /* voluntary_ctxt_switches */
 };
 
 static int task_status(const struct inject_proc *p, pid_t tid, struct task_status *ts)
@@ -357,8 +358,40 @@ static int task_status(const struct inject_proc *p, pid_t tid, struct task_statu
 		ts->sigpnd = n;
 	if (procfs_field_u64(text, "ShdPnd", 16, &n) == 0)
 		ts->shdpnd = n;
+	if (procfs_field_u64(text, "voluntary_ctxt_switches", 10, &n) == 0)
+		ts->nvcsw = n;
 	free(text);
 	return 0;
+}
+
+/*
+ * Where the registers at a stop cannot say a syscall's first argument
+ * (aarch64), note the syscall the thread is blocked in now, before it is
+ * interrupted (fact 6, restart_spurious_eintr).  The switch count comes
+ * first: a thread that leaves its syscall and blocks in another between
+ * the two reads has switched once more than the stop alone explains.
+ */
+static void syscall_seen(struct inject_proc *p, struct inject_thread *t)
+{
+	struct arch_syscall_seen *s = &t->seen;
+	struct task_status ts;
+	char path[48], *text;
+	int n;
+
+	t->seen_ok = false;
+	if (task_status(p, t->tid, &ts) != 0)
+		return;
+	snprintf(path, sizeof path, "task/%d/syscall", (int)t->tid);
+	if (procfs_read_pid(p->procfd, path, PROCFS_CAP, &text, NULL) < 0)
+		return;
+	/* "running", "-1 sp pc" (blocked, in no syscall), or
+	 * "nr a0 a1 a2 a3 a4 a5 sp pc" (fs/proc/base.c proc_pid_syscall) */
+	n = sscanf(text, "%ld %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64
+		   " %" SCNx64 " %" SCNx64 " %" SCNx64, &s->nr, &s->args[0], &s->args[1],
+		   &s->args[2], &s->args[3], &s->args[4], &s->args[5], &s->sp, &s->pc);
+	free(text);
+	t->seen_nvcsw = ts.nvcsw;
+	t->seen_ok = n == 9 && s->nr >= 0;
 }
 
 /* State and start time (field 22) from /proc/PID/stat. */
@@ -549,6 +582,8 @@ static int attach(struct inject_proc *p, struct inject_thread *t)
 
 	if (ptrace(PTRACE_SEIZE, t->tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD) == 0) {
 		t->state |= INJECT_T_SEIZED;
+		if (!arch_eintr_rewinds)
+			syscall_seen(p, t);
 		/* ESRCH here: it is dying; the wait sees its exit. */
 		if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0 && errno != ESRCH)
 			return -errno;
@@ -1200,12 +1235,17 @@ static void restart_spurious_eintr(struct inject_proc *p, struct inject_thread *
 {
 	struct arch_regs regs = t->regs;
 	struct task_status ts;
+	bool same;
 
 	if (arch_regs_retval(&regs) != -EINTR || !eintr_on_stop(arch_regs_syscall_nr(&regs)) ||
 	    !own_site(p, t) || task_status(p, t->tid, &ts) != 0 ||
 	    ((ts.sigpnd | ts.shdpnd) & ~t->sigmask) != 0)
 		return;
-	if (arch_regs_rewind_syscall(&regs) && inject_regs_set(p, t, &regs) == 0)
+	/* Seen before the interrupt, and the very call that ended: one
+	 * voluntary switch since, the stop itself (a call left and another
+	 * blocked in adds one) */
+	same = t->seen_ok && ts.nvcsw == t->seen_nvcsw + 1;
+	if (arch_regs_rewind_syscall(&regs, same ? &t->seen : NULL) && inject_regs_set(p, t, &regs) == 0)
 		t->regs = regs;
 }
 

@@ -39,6 +39,12 @@ struct inject_thread {
 	uint64_t site;           /* syscall instruction it stopped after, or 0 */
 	bool site_checked;       /* site looked up (0 then means none) */
 	enum inject_site last_site;
+	/* The syscall it was blocked in before it was interrupted, where the
+	 * registers cannot say it (!arch_eintr_rewinds), and its count of
+	 * voluntary context switches then: restart_spurious_eintr */
+	struct arch_syscall_seen seen;
+	uint64_t seen_nvcsw;
+	bool seen_ok;
 };
 
 struct inject_proc {

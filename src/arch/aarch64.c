@@ -287,14 +287,26 @@ void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr, const
 /*
  * x0 is the result by now and orig_x0 is nowhere a tracer can read it
  * (NT_PRSTATUS has no orig_x0, PEEKUSER does not exist on arm64): the
- * syscall's first argument is lost, so it cannot be run again.
+ * syscall's first argument comes from /proc/PID/task/TID/syscall read while
+ * the thread was blocked in it, before the stop (the kernel prints orig_x0
+ * there: syscall_get_arguments).  x1-x5, x8, sp and pc are left alone by a
+ * syscall that ends with EINTR, so all of them must still be what was seen.
  */
 const bool arch_eintr_rewinds = false;
 
-bool arch_regs_rewind_syscall(struct arch_regs *regs)
+bool arch_regs_rewind_syscall(struct arch_regs *regs, const struct arch_syscall_seen *seen)
 {
-	(void)regs;
-	return false;
+	struct a64_regs *a = a64_regs(regs);
+
+	if (!seen || seen->nr < 0 || (uint64_t)seen->nr != a->r.regs[8] ||
+	    seen->sp != a->r.sp || seen->pc != a->r.pc || a->r.pc < SVC_LEN)
+		return false;
+	for (int i = 1; i < 6; i++)
+		if (seen->args[i] != a->r.regs[i])
+			return false;
+	a->r.regs[0] = seen->args[0];
+	a->r.pc -= SVC_LEN;
+	return true;
 }
 
 /* ------------------------------------------------------------------- rescue */

@@ -110,18 +110,28 @@ uint64_t arch_syscall_site(const struct arch_regs *regs);
 void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr,
 			   const uint64_t args[6]);
 
+/* A syscall a thread was seen blocked in, before it was stopped: the line
+ * of /proc/PID/task/TID/syscall (number, six arguments, sp, pc). */
+struct arch_syscall_seen {
+	long nr;
+	uint64_t args[6], sp, pc;
+};
+
 /*
  * Turn a thread stopped on the way out of a syscall into one about to
  * execute that same syscall again: ip back onto the instruction, the number
  * back into its register.  For syscalls the kernel ends with EINTR on a
- * ptrace stop although no signal arrived.  False, registers untouched, when
- * the registers no longer hold the syscall's arguments (aarch64: x0 holds
- * the result and a tracer cannot read orig_x0).
+ * ptrace stop although no signal arrived.  Where the registers no longer
+ * hold the first argument (aarch64: x0 holds the result, and a tracer
+ * cannot read orig_x0), it comes from @seen, the same syscall seen blocked
+ * before the stop: the caller makes sure it is the same call, and the
+ * architecture checks that every register @seen shows still holds it.
+ * False, registers untouched, when it cannot be run again.
  */
-bool arch_regs_rewind_syscall(struct arch_regs *regs);
-/* Whether arch_regs_rewind_syscall can ever answer true: false on aarch64,
- * where a thread stopped in epoll_pwait or rt_sigtimedwait sees the EINTR
- * (docs/kernel-facts.md, "arm64"). */
+bool arch_regs_rewind_syscall(struct arch_regs *regs, const struct arch_syscall_seen *seen);
+/* Whether the registers alone are enough for arch_regs_rewind_syscall
+ * (true on x86_64, which keeps orig_rax and rdi); false on aarch64, which
+ * needs the syscall seen before the stop (docs/kernel-facts.md, "arm64"). */
 extern const bool arch_eintr_rewinds;
 
 /* ---- the rescue code (src/rescue.c) ---------------------------------------- */

@@ -174,10 +174,11 @@ void arch_regs_set_syscall(struct arch_regs *regs, uint64_t site, long nr, const
 
 const bool arch_eintr_rewinds = true;
 
-bool arch_regs_rewind_syscall(struct arch_regs *regs)
+bool arch_regs_rewind_syscall(struct arch_regs *regs, const struct arch_syscall_seen *seen)
 {
 	struct user_regs_struct *r = &x86_regs(regs)->r;
 
+	(void)seen;     /* orig_rax and rdi are still there */
 	r->rax = r->orig_rax;
 	r->rip -= arch_syscall_insn_len;
 	return true;

@@ -30,14 +30,6 @@ aarch64) RESTART_NR=128 ;;
 *) RESTART_NR=-1 ;;
 esac
 
-# epoll_wait (epoll_pwait on arm64) ends with EINTR at a ptrace stop, and
-# only x86_64 can run it again: an arm64 tracer cannot read orig_x0, the
-# first argument the result overwrote (docs/kernel-facts.md, "arm64").
-epoll_left_out() {
-	[[ $(uname -m) != aarch64 ]] ||
-		skip "check-aarch64: left out: arm64 cannot rewind epoll_pwait's EINTR at a ptrace stop (orig_x0 is unreadable: docs/kernel-facts.md, arm64)"
-}
-
 send() { echo "$2" >&"$(< "$(fx_dir)/fd.$1")"; }
 
 # tfield NAME THREAD KEY: KEY=... on a thread's line of a blocker's listing
@@ -195,7 +187,6 @@ target_case() {
 }
 
 @test "source blocked in epoll_wait: move out, no EINTR, the pipe's bytes arrive" {
-	epoll_left_out
 	source_case epoll_wait
 }
 
@@ -232,7 +223,6 @@ target_case() {
 }
 
 @test "target blocked in epoll_wait: copy in, no EINTR, the pipe's bytes arrive" {
-	epoll_left_out
 	target_case epoll_wait
 }
 

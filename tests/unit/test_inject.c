@@ -150,22 +150,6 @@ static bool syscall_text_becomes(pid_t pid, pid_t tid, const char *want)
 	return false;
 }
 
-/* Wait for the thread's /proc syscall line to start with number @nr. */
-static bool syscall_nr_becomes(pid_t pid, pid_t tid, const char *nr)
-{
-	char now[256];
-	size_t k = strlen(nr);
-
-	for (int i = 0; i < 200 * test_wait_scale(); i++) {
-		syscall_text(pid, tid, now, sizeof now);
-		if (strncmp(now, nr, k) == 0 && now[k] == ' ')
-			return true;
-		test_sleep_ms(10);
-	}
-	print_message("syscall of %d: now %s, not %s", (int)tid, now, nr);
-	return false;
-}
-
 /* The line of /proc/PID/maps whose range holds @addr, or "" (a new
  * mapping may have merged with a neighbour of the same kind). */
 static void maps_line(pid_t pid, uint64_t addr, char *line, size_t len)
@@ -369,14 +353,6 @@ static void assert_asleep(pid_t pid)
 static const char *const blocked_names[] = { "read", "futex", "epoll", "poll", "sigwait", "pause" };
 #define NBLOCKED (sizeof blocked_names / sizeof blocked_names[0])
 
-/* The victim's threads whose EINTR at a seize the port cannot rewind
- * (victim_assert_no_eintr): they loop through it, and their registers and
- * /proc syscall line after it are not those of before. */
-static bool eintr_unrewound(const char *name)
-{
-	return !arch_eintr_rewinds && (strcmp(name, "epoll") == 0 || strcmp(name, "sigwait") == 0);
-}
-
 /* ---- tests ------------------------------------------------------------ */
 
 /* Freeze and release: every thread carries on as if nothing happened. */
@@ -424,14 +400,6 @@ static void test_seize_detach(void **state)
 			char want[300];
 			snprintf(want, sizeof want, "%d%s", SYS_restart_syscall, rest);
 			assert_true(syscall_text_becomes(v.pid, tid, want));
-			continue;
-		}
-		/* back in the same syscall; the registers it does not read
-		 * changed on the way through the EINTR */
-		if (eintr_unrewound(blocked_names[i])) {
-			char want[32];
-			snprintf(want, sizeof want, "%.*s", (int)strcspn(before[i], " "), before[i]);
-			assert_true(syscall_nr_becomes(v.pid, tid, want));
 			continue;
 		}
 		assert_true(syscall_text_becomes(v.pid, tid, before[i]));
@@ -623,8 +591,6 @@ static void test_registers_restored(void **state)
 	for (size_t i = 0; i < 6; i++) {
 		const struct arch_regs *now = &p->threads[idx_of(p, tids[i])].regs;
 		const uint64_t *a = (const uint64_t *)now, *b = (const uint64_t *)&before[i];
-		if (i < 5 && eintr_unrewound(names[i]))
-			continue;
 		for (size_t w = 0; w < sizeof *now / 8; w++)
 			if (a[w] != b[w])
 				fail_msg("registers of %s differ: word %zu %#" PRIx64 " was %#" PRIx64,
@@ -958,10 +924,6 @@ static void test_tracer_dies(void **state)
 		test_sleep_ms(100);
 		blocked_regs(&v, tids, regs1, N);
 		for (size_t i = 0; i < N; i++) {
-			/* where EINTR is not rewound (victim_assert_no_eintr),
-			 * those two have looped through their EINTR since */
-			if (eintr_unrewound(names[i]))
-				continue;
 			if (memcmp(&regs0[i], &regs1[i], sizeof regs0[i]) != 0)
 				fail_msg("registers of %s differ after the rescue (stage %d)", names[i], at[k]);
 		}
