@@ -49,6 +49,7 @@ pid_t victim_tid(struct victim *v, const char *name);
  * that each wakes exactly once, on its own trigger. */
 void victim_wake_all(struct victim *v);
 /* No thread saw EINTR or an error. */
+void victim_assert_no_eintr_stopped(struct victim *v, bool after_stop);
 void victim_assert_no_eintr(struct victim *v);
 /* The victim is unharmed: every blocked thread wakes exactly once on its
  * own trigger, none saw EINTR, the main thread still reads commands. */
