@@ -79,8 +79,12 @@ static void frozen_threads(struct proc_facts *pf, const struct inject_proc *p)
  */
 static bool execd(const struct proc_facts *before, const struct proc_facts *now)
 {
-	/* a process being killed loses its mm first: no mm is no new program */
-	if (strchr("ZXx", now->state) || (!now->vdso && !now->start_stack && !now->vmas.n))
+	/* a process being killed loses its mm first: no mm is no new program.
+	 * It can go between the reads of one re-read (the soak saw a target
+	 * killed while it was held read as exec'd: its VMAs and stat read,
+	 * auxv's vdso then 0), and a new program has both marks again. */
+	if (strchr("ZXx", now->state) || (!now->vdso && !now->start_stack && !now->vmas.n) ||
+	    (before->vdso && !now->vdso) || (before->start_stack && !now->start_stack))
 		return false;
 	return strcmp(before->comm, now->comm) != 0 || before->vdso != now->vdso ||
 	       before->start_stack != now->start_stack;
