@@ -74,6 +74,8 @@ struct xfer {
 	double t0;                      /* when the freeze began */
 	char oom_old[16];               /* pvmmap's oom_score_adj, to put back */
 	unsigned char *buf;             /* bounce path only */
+	size_t buf_len;                 /* its size: the largest batch yet, up
+					   to COPY_BUF (src/transfer_copy.c) */
 	uint64_t page;
 	uint64_t scratch;               /* in the target, 0 if none */
 	int scratch_id;                 /* its journal entry */
