@@ -400,10 +400,16 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		r = xfer_stop_source(&x, src);
 		if (r) {
 			/* the target alone is held */
-			if (made)
-				xfer_discard_early(&x);
+			int d = made ? xfer_discard_early(&x) : 0;
+
 			plan_free(&early);
 			xfer_resume(&x);
+			if (d) {
+				/* what is left in the target is the news */
+				proc_facts_free(&pre.facts);
+				st->attach_err = 0;
+				return d;
+			}
 		}
 	}
 	if (r) {
