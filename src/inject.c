@@ -1274,6 +1274,15 @@ int inject_journal_reserve(struct inject_proc *p, size_t n)
 	return 0;
 }
 
+int inject_journal_end(struct inject_proc *p)
+{
+	if (!p)
+		return -EINVAL;
+	if (rescue_journal_count(p))
+		return -EBUSY;
+	return rescue_close(p);
+}
+
 size_t inject_journal_count(const struct inject_proc *p)
 {
 	return p ? rescue_journal_count(p) : 0;

@@ -195,6 +195,12 @@ int inject_call_undo(struct inject_proc *p, enum arch_sys s, const uint64_t args
  * (the rescue area is sized then).  0, or -EBUSY when it is too late. */
 int inject_journal_reserve(struct inject_proc *p, size_t n);
 
+/* With an empty journal, remove the rescue area (the process stays held;
+ * the next injected syscall places one again, sized by a new
+ * inject_journal_reserve).  0, -EBUSY with live entries, or rescue's
+ * error (the area then stays, and the detach removes it). */
+int inject_journal_end(struct inject_proc *p);
+
 /* Live journal entries. */
 size_t inject_journal_count(const struct inject_proc *p);
 

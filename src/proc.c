@@ -127,6 +127,42 @@ out:
 	return r;
 }
 
+/*
+ * lp_read's facts from the process's own stat and status, through procfd,
+ * for a re-read under a freeze (read_opts.held): libproc2 reads
+ * /proc/uptime and status twice more, by pid number, ~0.1-0.2 ms of the
+ * source's pause (issue 10).  The process is the one procfd pinned, as
+ * the start time checks after; comm is left to comm_at.
+ */
+static int lp_read_at(int procfd, struct lp_facts *lp)
+{
+	struct procfs_stat st;
+	uint64_t id[2], nlwp, tgid;
+	char *text;
+	int r = procfs_stat_read(procfd, "stat", &st);
+
+	if (r < 0)
+		return r;
+	lp->state = st.state;
+	lp->began = st.start;
+	lp->flags = st.flags;
+	r = procfs_read_pid(procfd, "status", PROCFS_CAP, &text, NULL);
+	if (r < 0)
+		return r;
+	if (procfs_u64_list(procfs_field(text, "Uid"), id, 2) != 2 ||
+	    procfs_field_u64(text, "Threads", 10, &nlwp) < 0 || nlwp > INT_MAX ||
+	    procfs_field_u64(text, "Tgid", 10, &tgid) < 0 || tgid == 0 || tgid > INT_MAX) {
+		r = -EBADMSG;
+	} else {
+		lp->ruid = (uid_t)id[0];
+		lp->euid = (uid_t)id[1];
+		lp->nlwp = (int)nlwp;
+		lp->tgid = (pid_t)tgid;
+	}
+	free(text);
+	return r;
+}
+
 /* ---- per-process files ------------------------------------------------ */
 
 /*
@@ -435,13 +471,14 @@ static int procfd_open(struct proc_facts *pf)
 	return 0;
 }
 
-/* Who the process is: libproc2's facts, pinned to procfd, then stat and status. */
-static int identity_read(struct proc_facts *pf)
+/* Who the process is: libproc2's facts (@held: the same from stat and
+ * status, lp_read_at), pinned to procfd, then stat and status. */
+static int identity_read(struct proc_facts *pf, bool held)
 {
 	struct lp_facts lp = { 0 };
 	unsigned long long start;
 	char state;
-	int r = lp_read(pf->pid, &lp);
+	int r = held ? lp_read_at(pf->procfd, &lp) : lp_read(pf->pid, &lp);
 
 	if (r < 0)
 		return r;
@@ -497,6 +534,7 @@ struct read_opts {
 	bool headers;            /* a RANGE scope's VMAs from PROCMAP_QUERY
 				    alone: no smaps field */
 	bool no_resources;       /* no limits, memcg, exe */
+	bool held;               /* frozen by pvmmap: no libproc2 (lp_read_at) */
 };
 
 /* The VMAs pf->scope asks for. */
@@ -591,7 +629,7 @@ static void keep_resources(const struct proc_facts *old, struct proc_facts *pf)
 
 int proc_facts_reread_headers(const struct proc_facts *old, struct proc_facts *pf)
 {
-	static const struct read_opts opts = { .headers = true, .no_resources = true };
+	static const struct read_opts opts = { .headers = true, .no_resources = true, .held = true };
 	int r;
 
 	if (old->scope.vmas != PROC_VMAS_RANGE)
@@ -631,7 +669,7 @@ stale:
 
 int proc_facts_recheck(const struct proc_facts *old, struct proc_facts *pf)
 {
-	static const struct read_opts opts = { .no_resources = true };
+	static const struct read_opts opts = { .no_resources = true, .held = true };
 	int r = facts_read(old->pid, &old->scope, &opts, pf);
 
 	if (!r)
@@ -658,7 +696,7 @@ static int facts_read(pid_t pid, const struct proc_scope *scope, const struct re
 	if (r < 0)
 		return r;
 
-	r = identity_read(pf);
+	r = identity_read(pf, o->held);
 	if (r == 0 && !o->no_resources)
 		r = limits_read(pf);
 	if (r == 0 && !o->no_resources)

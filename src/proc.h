@@ -192,7 +192,10 @@ int proc_facts_reread(const struct proc_facts *old, struct proc_facts *pf);
  * change the plan of a source that is already attached: its limits and
  * memory cgroup (the plan's rules read only the target's) and its ELF
  * header (only an execve changes it, and the reader of the facts tells an
- * execve from comm, auxv and stat): those are @old's.
+ * execve from comm, auxv and stat): those are @old's.  Who it is (state,
+ * ids, threads, flags) comes from its stat and status, not libproc2,
+ * which reads more files by pid number: pvmmap holds the process, and
+ * the start time pins it.
  *
  * proc_facts_reread_headers, under the first freeze: the range's VMAs
  * from PROCMAP_QUERY alone, no smaps (whose Rss walks every page table of

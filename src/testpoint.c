@@ -33,15 +33,20 @@ void testpoint(void)
 		kill(getpid(), SIGSTOP);
 }
 
-void testpoint_named(const char *name)
+void testpoint_mark(const char *name)
 {
 	const char *e = getenv("PVMMAP_DIE_AT"), *s = getenv("PVMMAP_STOP_AT");
 
-	testpoint();
 	if (e && name && strcmp(e, name) == 0)
 		kill(getpid(), SIGKILL);
 	if (s && name && strcmp(s, name) == 0)
 		kill(getpid(), SIGSTOP);
+}
+
+void testpoint_named(const char *name)
+{
+	testpoint();
+	testpoint_mark(name);
 }
 
 void testpoint_die_after(long k)

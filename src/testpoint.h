@@ -20,6 +20,11 @@ void testpoint(void);
  * process while pvmmap waits, then continues it (SIGCONT). */
 void testpoint_named(const char *name);
 
+/* A named instant that is no step (it changes nothing, so the numbers of
+ * the steps stay as they were): only PVMMAP_DIE_AT=NAME and
+ * PVMMAP_STOP_AT=NAME act on it. */
+void testpoint_mark(const char *name);
+
 /* For unit tests: die right after the @k-th step from now. */
 void testpoint_die_after(long k);
 

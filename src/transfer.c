@@ -2,10 +2,11 @@
 /*
  * The transfer's entry points (see transfer.h), and the lifecycle that
  * drives the transaction (src/transfer_txn.c), as compel drives a
- * parasite: stop (seize both) -> prepare (re-read the facts and plan
- * again under the freeze, with the frozen registers: what was checked is
- * what is done) -> run (the steps) -> cure (commit, or roll back) ->
- * resume (detach).  Planning is the caller's business, never the
+ * parasite: stop (seize the target, read it and make the destination of
+ * a frozen transfer, then seize the source) -> prepare (re-read the facts
+ * and plan again under the freeze, with the frozen registers: what was
+ * checked is what is done) -> run (the steps) -> cure (commit, or roll
+ * back) -> resume (detach, the source first).  Planning is the caller's business, never the
  * executor's: the transaction carries out the plan it is given.
  */
 #include "transfer_priv.h"
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "rescue_layout.h"
+#include "testpoint.h"
 
 bool transfer_supports(const struct plan_entry *e, const struct request *req)
 {
@@ -77,8 +79,12 @@ static void frozen_threads(struct proc_facts *pf, const struct inject_proc *p)
  */
 static bool execd(const struct proc_facts *before, const struct proc_facts *now)
 {
-	/* a process being killed loses its mm first: no mm is no new program */
-	if (strchr("ZXx", now->state) || (!now->vdso && !now->start_stack && !now->vmas.n))
+	/* a process being killed loses its mm first: no mm is no new program.
+	 * It can go between the reads of one re-read (the soak saw a target
+	 * killed while it was held read as exec'd: its VMAs and stat read,
+	 * auxv's vdso then 0), and a new program has both marks again. */
+	if (strchr("ZXx", now->state) || (!now->vdso && !now->start_stack && !now->vmas.n) ||
+	    (before->vdso && !now->vdso) || (before->start_stack && !now->start_stack))
 		return false;
 	return strcmp(before->comm, now->comm) != 0 || before->vdso != now->vdso ||
 	       before->start_stack != now->start_stack;
@@ -110,6 +116,13 @@ static bool any_live(const struct plan *p)
 	return false;
 }
 
+/* The target's facts, re-read while it alone is held (r: how that went). */
+struct tgt_read {
+	struct proc_facts facts;
+	int r;
+	bool have;
+};
+
 /* Re-read both processes under the freeze (the VMAs the first reading
  * read: the range's alone, for a transfer between two processes) and plan
  * again.  @src and @tgt are the same facts for a transfer within one
@@ -125,7 +138,8 @@ static bool any_live(const struct plan *p)
  * finds changed rolls back).  A plan that no longer goes live, or headers
  * that changed, read it in full. */
 static int replan(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
-		  const struct request *req, struct plan *plan, const struct inject_proc *sp, bool live)
+		  const struct request *req, struct plan *plan, const struct inject_proc *sp, bool live,
+		  struct tgt_read *pre, const struct plan *shaped, bool *kept)
 {
 	struct proc_facts ns = { .procfd = -1 }, nt = { .procfd = -1 };
 	bool same = src == tgt, cheap = live && !same;
@@ -141,8 +155,15 @@ again:
 		 * target's alone (~2-5 ms of a frozen share's pause) */
 		r = same ? proc_facts_reread(src, &ns) : proc_facts_recheck(src, &ns);
 	}
-	if (!r && !same)
+	if (!r && !same && pre && pre->have) {
+		/* read under the target's freeze, before the source's */
+		r = pre->r;
+		nt = pre->facts;
+		pre->have = false;
+		pre->facts = (struct proc_facts){ .procfd = -1 };
+	} else if (!r && !same) {
 		r = proc_facts_reread(tgt, &nt);
+	}
 	if (!r && (execd(src, &ns) || (!same && execd(tgt, &nt))))
 		r = -ECHILD;    /* the caller says which one exec'd */
 	if (r) {
@@ -177,6 +198,13 @@ again:
 		proc_facts_free(&ns);
 		proc_facts_free(&nt);
 		return r;
+	}
+	/* before @src goes: @shaped's pieces point into it */
+	if (shaped) {
+		size_t diff;
+		uint64_t at;
+		*kept = !np.error.reason && xfer_same_plan(shaped, &np, req->at_any, &diff) &&
+			xfer_same_vmas(shaped, &ns, &at);
 	}
 	plan_free(plan);
 	proc_facts_free(src);
@@ -220,14 +248,16 @@ static int check_supported(const struct plan *plan, const struct request *req,
  * run, 1 when nothing is to be done (the new plan refuses: it says why),
  * or -errno (st->message says why).
  */
-static int prepare(struct xfer *x, struct proc_facts *src, struct proc_facts *tgt, bool live)
+static int prepare(struct xfer *x, struct proc_facts *src, struct proc_facts *tgt, bool live,
+		   struct tgt_read *pre, const struct plan *shaped)
 {
 	struct transfer_stats *st = x->st;
 	struct plan *plan = x->plan;
+	bool kept = false;
 	int r;
 
 	/* What was checked is what is done. */
-	r = replan(x->sf, src, tgt, x->req, plan, x->sp, live);
+	r = replan(x->sf, src, tgt, x->req, plan, x->sp, live, pre, shaped, &kept);
 	if (r == -ECHILD) {
 		/* @src and @tgt are still the facts from before */
 		if (!attach_saw_exec(src, st))
@@ -245,10 +275,73 @@ static int prepare(struct xfer *x, struct proc_facts *src, struct proc_facts *tg
 	r = check_supported(plan, x->req, st);
 	if (r)
 		return r;
+	if (kept) {
+		/* the destination made from @shaped stands: where --at any
+		 * put it too */
+		plan->dest_start = shaped->dest_start;
+		plan->dest_end = shaped->dest_end;
+		for (size_t i = 0; i < plan->n; i++)
+			plan->e[i].dest_start = shaped->e[i].dest_start;
+		x->created = true;
+	}
 	x->src = src;
 	/* an entry a piece, the scratch page, a pidfd, fdpass's two */
 	inject_journal_reserve(x->tp, plan->n + 6);
 	return 0;
+}
+
+/*
+ * A frozen transfer between two processes, the target held and re-read
+ * (@nt), the source not yet: make the destination now from a plan of the
+ * source's facts read before (@src), so that its syscalls in the target
+ * are no part of the source's pause (issue 10).  Only the mappings: what
+ * shapes them (names, NUMA policy, madvise flags), the copy, the
+ * protections and the commit wait for the source's freeze, and so does
+ * everything read of the source.  Under it, replan plans again from the
+ * source's facts read then; the destination stands only when that plan
+ * and the VMAs its pieces lie in are what it was made from (the same
+ * check as a live transfer's final freeze), else it is rolled back and
+ * made again, as if this had never run.  The target's journal holds it
+ * meanwhile: a pvmmap that dies leaves the source untouched, and the
+ * target undoes it.  1 when made (@early is then its plan), 0 when
+ * nothing is left in the target, -ENOTRECOVERABLE when what was made
+ * could not be undone (st->message says what is where).
+ */
+static int make_early(struct xfer *x, struct proc_facts *src, const struct proc_facts *nt,
+		      struct plan *early)
+{
+	struct plan *plan = x->plan;
+	bool any = false;
+	int r;
+
+	/* --replace: a mapping of the target's replaced early could not be
+	 * given back, should the plan under the freeze refuse */
+	if (x->req->replace || plan_make(x->sf, src, nt, x->req, early))
+		return 0;
+	for (size_t i = 0; i < early->n; i++)
+		any |= early->e[i].status == STATUS_OK;
+	for (size_t i = 0; any && i < early->n; i++)
+		any = early->e[i].status != STATUS_OK || transfer_supports(&early->e[i], x->req);
+	if (!any || early->error.reason || plan_refuses(early) || any_live(early)) {
+		plan_free(early);
+		return 0;
+	}
+	inject_journal_reserve(x->tp, early->n + 6);
+	x->plan = early;
+	x->src = src;
+	r = xfer_execute_early(x);
+	x->plan = plan;
+	x->src = NULL;
+	if (r) {
+		/* undone now, and tried again under the freeze, where the
+		 * same failure is told as it always was */
+		plan_free(early);
+		r = xfer_discard_early(x);
+		if (!r)
+			x->st->message[0] = '\0';
+		return r;
+	}
+	return 1;
 }
 
 int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
@@ -257,7 +350,10 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 {
 	struct xfer x = { .sf = sf, .req = req, .plan = plan, .st = st, .hooks = hooks,
 			  .self_pidfd = -1, .scratch_id = -1, .self_pidfd_id = -1 };
+	struct tgt_read pre = { .facts = { .procfd = -1 } };
+	struct plan early = { 0 };
 	bool any = false, live;
+	int made = 0;
 	int r;
 
 	memset(st, 0, sizeof(*st));
@@ -282,8 +378,42 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	live = src != tgt && any_live(plan);
 	if (live && plan_needs_policies(plan))
 		live = proc_policies_read(src) == 0;
-	r = xfer_stop(&x, src, tgt);
+	/* The target first: it is held throughout, so what is read of it
+	 * now is what it is when the source stops, and reading it (~0.4 ms,
+	 * issue 10) is no part of the source's pause.  A failure to read
+	 * it is told once both are held, as before. */
+	r = xfer_stop_target(&x, src, tgt);
+	if (!r && src != tgt) {
+		pre.r = proc_facts_reread(tgt, &pre.facts);
+		pre.have = true;
+		if (!pre.r && !live)
+			made = make_early(&x, src, &pre.facts, &early);
+	}
+	if (made < 0) {
+		proc_facts_free(&pre.facts);
+		xfer_resume(&x);
+		return made;
+	}
+	if (made)
+		testpoint_mark("early");
+	if (!r) {
+		r = xfer_stop_source(&x, src);
+		if (r) {
+			/* the target alone is held */
+			int d = made ? xfer_discard_early(&x) : 0;
+
+			plan_free(&early);
+			xfer_resume(&x);
+			if (d) {
+				/* what is left in the target is the news */
+				proc_facts_free(&pre.facts);
+				st->attach_err = 0;
+				return d;
+			}
+		}
+	}
 	if (r) {
+		proc_facts_free(&pre.facts);
 		const struct proc_facts *pf = st->attach_pid == src->pid ? src : tgt;
 		if ((r == -ESRCH || r == -EOWNERDEAD) && attach_saw_exec(pf, st)) {
 			st->attach_err = 0;
@@ -291,7 +421,17 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 		}
 		return r;
 	}
-	r = prepare(&x, src, tgt, live);
+	testpoint_mark("held");
+	r = prepare(&x, src, tgt, live, &pre, made ? &early : NULL);
+	proc_facts_free(&pre.facts);
+	if (made && !x.created) {
+		/* planned otherwise under the freeze, or not to be done:
+		 * made again from the new plan, if at all */
+		int d = xfer_discard_early(&x);
+		if (d)
+			r = d;
+	}
+	plan_free(&early);
 	if (r == 0 && xfer_live_wanted(&x))
 		r = xfer_live_run(&x, src, tgt);
 	else if (r == 0)

@@ -22,6 +22,13 @@
 
 /* ---- create ------------------------------------------------------------------ */
 
+/* The source's /proc directory: held, or (the destination made before
+ * it stops, xfer_execute_early) that of the facts read of it. */
+static int src_procfd(const struct xfer *x)
+{
+	return x->sp ? inject_procfd(x->sp) : x->src->procfd;
+}
+
 /* The protection the VMA has (and the destination gets in the end):
  * arm64's BTI guard too, which code compiled for it relies on. */
 static int vma_prot(const struct vma *v)
@@ -157,7 +164,7 @@ static int map_object(struct xfer *x, struct plan_entry *e)
 	};
 	int fd, r, undo = -1;
 
-	fd = proc_vma_open(inject_procfd(x->sp), v, oflags);
+	fd = proc_vma_open(src_procfd(x), v, oflags);
 	if (fd < 0)
 		return xfer_fail(x->st, fd, "cannot open the object behind 0x%llx: %s",
 				 (unsigned long long)e->start, xfer_strerror(-fd));
@@ -194,7 +201,7 @@ static int attach_sysv(struct xfer *x, struct plan_entry *e, bool *done)
 	*done = false;
 	if (e->start != v->start || e->end != v->end || v->offset != 0)
 		return 0;
-	fd = proc_vma_open(inject_procfd(x->sp), v, O_RDONLY);
+	fd = proc_vma_open(src_procfd(x), v, O_RDONLY);
 	if (fd < 0)
 		return 0;
 	r = fstat(fd, &st);

@@ -221,7 +221,7 @@ static void forget_own_flags(struct proc_facts *pf, const struct track_range *r,
 /* Whether @a and @b plan the same pieces the same way (what changes
  * nothing: the residency, where --at any puts the destination, and
  * whether a piece could go live now). */
-static bool same_plan(const struct plan *a, const struct plan *b, bool at_any, size_t *diff)
+bool xfer_same_plan(const struct plan *a, const struct plan *b, bool at_any, size_t *diff)
 {
 	for (*diff = 0; *diff < a->n && *diff < b->n; (*diff)++) {
 		const struct plan_entry *x = &a->e[*diff], *y = &b->e[*diff];
@@ -247,7 +247,7 @@ static bool same_plan(const struct plan *a, const struct plan *b, bool at_any, s
  * range that cuts a VMA splits it at the range's edges.  *@at: the first
  * piece that differs.
  */
-static bool same_vmas(const struct plan *p, const struct proc_facts *now, uint64_t *at)
+bool xfer_same_vmas(const struct plan *p, const struct proc_facts *now, uint64_t *at)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_entry *e = &p->e[i];
@@ -324,12 +324,12 @@ static int recheck(struct xfer *x, const struct proc_facts *src, const struct pr
 	r = plan_make(x->sf, &ns, tgt, x->req, &np);
 	if (r) {
 		xfer_fail(x->st, r, "cannot plan again: %s", xfer_strerror(-r));
-	} else if (!np.error.reason && same_plan(x->plan, &np, x->req->at_any, &diff) &&
-		   !same_vmas(x->plan, &ns, &at)) {
+	} else if (!np.error.reason && xfer_same_plan(x->plan, &np, x->req->at_any, &diff) &&
+		   !xfer_same_vmas(x->plan, &ns, &at)) {
 		r = xfer_fail(x->st, -EAGAIN,
 			      "the source changed its range while it ran (the protection or VmFlags "
 			      "of 0x%" PRIx64 "); try again, or use --frozen", at);
-	} else if (np.error.reason || !same_plan(x->plan, &np, x->req->at_any, &diff)) {
+	} else if (np.error.reason || !xfer_same_plan(x->plan, &np, x->req->at_any, &diff)) {
 		const struct plan_entry *e = diff < np.n ? &np.e[diff] : NULL;
 		const char *why = np.error.reason ? reason_code(np.error.reason)
 				  : e && e->reason ? reason_code(e->reason) : "its mappings differ";

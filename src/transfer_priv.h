@@ -74,6 +74,8 @@ struct xfer {
 	double t0;                      /* when the freeze began */
 	char oom_old[16];               /* pvmmap's oom_score_adj, to put back */
 	unsigned char *buf;             /* bounce path only */
+	size_t buf_len;                 /* its size: the largest batch yet, up
+					   to COPY_BUF (src/transfer_copy.c) */
 	uint64_t page;
 	uint64_t scratch;               /* in the target, 0 if none */
 	int scratch_id;                 /* its journal entry */
@@ -88,6 +90,9 @@ struct xfer {
 	struct batch b;
 	bool skip_live;                 /* xfer_copy_all leaves the live entries
 					   to src/transfer_live.c */
+	bool created;                   /* the destination was made before the
+					   source stopped (xfer_execute_create
+					   shapes it only) */
 	struct track *track;            /* live: the source's writes */
 };
 
@@ -115,16 +120,30 @@ int xfer_boundary(struct xfer *x, const char *name);
 int xfer_call_ok(struct xfer *x, struct inject_proc *p, const char *what, uint64_t addr,
 		 enum arch_sys s, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);
 
-/* Stop: seize the source, then the target (x->sp, x->tp; one process
- * when @tgt is @src).  On failure nothing is held, st->attach_err and
- * st->attach_pid say which attach failed. */
-int xfer_stop(struct xfer *x, const struct proc_facts *src, const struct proc_facts *tgt);
+/* Stop: seize the target (x->tp; nothing when @tgt is @src), then the
+ * source (x->sp, and x->tp too for one process): the target's own work
+ * between the two does not pause the source, and the source's pause
+ * (x->t0) begins at its seize.  st->attach_err and st->attach_pid say
+ * which attach failed.  When the target's fails nothing is held; when
+ * the source's does, the target still is: the caller undoes what it made
+ * there and lets it go (xfer_resume). */
+int xfer_stop_target(struct xfer *x, const struct proc_facts *src, const struct proc_facts *tgt);
+int xfer_stop_source(struct xfer *x, const struct proc_facts *src);
 
 /* Run: every step, from the scratch page to the protections.  In two
  * halves around the copy, for a live transfer: up to the attributes that
  * shape the pages; from the protections on. */
 int xfer_execute(struct xfer *x);
 int xfer_execute_create(struct xfer *x);
+
+/* The destination alone (scratch page, mappings; nothing that shapes its
+ * pages), made while only the target is held: x->plan is a plan of the
+ * source's facts read before its seize. */
+int xfer_execute_early(struct xfer *x);
+
+/* Undo what xfer_execute_early made (the target's journal): 0, or
+ * -ENOTRECOVERABLE (st->message says what is where). */
+int xfer_discard_early(struct xfer *x);
 int xfer_execute_finish(struct xfer *x);
 
 /* Cure: commit after a run that succeeded (@r 0), else roll back; then
@@ -190,6 +209,14 @@ int xfer_live_run(struct xfer *x, const struct proc_facts *src, const struct pro
 /* After xfer_resume: stop the tracking (unregistering in chunks is short
  * enough for a running source, see track_stop). */
 void xfer_live_end(struct xfer *x);
+
+/* Whether @a and @b plan the same pieces the same way (*@diff: the first
+ * that differs), and whether each piece of @p lies in a VMA of @now that
+ * is what its VMA was when the destination was shaped from it (*@at).
+ * The final freeze of a live transfer checks both; so does a frozen one
+ * whose destination was made before the source stopped. */
+bool xfer_same_plan(const struct plan *a, const struct plan *b, bool at_any, size_t *diff);
+bool xfer_same_vmas(const struct plan *p, const struct proc_facts *now, uint64_t *at);
 
 /* Tests and src/transfer_live.c: the lifecycle's helpers of src/transfer.c. */
 void xfer_frozen_threads(struct proc_facts *pf, const struct inject_proc *p);

@@ -3,8 +3,8 @@
  * The transaction (see src/transfer_priv.h).  Order of work, each step a
  * boundary where a failure or a pending SIGINT/SIGTERM/SIGHUP rolls
  * everything back:
- *   seize both -> (the caller: re-read facts, re-plan with the frozen
- *   registers) -> create the destination VMAs in the target (remap:
+ *   seize the target -> (the caller: re-read it) -> seize the source ->
+ *   (the caller: re-read it, re-plan with the frozen registers) -> create the destination VMAs in the target (remap:
  *   mremap them there) -> attributes that shape the pages (THP advice,
  *   fork and dump flags) -> copy the populated pages -> protections and
  *   mlock -> commit (move: munmap in the source) -> detach.
@@ -244,13 +244,44 @@ static bool needs_scratch(const struct plan *p)
 	return false;
 }
 
+int xfer_execute_early(struct xfer *x)
+{
+	/* no remap between two processes: the scratch page, if a piece
+	 * needs one (fdpass), can be made once the others are mapped */
+	int r = xfer_create_all(x);
+
+	/* what is left needs none unless it names, binds to nodes or
+	 * pulls (made again then): one munmap less under the source's
+	 * freeze */
+	if (!r)
+		xfer_scratch_put(x);
+	return r;
+}
+
+int xfer_discard_early(struct xfer *x)
+{
+	char what[200];
+
+	x->created = false;
+	xfer_scratch_put(x);
+	if (inject_journal_rollback(x->tp, what, sizeof what) && !inject_exited(x->tp, 100))
+		return xfer_fail(x->st, -ENOTRECOVERABLE,
+				 "rolling back failed: %s; the source is unchanged", what);
+	/* the rescue area goes too, so that the plan made under the freeze
+	 * sizes the journal again (it may have more pieces); kept, if it
+	 * cannot go, until the detach: then a larger plan may find the
+	 * journal full and fail, rolled back */
+	inject_journal_end(x->tp);
+	return 0;
+}
+
 int xfer_execute_create(struct xfer *x)
 {
 	int r = xfer_boundary(x, "start");
 
-	if (!r && needs_scratch(x->plan))
+	if (!r && !x->created && needs_scratch(x->plan))
 		r = xfer_scratch_get(x);
-	if (!r)
+	if (!r && !x->created)
 		r = xfer_create_all(x);
 	if (!r)
 		r = xfer_boundary(x, "after-create");
@@ -283,36 +314,43 @@ int xfer_execute(struct xfer *x)
 
 /* ---- the lifecycle's steps ----------------------------------------------------- */
 
-int xfer_stop(struct xfer *x, const struct proc_facts *src, const struct proc_facts *tgt)
+static int seize(struct xfer *x, const struct proc_facts *pf, struct inject_proc **out)
 {
 	const struct sys_facts *sf = x->sf;
 	unsigned flags = (sf->self_cap_eff >> CAP_BIT_ADMIN) & 1 ? INJECT_SUSPEND_SECCOMP : 0;
-	int timeout_ms = (int)(x->req->timeout_s * 1000);
+	int r = inject_seize(pf->pid, pf->start_time, flags, (int)(x->req->timeout_s * 1000), out);
+
+	if (r) {
+		x->st->attach_err = r;
+		x->st->attach_pid = pf->pid;
+	}
+	return r;
+}
+
+int xfer_stop_target(struct xfer *x, const struct proc_facts *src, const struct proc_facts *tgt)
+{
+	int r;
+
+	oom_protect(x->oom_old, sizeof x->oom_old);
+	if (tgt == src)
+		return 0;
+	r = seize(x, tgt, &x->tp);
+	if (r)
+		oom_restore(x->oom_old);
+	return r;
+}
+
+int xfer_stop_source(struct xfer *x, const struct proc_facts *src)
+{
 	int r;
 
 	x->t0 = clock_now_s();
-	oom_protect(x->oom_old, sizeof x->oom_old);
-	r = inject_seize(src->pid, src->start_time, flags, timeout_ms, &x->sp);
-	if (r) {
-		x->st->attach_err = r;
-		x->st->attach_pid = src->pid;
-		oom_restore(x->oom_old);
+	r = seize(x, src, &x->sp);
+	if (r)
 		return r;
-	}
-	if (tgt == src) {
+	if (!x->tp)
 		x->tp = x->sp;
-		return 0;
-	}
-	r = inject_seize(tgt->pid, tgt->start_time, flags, timeout_ms, &x->tp);
-	if (r) {
-		x->st->attach_err = r;
-		x->st->attach_pid = tgt->pid;
-		inject_detach(x->sp);
-		x->sp = NULL;
-		x->st->paused_s = clock_now_s() - x->t0;
-		oom_restore(x->oom_old);
-	}
-	return r;
+	return 0;
 }
 
 int xfer_cure(struct xfer *x, int r)
@@ -333,11 +371,15 @@ int xfer_cure(struct xfer *x, int r)
 
 void xfer_resume(struct xfer *x)
 {
+	/* the source first: its pause ends here, and nothing of the
+	 * target's release (its registers, its rescue area) is part of it */
+	if (x->sp) {
+		inject_detach(x->sp);
+		/* live: the first freeze is counted already */
+		x->st->paused_s += clock_now_s() - x->t0;
+	}
 	if (x->tp != x->sp)
 		inject_detach(x->tp);
-	inject_detach(x->sp);
 	x->sp = x->tp = NULL;
-	/* live: the first freeze is counted already */
-	x->st->paused_s += clock_now_s() - x->t0;
 	oom_restore(x->oom_old);
 }

@@ -392,3 +392,80 @@ anon_huge() { awk -v a="${2#0x}-" 'index($1, a) == 1 {f = 1} f && /^AnonHugePage
 	assert_equal $(( d % 2097152 )) 0
 	assert_equal "$(sum dst "$d" "$(hex $(( d + 2097152 )))")" "$(sum src "$s" "$(cend src h)")"
 }
+
+# A frozen transfer between two processes makes its destination in the
+# held target before it stops the source (issue 10); PVMMAP_STOP_AT=early
+# stops pvmmap there, the source running.
+early_stopped() { [[ $(fx_state "$1") == T ]]; }
+
+# protected_early whole|half: a frozen move of 64 KiB whose source makes
+# the whole range, or its first half, read-only once the destination is
+# made; the move makes it again from the plan made under the freeze, so
+# the target has the new protection (half: in two pieces).
+protected_early() {
+	start_cmd src anon:64K:label=a
+	start_cmd dst anon:64K:label=x
+	local sp dp s e mid pv want st=0 m exp
+	sp=$(cpid src); dp=$(cpid dst); s=$(cstart src a); e=$(cend src a)
+	mid=$(hex "$s + 0x8000")
+	ask src "write a 0 7" > /dev/null
+	PVMMAP_STOP_AT=early "$PVMMAP" move "$sp" "$s" 64K --to "$dp" --json \
+		> "$(fx_dir)/early.json" 2> "$(fx_dir)/early.err" 3>&- &
+	pv=$!
+	wait_until 10 early_stopped "$pv"
+	# made in the target already; the source runs, not traced
+	maps_has "$dp" "$s"
+	[[ $(fx_tracer "$sp") == 0 && $(fx_state "$sp") != [tT] ]]
+	if [[ $1 == whole ]]; then
+		[[ $(ask src "protect a r") != error* ]]
+		exp="${s#0x}-${e#0x} r--p"
+	else
+		[[ $(ask src "protect $s-$mid r") != error* ]]
+		exp="${s#0x}-${mid#0x} r--p ${mid#0x}-${e#0x} rw-p"
+	fi
+	want=$(sum src "$s" "$e")
+	kill -CONT "$pv"
+	wait "$pv" || st=$?
+	output=$(< "$(fx_dir)/early.json")
+	keep
+	assert_equal "$st" 0
+	[[ $(jqo '[.vmas[].status] | unique | join(",")') == done ]]
+	m=$(awk -v s="${s#0x}" -v e="${e#0x}" '{ split($1, a, "-") }
+		a[1] >= s && a[2] <= e { print $1, $2 }' "/proc/$dp/maps" | paste -sd' ')
+	assert_equal "$m" "$exp"
+	assert_equal "$(sum dst "$s" "$e")" "$want"
+	! maps_has "$sp" "$s"
+	[[ $(fx_tracer "$sp") == 0 && $(fx_tracer "$dp") == 0 ]]
+	all_valid
+}
+
+@test "a source that protects its whole range after a frozen move's destination was made: made again, with the new protection" {
+	protected_early whole
+}
+
+@test "a source that splits its range after a frozen move's destination was made: made again, in two pieces" {
+	protected_early half
+}
+
+@test "a source killed after a frozen move's destination was made: the target is as it was" {
+	start_cmd src anon:64K:label=a
+	start_cmd dst anon:64K:label=x
+	local sp dp s pv dmaps st=0
+	sp=$(cpid src); dp=$(cpid dst); s=$(cstart src a)
+	dmaps=$(cat "/proc/$dp/maps")
+	PVMMAP_STOP_AT=early "$PVMMAP" move "$sp" "$s" 64K --to "$dp" --json \
+		> "$(fx_dir)/early.json" 2> "$(fx_dir)/early.err" 3>&- &
+	pv=$!
+	wait_until 10 early_stopped "$pv"
+	maps_has "$dp" "$s"
+	kill -KILL "$sp"
+	wait_until 10 eval '! fx_alive '"$sp"
+	kill -CONT "$pv"
+	wait "$pv" || st=$?
+	output=$(< "$(fx_dir)/early.json")
+	keep
+	assert_equal "$st" 3
+	assert_equal "$(cat "/proc/$dp/maps")" "$dmaps"
+	[[ $(fx_tracer "$dp") == 0 ]]
+	all_valid
+}

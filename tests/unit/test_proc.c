@@ -626,6 +626,16 @@ recheck:
 		same_vma(&now.vmas.v[0], v, false);
 		assert_int_equal(now.rlim_as, 54321);
 		assert_int_equal(now.memcg_headroom, 777);
+		/* who it is, from stat and status (no libproc2): the same */
+		assert_int_equal(now.state, all.state);
+		assert_int_equal(now.ruid, all.ruid);
+		assert_int_equal(now.euid, all.euid);
+		assert_int_equal(now.nlwp, all.nlwp);
+		assert_int_equal(now.tgid, all.tgid);
+		assert_int_equal(now.start_time, all.start_time);
+		assert_int_equal(now.kernel_thread, all.kernel_thread);
+		assert_int_equal(now.leader_exited, all.leader_exited);
+		assert_string_equal(now.comm, all.comm);
 		proc_facts_free(&now);
 
 		if (!query) {
