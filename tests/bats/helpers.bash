@@ -26,6 +26,13 @@ TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 : "${PVMMAP_WAIT_SCALE:=1}"
 export PVMMAP FIXTURES TOP PVMMAP_WAIT_SCALE
 
+# LONG_REGION: the region of the tests that act while pvmmap is in the
+# middle of a transfer (a signal, a kill): 512 MiB, long enough to catch it
+# anywhere; 64 MiB under check-aarch64, where filling and summing 512 MiB
+# under emulation took minutes a test and the transfer is long anyway.
+LONG_REGION=512M
+[[ ${TEST_MARK:-} != check-aarch64 ]] || LONG_REGION=64M
+
 # FX_WAIT_PCT: PVMMAP_WAIT_SCALE in hundredths (1.5: 150).
 _fx_wait_pct() {
 	local d

@@ -35,10 +35,10 @@ tracer_of() { awk '/^TracerPid:/{print $2}' "/proc/$1/status"; }
 # -1000 needs CAP_SYS_RESOURCE (bit 24), which some sandboxes withhold: then
 # pvmmap keeps the value it has.
 @test "while it holds processes pvmmap's oom_score_adj is -1000 (where it may lower it)" {
-	start_cmd src anon:512M:label=b
+	start_cmd src "anon:$LONG_REGION:label=b"
 	start_cmd dst anon:64K:label=x
 	local sp dp s; sp=$(cpid src); dp=$(cpid dst); s=$(cstart src b)
-	"$PVMMAP" copy "$sp" "$s" 512M --to "$dp" --json > "$(fx_dir)/oom.json" 3>&- &
+	"$PVMMAP" copy "$sp" "$s" "$LONG_REGION" --to "$dp" --json > "$(fx_dir)/oom.json" 3>&- &
 	local pv=$! adj=
 	# the target: a live copy lets the source go while it copies, and
 	# freezes the target after it: 60 s (scaled), since under emulation on
@@ -58,11 +58,11 @@ tracer_of() { awk '/^TracerPid:/{print $2}' "/proc/$1/status"; }
 }
 
 @test "the target killed mid-transfer: exit 3 naming it, the source as it was and let go" {
-	start_cmd src anon:512M:label=b
+	start_cmd src "anon:$LONG_REGION:label=b"
 	start_cmd dst anon:64K:label=x
 	local sp dp s smaps; sp=$(cpid src); dp=$(cpid dst); s=$(cstart src b)
 	smaps=$(cat "/proc/$sp/maps")
-	"$PVMMAP" move "$sp" "$s" 512M --to "$dp" --json > "$(fx_dir)/t.json" 3>&- &
+	"$PVMMAP" move "$sp" "$s" "$LONG_REGION" --to "$dp" --json > "$(fx_dir)/t.json" 3>&- &
 	local pv=$!
 	wait_until 60 fx_traced "$dp"
 	kill -KILL "$dp"
@@ -81,11 +81,11 @@ tracer_of() { awk '/^TracerPid:/{print $2}' "/proc/$1/status"; }
 }
 
 @test "the source killed mid-move: exit 3 naming it, the target as it was" {
-	start_cmd src anon:512M:label=b
+	start_cmd src "anon:$LONG_REGION:label=b"
 	start_cmd dst anon:64K:label=x
 	local sp dp s dmaps fds; sp=$(cpid src); dp=$(cpid dst); s=$(cstart src b)
 	dmaps=$(cat "/proc/$dp/maps"); fds=$(ls "/proc/$dp/fd")
-	"$PVMMAP" move "$sp" "$s" 512M --to "$dp" --json > "$(fx_dir)/s.json" 3>&- &
+	"$PVMMAP" move "$sp" "$s" "$LONG_REGION" --to "$dp" --json > "$(fx_dir)/s.json" 3>&- &
 	local pv=$!
 	wait_until 60 fx_traced "$dp"
 	kill -KILL "$sp"

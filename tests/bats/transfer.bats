@@ -152,11 +152,11 @@ teardown() { fx_teardown; }
 traced() { [[ $(awk '/^TracerPid:/{print $2}' "/proc/$1/status") != 0 ]]; }
 
 @test "SIGTERM during the transfer rolls it back: the document, then death by SIGTERM (143), both processes as before" {
-	start_cmd src anon:512M:label=b
+	start_cmd src "anon:$LONG_REGION:label=b"
 	start_cmd dst anon:64K:label=x
 	local sp dp s; sp=$(cpid src); dp=$(cpid dst); s=$(cstart src b)
 	local smaps dmaps; smaps=$(cat "/proc/$sp/maps"); dmaps=$(cat "/proc/$dp/maps")
-	"$PVMMAP" move "$sp" "$s" 512M --to "$dp" --json > "$(fx_dir)/sig.json" 3>&- &
+	"$PVMMAP" move "$sp" "$s" "$LONG_REGION" --to "$dp" --json > "$(fx_dir)/sig.json" 3>&- &
 	local pv=$!
 	# signals are blocked from before the seize: once traced, TERM is held.
 	# The target: a live transfer lets the source go while it copies, and
@@ -355,6 +355,8 @@ anon_huge() { awk -v a="${2#0x}-" 'index($1, a) == 1 {f = 1} f && /^AnonHugePage
 	# ASan keeps freed memory in quarantine and shadows all of it: the
 	# bound is a property of the release build
 	[[ $PVMMAP != */asan/* ]] || skip "RSS is not meaningful under AddressSanitizer"
+	[[ ${TEST_MARK:-} != check-aarch64 ]] ||
+		skip "check-aarch64: left out: the bound of pvmmap's own buffers is code with no architecture in it, and two 512 MiB copies with their sums take many minutes under emulation"
 	start_cmd src anon:512M:label=a
 	start_cmd dst anon:64K:label=x
 	local s how kb at=$FREE; s=$(cstart src a)
