@@ -32,6 +32,7 @@ export PVMMAP FIXTURES TOP PVMMAP_WAIT_SCALE
 # under emulation took minutes a test and the transfer is long anyway.
 LONG_REGION=512M
 [[ ${TEST_MARK:-} != check-aarch64 ]] || LONG_REGION=64M
+export LONG_REGION     # setup_file loads this file once: tests see what is exported
 
 # FX_WAIT_PCT: PVMMAP_WAIT_SCALE in hundredths (1.5: 150).
 _fx_wait_pct() {
