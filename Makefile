@@ -248,7 +248,7 @@ check-aarch64:
 
 # The same with a smaller end-to-end part (CI's, for time): the unit tests and
 # the files of AARCH64_SMOKE.
-AARCH64_SMOKE ?= transfer.bats kinds.bats
+AARCH64_SMOKE ?= transfer.bats kinds.bats invisible.bats
 check-aarch64-smoke:
 	$(MAKE) ARCH=aarch64 all unit fixtures libtests examples
 	TEST_ONLY="$(AARCH64_SMOKE)" tests/aarch64/run build/aarch64
