@@ -72,6 +72,18 @@ static char *hole(size_t len)
 	return (char *)(((uintptr_t)h + al - 1) & ~(uintptr_t)(al - 1));
 }
 
+/* mremap @a..+@len to @to; its milliseconds. */
+static double aside(char *a, char *to, size_t len)
+{
+	double t0 = now();
+
+	if (mremap(a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to) != to) {
+		perror("mremap");
+		exit(1);
+	}
+	return (now() - t0) * 1e3;
+}
+
 /* @a..+@len registered and write-protected as src/track.c does. */
 static int registered(char *a, size_t len)
 {
@@ -103,29 +115,17 @@ int main(int argc, char **argv)
 
 	a = region(len);
 	to = hole(len);
-	t0 = now();
-	if (mremap(a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to) != to) {
-		perror("mremap");
-		return 1;
-	}
+	printf("mremap aside:                       %8.3f ms\n", aside(a, to, len));
 	t1 = now();
 	munmap(to, len);
-	t2 = now();
-	printf("mremap aside:                       %8.3f ms\n", (t1 - t0) * 1e3);
-	printf("munmap of the region set aside:     %8.3f ms\n", (t2 - t1) * 1e3);
+	printf("munmap of the region set aside:     %8.3f ms\n", (now() - t1) * 1e3);
 
 	a = region(len);
 	to = hole(len);
 	u = registered(a, len);
-	t0 = now();
-	if (mremap(a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to) != to) {
-		perror("mremap");
-		return 1;
-	}
-	t1 = now();
+	printf("mremap aside, uffd-wp registered:   %8.3f ms\n", aside(a, to, len));
 	munmap(to, len);
 	close(u);
-	printf("mremap aside, uffd-wp registered:   %8.3f ms\n", (t1 - t0) * 1e3);
 
 	a = region(len);
 	to = hole(len);
@@ -135,16 +135,10 @@ int main(int argc, char **argv)
 		perror("UFFDIO_UNREGISTER");
 		return 1;
 	}
-	t1 = now();
-	if (mremap(a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to) != to) {
-		perror("mremap");
-		return 1;
-	}
-	t2 = now();
+	printf("UFFDIO_UNREGISTER:                  %8.3f ms\n", (now() - t0) * 1e3);
+	printf("  then mremap aside:                %8.3f ms\n", aside(a, to, len));
 	munmap(to, len);
 	close(u);
-	printf("UFFDIO_UNREGISTER:                  %8.3f ms\n", (t1 - t0) * 1e3);
-	printf("  then mremap aside:                %8.3f ms\n", (t2 - t1) * 1e3);
 
 	a = region(len);
 	t0 = now();
