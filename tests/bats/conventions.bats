@@ -679,20 +679,23 @@ Try 'pvmmap clean --help' for more information."
 
 # ---- 15. progress ------------------------------------------------------------------------------
 
-# hold_pvmmap TGT SECS [SCRIPT]: once pvmmap traces TGT (its transfer has
-# begun: the progress line's clock runs), stop pvmmap for SECS seconds, then
-# let it go on.  The target: a live transfer lets the source go while it
-# copies, but holds the target throughout.  That is a lower bound on how long the transfer takes, on
-# any machine, so that the rate is known (after 0.2 s) and, with more than
-# one 64 MiB batch left, the time left too.  Some versions of script(1)
-# stop themselves when their child stops: SCRIPT (its pid) is continued too.
+# hold_pvmmap TGT SECS [SCRIPT]: pvmmap runs with PVMMAP_STOP_AT=held, so it
+# stops itself once it holds both processes, before it copies anything (the
+# progress line's clock runs by then).  Wait for that stop, keep it SECS
+# seconds, then let it go on.  That is a lower bound on how long the transfer
+# takes, on any machine, so that the rate is known (after 0.2 s) and, with
+# more than one 64 MiB batch left, the time left too.  A poll for the trace
+# alone raced a fast copy: CI once saw all 256 MiB copied before the stop
+# landed (a THP region is one 256 MiB batch, so no line came before the end).
+# Some versions of script(1) stop themselves when their child stops: SCRIPT
+# (its pid) is continued too.
 hold_pvmmap() {
 	local pv
-	wait_until 10 fx_traced "$1" || fail "pvmmap never attached"
+	wait_until 30 fx_traced "$1" || fail "pvmmap never attached"
 	pv=$(fx_tracer "$1")
-	# never 0: kill -STOP 0 would stop this test's own process group
+	# never 0: kill -CONT 0 would signal this test's own process group
 	[[ $pv =~ ^[1-9][0-9]*$ ]] || fail "pvmmap let $1 go at once (tracer '$pv')"
-	kill -STOP "$pv"
+	wait_until 30 eval '[[ $(fx_state "$pv") == T ]]' || fail "pvmmap never stopped at 'held'"
 	sleep "$2"
 	kill -CONT ${3:+"$3"} "$pv"
 }
@@ -707,7 +710,7 @@ hold_pvmmap() {
 	# stdout (the JSON document) to a file, stderr on the terminal
 	f="$(fx_dir)/tty.out"
 	printf -v cmd '%q ' "$PVMMAP" copy "$bp" "$s" 256M --to "$tp" --at "$FREE" --replace --progress --json
-	script -qec "stty cols 80 rows 24; exec env -u COLUMNS -u LINES $cmd >$(printf %q "$(fx_dir)/p.json")" \
+	PVMMAP_STOP_AT=held script -qec "stty cols 80 rows 24; exec env -u COLUMNS -u LINES $cmd >$(printf %q "$(fx_dir)/p.json")" \
 		/dev/null < /dev/null > "$f" 3>&- &
 	sc=$!
 	hold_pvmmap "$tp" 0.3 "$sc"
@@ -731,10 +734,10 @@ hold_pvmmap() {
 	done
 	assert_equal "$rest" ''
 	# (a redraw comes at most every 0.1 s: the last batch's may not)
-	# Whether a redraw here shows the rate and the time left depends on
-	# where the hold falls against the copy's batches (a fast copy can pass
-	# its batches before the test stops pvmmap): the same line's rate and
-	# time left are asserted by the next test, whose hold spans a second.
+	# Whether a redraw here shows the time left depends on the batches (a
+	# THP region is one 256 MiB batch: its only line is the last): the
+	# same line's rate and time left are asserted by the next test, on
+	# 4 KiB pages and with a hold that spans a second.
 	(( n >= 1 )) || fail "no redraw: $(printf '%q' "$tty")"
 	# auto: a terminal and 64 MiB or more
 	on_tty 80 0 -o "$(fx_dir)/p.out" copy "$bp" "$s" 256M --to "$tp" --at "$FREE" --replace
@@ -747,13 +750,15 @@ hold_pvmmap() {
 }
 
 @test "--progress without a terminal: plain lines, no \\r, no escape, at most one a second; auto prints nothing" {
-	start_cmd big anon:256M:label=b
+	start_cmd big nohugepage:256M:label=b
 	start_mapper to anon:64K:label=x
 	local bp s tp pv
 	bp=$(cpid big)
 	s=$(cstart big b)
 	tp=$(fx_pid to)
-	"$PVMMAP" copy "$bp" "$s" 256M --to "$tp" --at "$FREE" --replace --progress --json \
+	# 4 KiB pages: 64 MiB batches, so lines come between them (THP's
+	# batches are 256 MiB: the whole region)
+	PVMMAP_STOP_AT=held "$PVMMAP" copy "$bp" "$s" 256M --to "$tp" --at "$FREE" --replace --progress --json \
 		> "$(fx_dir)/p.json" 2> "$(fx_dir)/p.err" 3>&- &
 	pv=$!
 	# past a second: a line comes before the end, with the rate and time left
