@@ -462,6 +462,8 @@ fx_count() { grep -Ec -- "$2" "$(fx_dir)/cmd.$1"; }
 fx_state() { local s; s=$(< "/proc/$1/stat") || return 1; s=${s##*) }; echo "${s%% *}"; }
 fx_tracer() { awk '/^TracerPid:/ {print $2}' "/proc/$1/status"; }
 fx_traced() { local t; t=$(fx_tracer "$1") && [[ -n $t && $t != 0 ]]; }
+# PID is stopped by a signal (pvmmap at PVMMAP_STOP_AT: T, not ptrace's t)
+fx_stopped() { [[ $(fx_state "$1") == T ]]; }
 
 fx_in_syscall() {
 	local nr want

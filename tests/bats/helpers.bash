@@ -26,14 +26,6 @@ TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 : "${PVMMAP_WAIT_SCALE:=1}"
 export PVMMAP FIXTURES TOP PVMMAP_WAIT_SCALE
 
-# LONG_REGION: the region of the tests that act while pvmmap is in the
-# middle of a transfer (a signal, a kill): 512 MiB, long enough to catch it
-# anywhere.  Also under check-aarch64, though filling and summing it takes
-# minutes a test there: with 64 MiB the arm64 guest's move ended before the
-# test's kill landed (session 7).
-LONG_REGION=512M
-export LONG_REGION     # setup_file loads this file once: tests see what is exported
-
 # FX_WAIT_PCT: PVMMAP_WAIT_SCALE in hundredths (1.5: 150).
 _fx_wait_pct() {
 	local d
