@@ -112,9 +112,14 @@ live_with_writer() {
 	[[ $(jqo '.summary.rounds') == 1 ]]
 	[[ $(jqo '.summary.bytes_recopied') == 0 ]]
 	check_instant src "$(cpid dst)" "$s" >/dev/null
-	# a dry run says what would be done
+	# a dry run says what would be done: live where the kernel can track
+	# writes (not on Debian 12's 6.1: the arm64 guest)
 	pvrun 0 copy "$(cpid src)" "$s" 16M --to "$(cpid dst)" --at any --json -n
-	[[ $(jqo '.vmas[0].live') == true ]]
+	if "$FIXTURES/writer" -t >/dev/null 2>&1; then
+		[[ $(jqo '.vmas[0].live') == true ]]
+	else
+		[[ $(jqo '.vmas[0].live') == false ]]
+	fi
 	pvrun 0 copy "$(cpid src)" "$s" 16M --to "$(cpid dst)" --at any --json -n --frozen
 	[[ $(jqo '.vmas[0].live') == false ]]
 	all_valid

@@ -74,6 +74,13 @@ expect() {
 	assert_equal "$label --for $for: $got" "$label --for $for: $want"
 }
 
+# vmflags_of LABEL: the VmFlags smaps prints for mapper item LABEL.
+vmflags_of() {
+	awk -v a="$(fx_start all "$1")" 'BEGIN { sub(/^0x/, "", a) }
+		index($1, a "-") == 1 { on = 1; next }
+		on && /^VmFlags:/ { sub(/^VmFlags: */, ""); print; exit }' "/proc/$(fx_pid all)/smaps"
+}
+
 # name LABEL: the name maps gives the VMA of LABEL.
 name() { item move "$1"; printf '%s\n' "${F[11]}"; }
 
@@ -92,6 +99,14 @@ message() { item "$1" "$2"; printf '%s\n' "${F[10]}"; }
 	local l
 	for l in anon anon-sparse thp mlock mlock-onfault guard dontfork wipeonfork dontdump \
 		mergeable nohugepage sequential random; do
+		# a kernel with no name for a flag prints '??' (VM_LOCKONFAULT
+		# on Debian 12's 6.1, the arm64 guest; 'lf' on 6.18): pvmmap
+		# cannot tell what the destination would need, and refuses it
+		if [[ " $(vmflags_of "$l") " == *' ?? '* ]]; then
+			expect "$l" move 'anon null refused unrecognised rw-p'
+			expect "$l" copy 'anon null refused unrecognised rw-p'
+			continue
+		fi
 		expect "$l" move 'anon copy ok null rw-p'
 		expect "$l" copy 'anon copy ok null rw-p'
 	done
@@ -160,6 +175,7 @@ message() { item "$1" "$2"; printf '%s\n' "${F[10]}"; }
 }
 
 @test "mseal: refused 'sealed' for move, copy for copy" {
+	fx_require all mseal
 	expect mseal move 'anon null refused sealed'
 	assert_equal "$(message move mseal)" \
 		'this mapping is sealed with mseal(), so the source can never unmap it; it can be copied, not moved'
@@ -225,7 +241,12 @@ message() { item "$1" "$2"; printf '%s\n' "${F[10]}"; }
 		for n in '[vdso]' '[vvar]' '[vsyscall]'; do
 			run -0 jq -r --arg n "$n" '[.vmas[] | select(.name == $n)] | length' \
 				"$BATS_FILE_TMPDIR/$for.json"
-			assert_output 1
+			# [vsyscall] is x86_64's alone
+			if [[ $n == '[vsyscall]' && $(uname -m) != x86_64 ]]; then
+				assert_output 0
+			else
+				assert_output 1
+			fi
 		done
 		# and whatever else the kernel provides ([vvar_vclock] on 6.15+)
 		run -0 jq -r '.vmas[] | select(.name | test("^\\[(vdso|vvar.*|vsyscall)\\]$"))
