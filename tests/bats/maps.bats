@@ -99,6 +99,9 @@ message() { item "$1" "$2"; printf '%s\n' "${F[10]}"; }
 	local l
 	for l in anon anon-sparse thp mlock mlock-onfault guard dontfork wipeonfork dontdump \
 		mergeable nohugepage sequential random; do
+		# what this kernel cannot make, mapper lists at 0x0 (guard
+		# regions before 6.13, mergeable without KSM)
+		[[ $(fx_start all "$l") != 0x0 ]] || continue
 		# a kernel with no name for a flag prints '??' (VM_LOCKONFAULT
 		# on Debian 12's 6.1, the arm64 guest; 'lf' on 6.18): pvmmap
 		# cannot tell what the destination would need, and refuses it

@@ -532,14 +532,22 @@ Any move would be refused for process $DST:
 }
 
 @test "arch-mismatch: a 32-bit process" {
-	local elf=$BATS_TEST_TMPDIR/pause32
-	# an i386 ELF of 93 bytes: for (;;) pause();
-	"$FX_PY" - "$elf" <<'PY'
+	local elf=$BATS_TEST_TMPDIR/pause32 machine=$(uname -m)
+	# a 32-bit ELF of this machine's compat mode, 84 bytes of headers and
+	# then for (;;) pause(); i386 on x86_64, AArch32 (ARM mode, EABI 5)
+	# on aarch64
+	"$FX_PY" - "$elf" "$machine" <<'PY'
 import os, struct, sys
-code = bytes([0xb8, 29, 0, 0, 0, 0xcd, 0x80, 0xeb, 0xf7])   # mov eax,29; int 0x80; jmp
+if sys.argv[2] == "aarch64":
+    # mov r7, #29 (pause); svc #0; b .-8
+    code = struct.pack("<3I", 0xe3a0701d, 0xef000000, 0xeafffffc)
+    em, flags = 40, 0x05000000
+else:
+    code = bytes([0xb8, 29, 0, 0, 0, 0xcd, 0x80, 0xeb, 0xf7])   # mov eax,29; int 0x80; jmp
+    em, flags = 3, 0
 base = 0x08048000
-eh = struct.pack("<16sHHIIIIIHHHHHH", b"\x7fELF\x01\x01\x01" + bytes(9), 2, 3, 1,
-                 base + 84, 52, 0, 0, 52, 32, 1, 0, 0, 0)
+eh = struct.pack("<16sHHIIIIIHHHHHH", b"\x7fELF\x01\x01\x01" + bytes(9), 2, em, 1,
+                 base + 84, 52, 0, flags, 52, 32, 1, 0, 0, 0)
 ph = struct.pack("<8I", 1, 0, base, base, 84 + len(code), 84 + len(code), 5, 0x1000)
 with open(sys.argv[1], "wb") as f:
     f.write(eh + ph + code)
@@ -550,8 +558,8 @@ PY
 	# running it, or failing with ENOEXEC (exec format error)
 	p32_settled() { ! fx_alive "$P32" || grep -q pause32 "/proc/$P32/maps" 2>/dev/null; }
 	wait_until 2 p32_settled
-	fx_alive "$P32" || skip "this kernel does not run 32-bit programs (IA32 emulation off)"
+	fx_alive "$P32" || skip "this kernel or CPU does not run 32-bit programs (IA32 emulation or AArch32 off)"
 	local p=$P32
 	process_reason arch-mismatch copy "$p" 0x8048000 4K --to "$DST" --at any -n
-	assert_equal "$MESSAGE" "${SENTENCE[arch-mismatch]} (it is a 32-bit process; pvmmap supports 64-bit x86_64 processes)"
+	assert_equal "$MESSAGE" "${SENTENCE[arch-mismatch]} (it is a 32-bit process; pvmmap supports 64-bit $machine processes)"
 }
