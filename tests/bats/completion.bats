@@ -47,6 +47,9 @@ start_sleep() {
 # init.
 start_zombie() {
 	local out=$BATS_TEST_TMPDIR/zombie i st=
+	# made here: the background job's redirection may come after the
+	# first read below (CI once read before it: cat failed, and the test)
+	: > "$out"
 	python3 -c '
 import os, signal, sys
 pid = os.fork()
