@@ -535,6 +535,7 @@ struct read_opts {
 				    alone: no smaps field */
 	bool no_resources;       /* no limits, memcg, exe */
 	bool held;               /* frozen by pvmmap: no libproc2 (lp_read_at) */
+	struct vma_cursor *cursor; /* the range's smaps from here (used once) */
 };
 
 /* The VMAs pf->scope asks for. */
@@ -546,7 +547,8 @@ static int vmas_read(struct proc_facts *pf, const struct read_opts *o)
 		return sc->start < sc->end ? vma_query_range(pf->procfd, sc->start, sc->end, &pf->vmas) : 0;
 	switch (sc->vmas) {
 	case PROC_VMAS_RANGE:
-		return vma_range_read(pf->procfd, sc->start, sc->end, &pf->vmas);
+		return vma_range_read_cur(pf->procfd, sc->start, sc->end, o->cursor,
+					  &pf->smaps_prefix, &pf->vmas);
 	case PROC_VMAS_HEADERS:
 		return vma_headers_range(pf->procfd, sc->start, sc->end, &pf->vmas);
 	case PROC_VMAS_ALL:
@@ -669,7 +671,7 @@ stale:
 
 int proc_facts_recheck(const struct proc_facts *old, struct proc_facts *pf)
 {
-	static const struct read_opts opts = { .no_resources = true, .held = true };
+	const struct read_opts opts = { .no_resources = true, .held = true, .cursor = old->cursor };
 	int r = facts_read(old->pid, &old->scope, &opts, pf);
 
 	if (!r)
@@ -729,11 +731,35 @@ static int facts_read(pid_t pid, const struct proc_scope *scope, const struct re
 	return r == -EPERM ? -EACCES : r;
 }
 
+int proc_smaps_cursor(struct proc_facts *pf)
+{
+	struct vma_cursor *c;
+	int r;
+
+	if (pf->scope.vmas != PROC_VMAS_RANGE || pf->cursor || pf->procfd <= STDERR_FILENO)
+		return 0;
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	r = vma_range_cursor(pf->procfd, pf->scope.start, &pf->smaps_prefix, c);
+	if (r || c->fd < 0) {
+		free(c);
+		return r == -EOPNOTSUPP ? 0 : r;
+	}
+	pf->cursor = c;
+	return 0;
+}
+
 void proc_facts_free(struct proc_facts *pf)
 {
 	if (!pf)
 		return;
 	maps_drop(pf);
+	if (pf->cursor) {
+		vma_cursor_close(pf->cursor);
+		free(pf->cursor);
+		pf->cursor = NULL;
+	}
 	/* procfd is never 0..2, so a zeroed struct closes nothing */
 	if (pf->procfd > STDERR_FILENO)
 		close(pf->procfd);

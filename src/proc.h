@@ -134,6 +134,12 @@ struct proc_facts {
 	const char *denied;
 
 	struct vma_list vmas;
+	/* A RANGE scope's: the smaps text before the range as its read
+	 * measured it, and a cursor placed in it (proc_smaps_cursor) for
+	 * the re-read under the freeze, NULL when none.  proc_facts_free
+	 * closes it. */
+	struct vma_prefix smaps_prefix;
+	struct vma_cursor *cursor;
 	struct file_fact *files;         /* parallel to vmas.v */
 	struct policy_fact *policies;    /* parallel to vmas.v; NULL without NUMA */
 
@@ -213,6 +219,18 @@ int proc_facts_reread(const struct proc_facts *old, struct proc_facts *pf);
 int proc_facts_reread_headers(const struct proc_facts *old, struct proc_facts *pf);
 int proc_facts_recheck(const struct proc_facts *old, struct proc_facts *pf);
 void proc_facts_free(struct proc_facts *pf);
+
+/*
+ * A transfer's source between two processes, before the freeze: place a
+ * cursor in its smaps just before the range (vma_range_cursor), which the
+ * first proc_facts_recheck of @pf reads through instead of printing every
+ * VMA before the range again under the freeze (issue 10, the `high` case:
+ * ~59 ms for a range after 20 000 VMAs).  Costs one more reading of that
+ * text now.  Nothing for another scope, a small prefix, without
+ * PROCMAP_QUERY or with PVMMAP_NO_SMAPS_CURSOR=1.  0, or -ENOMEM or
+ * -errno of reading smaps (then no cursor: the re-read opens it afresh).
+ */
+int proc_smaps_cursor(struct proc_facts *pf);
 
 /*
  * The end of the user address space of a process with the VMAs @l
