@@ -719,26 +719,49 @@ int vma_smaps_read_prefix(int procfd, uint64_t start, uint64_t end, struct vma_l
 	return err;
 }
 
-/* ---- a cursor: smaps read up to the VMA before a range ---- */
+/* ---- a cursor: smaps or numa_maps read up to the VMA before a range ---- */
 
 /*
- * seq_read_iter (fs/seq_file.c) generates whole records into its buffer
- * until it holds at least the read's size, returns what fits and keeps
- * the rest for the next read (docs/kernel-facts.md, "A cursor in smaps").
- * An smaps record is a header and some twenty key lines (over 600 bytes
- * on 6.18, over 300 since 2.6.25's eleven), so a read of CURSOR_SMALL
- * makes the kernel generate at most one record, and one of CURSOR_BIG at
- * most CURSOR_BIG / 300 + 1 (in fact ~5: the buffer stays a page unless a
- * record needed more).
+ * seq_read_iter (fs/seq_file.c) first copies what it kept of the last
+ * record it printed; when that is all, or does not fill the read, it
+ * prints whole records into its (emptied) buffer until the buffer holds
+ * what the read still wants, returns what fits and keeps the rest.  Even
+ * a read the kept text filled exactly prints one more record, all of it
+ * kept.  So a read of R bytes prints at most (R - 1) / min + 1 records of
+ * at least min bytes, and at any time at most one printed record has not
+ * had its start read.  A cursor must stop while the kernel still keeps
+ * part of K: then it has printed nothing past K (docs/kernel-facts.md,
+ * "A cursor in smaps").
  */
 #define CURSOR_BIG ((size_t)64 << 10)
-#define CURSOR_SMALL 256
-#define CURSOR_MARGIN (CURSOR_BIG / 300 + 2)
+/* VMAs that may go before K between the measure and the placing before
+ * the reads can pass K (then the placing sees a VMA of the range and
+ * gives up: no harm) */
+#define CURSOR_SLACK 8
+
+struct text_shape {
+	const char *file;
+	size_t min;             /* bytes of the shortest record */
+	/* the last reads: smaller than the text of a record after what
+	 * tells its start (smaps: ~20 key lines, over 300 bytes since
+	 * 2.6.25, after the header; numa_maps: a policy, "local" at least,
+	 * and '\n' after "START "), and than min */
+	size_t small;
+};
+
+static const struct text_shape shapes[] = {
+	[VMA_TEXT_SMAPS] = { "smaps", 300, 256 },
+	/* "0 local\n": the start as short as it prints */
+	[VMA_TEXT_NUMA] = { "numa_maps", 8, 4 },
+};
 
 struct positioner {
+	enum vma_text text;
 	uint64_t start, last_start;
-	size_t seen;            /* headers read */
-	bool there, over, bad;
+	size_t seen;            /* record starts read */
+	/* the record whose start was read last: K or after it (but before
+	 * the range), and some of it still unread */
+	bool there, open, over;
 };
 
 static bool header_start(char ch)
@@ -747,30 +770,82 @@ static bool header_start(char ch)
 	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
 }
 
-static void position_line(struct positioner *q, const char *s, size_t n)
+/* A record that starts at @vstart (and ends at @vend, 0 when the text
+ * does not say) began. */
+static void position_record(struct positioner *q, uint64_t vstart, uint64_t vend)
+{
+	q->open = true;
+	/* a record at or past the range's start was printed: the
+	 * continuation would not print it afresh */
+	if (vstart >= q->start || (vend && (vend <= vstart || vend > q->start)))
+		q->over = true;
+	q->there = vstart >= q->last_start;
+}
+
+/* One line of the text (@whole: with its '\n'). */
+static void position_line(struct positioner *q, const char *s, size_t n, bool whole)
 {
 	struct vma v = { 0 };
 	size_t name_at;
+	uint64_t at;
 
-	if (!n || !header_start(s[0]))
-		return;
-	if (!parse_header(s, n, &v, &name_at)) {
-		q->bad = true;
+	if (q->text == VMA_TEXT_NUMA) {
+		const char *sp = memchr(s, ' ', n);
+		size_t used;
+
+		q->there = q->open = false;
+		if (!sp) {
+			/* a start not read whole yet, or not numa_maps */
+			q->over |= whole;
+			return;
+		}
+		if (procfs_xdigits_lower(s, (size_t)(sp - s), &at, &used) < 0 || used != (size_t)(sp - s)) {
+			q->over = true;
+			return;
+		}
+		position_record(q, at, 0);
+		q->open = !whole;
+		q->seen += whole;
 		return;
 	}
-	q->seen++;
-	/* a record at or past the range's start was generated: the
-	 * continuation would not make it afresh */
-	if (v.start >= v.end || v.end > q->start)
-		q->over = true;
-	else if (v.start >= q->last_start)
-		q->there = true;
+	if (!whole) {
+		/* a header read in part: a record printed, not known yet */
+		if (n && header_start(s[0]))
+			q->there = q->open = false;
+		return;
+	}
+	if (n && header_start(s[0])) {
+		if (!parse_header(s, n, &v, &name_at)) {
+			q->over = true;
+			return;
+		}
+		q->seen++;
+		position_record(q, v.start, v.end);
+	} else if (n >= 8 && !memcmp(s, "VmFlags:", 8)) {
+		/* the last line of a record since 3.8 */
+		q->open = false;
+	}
 }
 
-int vma_cursor_position(int procfd, uint64_t start, const struct vma_prefix *pre,
-			struct vma_cursor *c)
+/* The size of the next read: as big as cannot print past K. */
+static size_t position_read_size(const struct positioner *q, const struct text_shape *sh,
+				 size_t records)
 {
-	struct positioner q = { .start = start, .last_start = pre->last_start };
+	size_t left;
+
+	if (records < q->seen + 2 + CURSOR_SLACK)
+		return sh->small;
+	left = records - q->seen - 2 - CURSOR_SLACK;
+	if (left > CURSOR_BIG / sh->min)
+		return CURSOR_BIG;
+	return left * sh->min + 1 > sh->small ? left * sh->min + 1 : sh->small;
+}
+
+int vma_cursor_position(int procfd, enum vma_text text, uint64_t start,
+			const struct vma_prefix *pre, struct vma_cursor *c)
+{
+	const struct text_shape *sh = &shapes[text];
+	struct positioner q = { .text = text, .start = start, .last_start = pre->last_start };
 	size_t cap = 2 * CURSOR_BIG, have = 0;
 	char *buf;
 	int fd, err;
@@ -781,13 +856,13 @@ int vma_cursor_position(int procfd, uint64_t start, const struct vma_prefix *pre
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
-	fd = openat(procfd, "smaps", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = openat(procfd, sh->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		err = procfs_errno(errno);
 		goto out_free;
 	}
 	for (;;) {
-		size_t want = q.seen + CURSOR_MARGIN < pre->records ? CURSOR_BIG : CURSOR_SMALL;
+		size_t want = position_read_size(&q, sh, pre->records);
 		size_t pos = 0;
 		const char *nl;
 		ssize_t n;
@@ -807,17 +882,18 @@ int vma_cursor_position(int procfd, uint64_t start, const struct vma_prefix *pre
 		}
 		have += (size_t)n;
 		while ((nl = memchr(buf + pos, '\n', have - pos))) {
-			position_line(&q, buf + pos, (size_t)(nl - (buf + pos)));
+			position_line(&q, buf + pos, (size_t)(nl - (buf + pos)), true);
 			pos = (size_t)(nl - buf) + 1;
 		}
 		memmove(buf, buf + pos, have - pos);
 		have -= pos;
-		if (q.over || q.bad) {
+		if (have)
+			position_line(&q, buf, have, false);
+		if (q.over) {
 			err = -ESTALE;
 			goto out_close;
 		}
-		/* a header cut short is a record generated: read it whole */
-		if (q.there && !(have && header_start(buf[0])))
+		if (q.there && q.open)
 			break;
 	}
 	c->fd = fd;

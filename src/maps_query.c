@@ -278,8 +278,8 @@ int vma_range_read(int procfd, uint64_t start, uint64_t end, struct vma_list *ou
  * freeze costs less than ~1 ms (6.18: ~110 ms for 28 MB). */
 #define CURSOR_MIN_PREFIX ((size_t)256 << 10)
 
-/* PVMMAP_NO_SMAPS_CURSOR=1 (a test knob): every re-read opens smaps
- * afresh, so that tests can compare plans made either way. */
+/* PVMMAP_NO_SMAPS_CURSOR=1 (a test knob): every re-read opens smaps and
+ * numa_maps afresh, so that tests can compare plans made either way. */
 static bool cursor_refused(void)
 {
 	const char *no = getenv("PVMMAP_NO_SMAPS_CURSOR");
@@ -287,8 +287,8 @@ static bool cursor_refused(void)
 	return no && strcmp(no, "1") == 0;
 }
 
-int vma_range_cursor(int procfd, uint64_t start, const struct vma_prefix *pre,
-		     struct vma_cursor *c)
+int vma_range_cursor(int procfd, enum vma_text text, uint64_t start,
+		     const struct vma_prefix *pre, struct vma_cursor *c)
 {
 	int err;
 
@@ -297,7 +297,7 @@ int vma_range_cursor(int procfd, uint64_t start, const struct vma_prefix *pre,
 		return -EOPNOTSUPP;
 	if (cursor_refused() || pre->bytes <= CURSOR_MIN_PREFIX || !pre->records)
 		return 0;
-	err = vma_cursor_position(procfd, start, pre, c);
+	err = vma_cursor_position(procfd, text, start, pre, c);
 	/* the VMAs changed since @pre: the re-read opens smaps afresh */
 	if (err == -ESTALE || err == -ENOENT)
 		err = 0;

@@ -162,15 +162,20 @@ struct vma_cursor {
 	uint64_t start;          /* of the range it was placed for */
 };
 
+/* The texts a cursor is placed in: both list every VMA in address order,
+ * printed from the VMA after the last one read. */
+enum vma_text { VMA_TEXT_SMAPS, VMA_TEXT_NUMA };
+
 /*
- * Open smaps and read it up to K (@pre, measured by an earlier read of the
- * range starting at @start), no further: nothing past K generated.  0, or
- * -ENOENT (nothing before the range), -ESTALE (the VMAs changed: EOF before
- * K, or a header at or past @start read before K's), -ENOMEM, -errno of
+ * Open /proc/PID/smaps or numa_maps (@text) and read it up to K (@pre,
+ * measured by an earlier read of smaps for the range starting at @start),
+ * stopping while part of K is still unread: nothing past K printed.  0,
+ * or -ENOENT (nothing before the range), -ESTALE (the VMAs changed: EOF
+ * before K, or a record at or past @start read first), -ENOMEM, -errno of
  * open or read; c->fd is -1 on error.
  */
-int vma_cursor_position(int procfd, uint64_t start, const struct vma_prefix *pre,
-			struct vma_cursor *c);
+int vma_cursor_position(int procfd, enum vma_text text, uint64_t start,
+			const struct vma_prefix *pre, struct vma_cursor *c);
 
 /* vma_smaps_stream of [c->start, @end) through the cursor, which it closes
  * (-EBADF when it had none). */
@@ -212,15 +217,16 @@ int vma_range_read_cur(int procfd, uint64_t start, uint64_t end, struct vma_curs
 		       struct vma_prefix *pre, struct vma_list *out);
 
 /*
- * Place @c for a re-read of the range at @start under a freeze, when the
- * text before it (@pre) is big enough for its printing to matter (over
- * 256 KiB): 0 with c->fd -1 when not worth it (small, or nothing before),
- * when PVMMAP_NO_SMAPS_CURSOR=1 (a test knob) or when the VMAs changed
- * meanwhile; -EOPNOTSUPP without PROCMAP_QUERY, whose check of what the
- * cursor reads is the safety net; -ENOMEM or -errno of open or read.
+ * Place @c in @text for a re-read of the range at @start under a freeze,
+ * when the text of smaps before it (@pre) is big enough for its printing
+ * to matter (over 256 KiB): 0 with c->fd -1 when not worth it (small, or
+ * nothing before), when PVMMAP_NO_SMAPS_CURSOR=1 (a test knob) or when
+ * the VMAs changed meanwhile; -EOPNOTSUPP without PROCMAP_QUERY, whose
+ * check of what an smaps cursor reads is the safety net; -ENOMEM or
+ * -errno of open or read.
  */
-int vma_range_cursor(int procfd, uint64_t start, const struct vma_prefix *pre,
-		     struct vma_cursor *c);
+int vma_range_cursor(int procfd, enum vma_text text, uint64_t start,
+		     const struct vma_prefix *pre, struct vma_cursor *c);
 
 /*
  * Every VMA's header (vma_maps_read), and those that meet [@start, @end)

@@ -2068,7 +2068,7 @@ static bool cursor_place(struct cursor_child *c, uint64_t start, uint64_t end,
 	assert_true(pre.records >= 2 * CURSOR_VMAS);
 	assert_true(pre.bytes > (size_t)256 << 10);
 	assert_int_equal(pre.last_start, c->k);
-	r = vma_range_cursor(c->procfd, start, &pre, cur);
+	r = vma_range_cursor(c->procfd, VMA_TEXT_SMAPS, start, &pre, cur);
 	if (r == -EOPNOTSUPP)
 		return false;
 	assert_int_equal(r, 0);
@@ -2175,19 +2175,19 @@ static void test_cursor_refused(void **state)
 
 	/* a K above the range's start: R's header is read first */
 	pre.last_start = c.r + c.pg;
-	assert_int_equal(vma_cursor_position(c.procfd, c.r, &pre, &cur), -ESTALE);
+	assert_int_equal(vma_cursor_position(c.procfd, VMA_TEXT_SMAPS, c.r, &pre, &cur), -ESTALE);
 	assert_int_equal(cur.fd, -1);
-	assert_int_equal(vma_range_cursor(c.procfd, c.r, &pre, &cur), 0);
+	assert_int_equal(vma_range_cursor(c.procfd, VMA_TEXT_SMAPS, c.r, &pre, &cur), 0);
 	assert_int_equal(cur.fd, -1);
 	pre.last_start = c.k;
 
 	setenv("PVMMAP_NO_SMAPS_CURSOR", "1", 1);
-	assert_int_equal(vma_range_cursor(c.procfd, c.r, &pre, &cur), 0);
+	assert_int_equal(vma_range_cursor(c.procfd, VMA_TEXT_SMAPS, c.r, &pre, &cur), 0);
 	assert_int_equal(cur.fd, -1);
 	unsetenv("PVMMAP_NO_SMAPS_CURSOR");
 
 	pre.bytes = 4096;
-	assert_int_equal(vma_range_cursor(c.procfd, c.r, &pre, &cur), 0);
+	assert_int_equal(vma_range_cursor(c.procfd, VMA_TEXT_SMAPS, c.r, &pre, &cur), 0);
 	assert_int_equal(cur.fd, -1);
 	cursor_child_stop(&c);
 }
