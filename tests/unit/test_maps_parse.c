@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -2019,6 +2020,10 @@ static void cursor_child_start(struct cursor_child *c)
 			if (ch == 'f' && (madvise((void *)c->r, pg, MADV_DONTFORK) ||
 					  madvise((void *)c->k, pg, MADV_DONTDUMP)))
 				_exit(2);
+			/* MPOL_BIND (2) to node 0 */
+			if (ch == 'm' && syscall(SYS_mbind, c->r, pg, 2, &(unsigned long){ 1 },
+						 (unsigned long)64, 0))
+				_exit(2);
 			if (ch == 'h' && mmap((void *)c->hole, pg, PROT_READ,
 					      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
 				_exit(2);
@@ -2158,6 +2163,45 @@ static void test_cursor_hole(void **state)
 	cursor_child_stop(&c);
 }
 
+/* numa_maps: the placing stops inside K's line; what follows is the
+ * lines of the VMAs after K, printed afresh (R's new policy). */
+static void test_cursor_numa(void **state)
+{
+	struct vma_prefix pre = { 0 };
+	struct vma_cursor cur, sm;
+	struct cursor_child c;
+	struct vma_list l = { 0 };
+	char buf[4096], want[32];
+	size_t len = 0;
+	const char *line;
+	ssize_t n;
+
+	(void)state;
+	cursor_child_placed(&c, false, &sm);
+	vma_cursor_close(&sm);
+	if (access("/proc/self/numa_maps", R_OK)) {
+		cursor_child_stop(&c);
+		skip();         /* no CONFIG_NUMA */
+	}
+	assert_int_equal(vma_range_read_cur(c.procfd, c.r, c.r + c.pg, NULL, &pre, &l), 0);
+	vma_list_free(&l);
+	assert_int_equal(vma_range_cursor(c.procfd, VMA_TEXT_NUMA, c.r, &pre, &cur), 0);
+	assert_true(cur.fd >= 0);
+	assert_true(cur.mid_line);
+	cursor_child_do(&c, 'm');
+	while ((n = read(cur.fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	vma_cursor_close(&cur);
+	/* K's tail, then R (the hole has no line) */
+	line = strchr(buf, '\n');
+	assert_non_null(line);
+	snprintf(want, sizeof(want), "%" PRIxPTR " bind:0", c.r);
+	assert_memory_equal(line + 1, want, strlen(want));
+	assert_true(line[1 + strlen(want)] == ' ' || line[1 + strlen(want)] == '\n');
+	cursor_child_stop(&c);
+}
+
 /* No cursor: K read past (the VMAs moved), a small prefix, the knob. */
 static void test_cursor_refused(void **state)
 {
@@ -2198,6 +2242,7 @@ int main(void)
 		cmocka_unit_test(test_vmflag_names),
 		cmocka_unit_test(test_cursor_fresh),
 		cmocka_unit_test(test_cursor_hole),
+		cmocka_unit_test(test_cursor_numa),
 		cmocka_unit_test(test_cursor_refused),
 		cmocka_unit_test(test_all_fields),
 		cmocka_unit_test(test_defaults),
