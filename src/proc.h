@@ -258,8 +258,9 @@ int proc_range_residency(const struct proc_facts *pf, uint64_t start, uint64_t e
 
 /* Fill pf->policies from /proc/PID/numa_maps (after proc_facts_read with
  * maps).  Not part of proc_facts_read: numa_maps walks every page table of
- * the process, and only a transfer needs it.  0 (also without NUMA
- * support: then pf->policies stays NULL) or -errno. */
+ * the process, and only a transfer needs it.  Through pf->cursors' numa_maps
+ * cursor once, when it has one and it names every VMA of the facts.  0
+ * (also without NUMA support: then pf->policies stays NULL) or -errno. */
 int proc_policies_read(struct proc_facts *pf);
 
 /*

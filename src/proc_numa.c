@@ -125,13 +125,6 @@ static int policy_line(void *ctx, char *line, size_t len, bool cut)
 }
 
 /*
- * numa_maps: one line per VMA, "START POLICY key=value...".  Absent on a
- * kernel without CONFIG_NUMA: then no policy is known, which is no error.
- * Read line by line and only up to the last VMA of the facts: the kernel
- * walks the page tables of every VMA it prints (its counts), and the whole
- * file of 60 000 VMAs is over 4 MiB (6.18), more than procfs_read takes.
- */
-/*
  * Through the cursor placed before the freeze (proc_cursors_place): 1 when
  * every VMA of the facts has its line, 0 when not (a VMA mapped, or its
  * line printed, before the cursor was placed: read afresh), or -errno.
@@ -147,6 +140,13 @@ static int policies_from_cursor(struct proc_facts *pf, struct vma_cursor *c)
 	return !r && w.matched == pf->vmas.n;
 }
 
+/*
+ * numa_maps: one line per VMA, "START POLICY key=value...".  Absent on a
+ * kernel without CONFIG_NUMA: then no policy is known, which is no error.
+ * Read line by line and only up to the last VMA of the facts: the kernel
+ * walks the page tables of every VMA it prints (its counts), and the whole
+ * file of 60 000 VMAs is over 4 MiB (6.18), more than procfs_read takes.
+ */
 int proc_policies_read(struct proc_facts *pf)
 {
 	struct policy_walk w = { .pf = pf };
@@ -165,9 +165,10 @@ int proc_policies_read(struct proc_facts *pf)
 	}
 	fd = openat(pf->procfd, "numa_maps", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
+		r = errno == ENOENT ? 0 : procfs_errno(errno);
 		free(pf->policies);
 		pf->policies = NULL;
-		return errno == ENOENT ? 0 : procfs_errno(errno);
+		return r;
 	}
 	r = pf->vmas.n ? procfs_lines(fd, PROCFS_CAP, policy_line, &w, NULL) : 0;
 	close(fd);

@@ -2,13 +2,16 @@
  * Can an smaps fd read up to the VMA before a range stand in for a fresh
  * open under the freeze (issue 10, the `high` case; docs/kernel-facts.md)?
  *
- *   smaps_cursor [N]   N VMAs (20 000): rw pages with PROT_NONE guards
+ *   smaps_cursor [N [drain]]   N VMAs (20 000): rw pages with PROT_NONE guards
  *
  * Reads /proc/self/smaps with 64 KiB reads while far from K (the VMA
  * before the last few), then 256-byte reads until K's header is read,
  * then: madvises K and the VMA after it, maps a page into the hole left
  * between them, and reads on.  Prints what the continuation holds, the
- * records each read made the kernel generate and the times.
+ * records each read made the kernel generate and the times.  drain: first
+ * read the rest of K one byte at a time, through its VmFlags line: the
+ * read that empties what seq_file kept prints N whole into its buffer, so
+ * the continuation gives N as it was (its DONTFORK missing).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -114,6 +117,22 @@ int main(int argc, char **argv)
 	printf("positioned: %zu bytes, %d headers read (at most %d per 64 KiB read), %.1f ms, "
 	       "ends %s\n", total, recs, maxper, (t1 - t0) * 1e3, bol ? "at a line end" : "mid-line");
 
+	if (argc > 2 && !strcmp(argv[2], "drain")) {
+		char line[256], ch;
+		size_t ll = 0;
+
+		while (read(fd, &ch, 1) == 1) {
+			if (ch != '\n') {
+				if (ll < sizeof line)
+					line[ll++] = ch;
+				continue;
+			}
+			if (ll >= 8 && !memcmp(line, "VmFlags:", 8))
+				break;
+			ll = 0;
+		}
+		printf("drained K byte by byte\n");
+	}
 	madvise(K, pg, MADV_DONTDUMP);
 	madvise(N, pg, MADV_DONTFORK);
 	mmap(hole, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);

@@ -2202,7 +2202,7 @@ static void test_cursor_numa(void **state)
 	cursor_child_stop(&c);
 }
 
-/* No cursor: K read past (the VMAs moved), a small prefix, the knob. */
+/* No cursor: K read past (the VMAs moved), the knobs, a small prefix. */
 static void test_cursor_refused(void **state)
 {
 	struct vma_prefix pre = { 0 };
@@ -2229,6 +2229,12 @@ static void test_cursor_refused(void **state)
 	assert_int_equal(vma_range_cursor(c.procfd, VMA_TEXT_SMAPS, c.r, &pre, &cur), 0);
 	assert_int_equal(cur.fd, -1);
 	unsetenv("PVMMAP_NO_SMAPS_CURSOR");
+
+	/* without PROCMAP_QUERY, nothing would check what a cursor reads */
+	setenv("PVMMAP_NO_PROCMAP_QUERY", "1", 1);
+	assert_int_equal(vma_range_cursor(c.procfd, VMA_TEXT_SMAPS, c.r, &pre, &cur), -EOPNOTSUPP);
+	assert_int_equal(cur.fd, -1);
+	unsetenv("PVMMAP_NO_PROCMAP_QUERY");
 
 	pre.bytes = 4096;
 	assert_int_equal(vma_range_cursor(c.procfd, VMA_TEXT_SMAPS, c.r, &pre, &cur), 0);
