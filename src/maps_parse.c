@@ -314,6 +314,12 @@ struct parser {
 	bool ranged, skipping, done;
 	uint64_t lo, end;
 	struct vma skipped;
+	/* The text before the range, measured for a cursor (NULL: not
+	 * wanted): @at is where the line being parsed starts. */
+	struct vma_prefix *pre;
+	size_t at;
+	bool pre_done;
+	bool skip_line;         /* the first line is the tail of a cut one */
 };
 
 static struct vma *current(struct parser *p)
@@ -363,6 +369,21 @@ static int grow(struct vma_list *l)
 	l->v = nv;
 	l->cap = cap;
 	return 0;
+}
+
+/* K, the last VMA that ends at or before the range's start, and the
+ * text up to the first header that does not. */
+static void note_prefix(struct parser *p, const struct vma *v)
+{
+	if (!p->pre || p->pre_done)
+		return;
+	if (v->start < v->end && v->end <= p->lo) {
+		p->pre->records++;
+		p->pre->last_start = v->start;
+		return;
+	}
+	p->pre->bytes = p->at;
+	p->pre_done = true;
 }
 
 /* The order check of push_vma, for a VMA that is not kept. */
@@ -436,6 +457,7 @@ static int parse_line(struct parser *p, const char *s, size_t n, bool cut)
 		return 0;
 	if (parse_header(s, n, &v, &name_at)) {
 		v.malformed = cut;
+		note_prefix(p, &v);
 		err = push_vma(p, &v, s + name_at, n - name_at);
 		return err;
 	}
@@ -477,7 +499,10 @@ static int parse_text(struct parser *p, const char *text, size_t len)
 		const char *s = text + pos;
 		const char *nl = memchr(s, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - s) : len - pos;
-		int err = parse_line(p, s, n, !nl);
+		int err;
+
+		p->at = pos;
+		err = parse_line(p, s, n, !nl);
 
 		if (err) {
 			vma_list_free(p->l);
@@ -514,25 +539,41 @@ int vma_smaps_parse_range(const char *text, size_t len, uint64_t start, uint64_t
 static int stream_line(void *ctx, char *line, size_t len, bool cut)
 {
 	struct parser *p = ctx;
-	int err = parse_line(p, line, len, cut);
+	int err = 0;
 
+	if (p->skip_line)
+		p->skip_line = false;
+	else
+		err = parse_line(p, line, len, cut);
+	p->at += len + (cut ? 0 : 1);
 	if (err)
 		return err;
 	return p->done ? 1 : 0;
+}
+
+static int stream(struct parser *p, int fd, size_t *bytes)
+{
+	int err;
+
+	if (p->pre)
+		*p->pre = (struct vma_prefix){ 0 };
+	err = procfs_lines(fd, STREAM_LINE_MAX, stream_line, p, bytes);
+	if (err) {
+		vma_list_free(p->l);
+		return err;
+	}
+	if (p->pre && !p->pre_done)
+		p->pre->bytes = p->at;
+	finish(p);
+	return 0;
 }
 
 int vma_smaps_stream(int fd, uint64_t start, uint64_t end, struct vma_list *out,
 		     size_t *bytes)
 {
 	struct parser p = { .l = out, .ranged = true, .lo = start, .end = end };
-	int err = procfs_lines(fd, STREAM_LINE_MAX, stream_line, &p, bytes);
 
-	if (err) {
-		vma_list_free(out);
-		return err;
-	}
-	finish(&p);
-	return 0;
+	return stream(&p, fd, bytes);
 }
 
 /* ---- reading it ---- */
@@ -650,13 +691,20 @@ static void keep_range(struct vma_list *l, uint64_t start, uint64_t end)
 
 int vma_smaps_read_range(int procfd, uint64_t start, uint64_t end, struct vma_list *out)
 {
+	return vma_smaps_read_prefix(procfd, start, end, out, NULL);
+}
+
+int vma_smaps_read_prefix(int procfd, uint64_t start, uint64_t end, struct vma_list *out,
+			  struct vma_prefix *pre)
+{
+	struct parser p = { .l = out, .ranged = true, .lo = start, .end = end, .pre = pre };
 	size_t bytes = 0;
 	int fd, err;
 
 	fd = openat(procfd, "smaps", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return procfs_errno(errno);
-	err = vma_smaps_stream(fd, start, end, out, &bytes);
+	err = stream(&p, fd, &bytes);
 	close(fd);
 	if (err || bytes)
 		return err;
@@ -668,6 +716,219 @@ int vma_smaps_read_range(int procfd, uint64_t start, uint64_t end, struct vma_li
 	err = vma_smaps_read(procfd, out);
 	if (!err)
 		keep_range(out, start, end);
+	return err;
+}
+
+/* ---- a cursor: smaps or numa_maps read up to the VMA before a range ---- */
+
+/*
+ * seq_read_iter (fs/seq_file.c) first copies what it kept of the last
+ * record it printed; when that is all, or does not fill the read, it
+ * prints whole records into its (emptied) buffer until the buffer holds
+ * what the read still wants, returns what fits and keeps the rest.  Even
+ * a read the kept text filled exactly prints one more record, all of it
+ * kept.  So a read of R bytes prints at most (R - 1) / min + 1 records of
+ * at least min bytes, and at any time at most one printed record has not
+ * had its start read.  A cursor must stop while the kernel still keeps
+ * part of K: then it has printed nothing past K (docs/kernel-facts.md,
+ * "A cursor in smaps").
+ */
+#define CURSOR_BIG ((size_t)64 << 10)
+/* VMAs that may go before K between the measure and the placing before
+ * the reads can pass K (then the placing sees a VMA of the range and
+ * gives up: no harm) */
+#define CURSOR_SLACK 8
+
+struct text_shape {
+	const char *file;
+	size_t min;             /* bytes of the shortest record */
+	/* the last reads: smaller than the text of a record after what
+	 * tells its start (smaps: ~20 key lines, over 300 bytes since
+	 * 2.6.25, after the header; numa_maps: a policy, "local" at least,
+	 * and '\n' after "START "), and than min */
+	size_t small;
+};
+
+static const struct text_shape shapes[] = {
+	[VMA_TEXT_SMAPS] = { "smaps", 300, 256 },
+	/* "0 local\n": the start as short as it prints */
+	[VMA_TEXT_NUMA] = { "numa_maps", 8, 4 },
+};
+
+struct positioner {
+	enum vma_text text;
+	uint64_t start, last_start;
+	size_t seen;            /* record starts read */
+	/* the record whose start was read last: K or after it (but before
+	 * the range), and some of it still unread */
+	bool there, open, over;
+};
+
+static bool header_start(char ch)
+{
+	/* headers start with lower-case hex, key lines with a capital */
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+}
+
+/* A record that starts at @vstart (and ends at @vend, 0 when the text
+ * does not say) began. */
+static void position_record(struct positioner *q, uint64_t vstart, uint64_t vend)
+{
+	q->open = true;
+	/* a record at or past the range's start was printed: the
+	 * continuation would not print it afresh */
+	if (vstart >= q->start || (vend && (vend <= vstart || vend > q->start)))
+		q->over = true;
+	q->there = vstart >= q->last_start;
+}
+
+/* One line of the text (@whole: with its '\n'). */
+static void position_line(struct positioner *q, const char *s, size_t n, bool whole)
+{
+	struct vma v = { 0 };
+	size_t name_at;
+	uint64_t at;
+
+	if (q->text == VMA_TEXT_NUMA) {
+		const char *sp = memchr(s, ' ', n);
+		size_t used;
+
+		q->there = q->open = false;
+		if (!sp) {
+			/* a start not read whole yet, or not numa_maps */
+			q->over |= whole;
+			return;
+		}
+		if (procfs_xdigits_lower(s, (size_t)(sp - s), &at, &used) < 0 || used != (size_t)(sp - s)) {
+			q->over = true;
+			return;
+		}
+		position_record(q, at, 0);
+		q->open = !whole;
+		q->seen += whole;
+		return;
+	}
+	if (!whole) {
+		/* a header read in part: a record printed, not known yet */
+		if (n && header_start(s[0]))
+			q->there = q->open = false;
+		return;
+	}
+	if (n && header_start(s[0])) {
+		if (!parse_header(s, n, &v, &name_at)) {
+			q->over = true;
+			return;
+		}
+		q->seen++;
+		position_record(q, v.start, v.end);
+	} else if (n >= 8 && !memcmp(s, "VmFlags:", 8)) {
+		/* the last line of a record since 3.8 */
+		q->open = false;
+	}
+}
+
+/* The size of the next read: as big as cannot print past K. */
+static size_t position_read_size(const struct positioner *q, const struct text_shape *sh,
+				 size_t records)
+{
+	size_t left;
+
+	if (records < q->seen + 2 + CURSOR_SLACK)
+		return sh->small;
+	left = records - q->seen - 2 - CURSOR_SLACK;
+	if (left > CURSOR_BIG / sh->min)
+		return CURSOR_BIG;
+	return left * sh->min + 1 > sh->small ? left * sh->min + 1 : sh->small;
+}
+
+int vma_cursor_position(int procfd, enum vma_text text, uint64_t start,
+			const struct vma_prefix *pre, struct vma_cursor *c)
+{
+	const struct text_shape *sh = &shapes[text];
+	struct positioner q = { .text = text, .start = start, .last_start = pre->last_start };
+	size_t cap = 2 * CURSOR_BIG, have = 0;
+	char *buf;
+	int fd, err;
+
+	c->fd = -1;
+	if (!pre->records)
+		return -ENOENT;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	fd = openat(procfd, sh->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		err = procfs_errno(errno);
+		goto out_free;
+	}
+	for (;;) {
+		size_t want = position_read_size(&q, sh, pre->records);
+		size_t pos = 0;
+		const char *nl;
+		ssize_t n;
+
+		if (cap - have < want) {
+			err = cap >= STREAM_LINE_MAX ? -EBADMSG : procfs_double_buf(&buf, &cap);
+			if (err)
+				goto out_close;
+		}
+		n = read(fd, buf + have, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* EOF before K: the process unmapped meanwhile */
+			err = n < 0 ? procfs_errno(errno) : -ESTALE;
+			goto out_close;
+		}
+		have += (size_t)n;
+		while ((nl = memchr(buf + pos, '\n', have - pos))) {
+			position_line(&q, buf + pos, (size_t)(nl - (buf + pos)), true);
+			pos = (size_t)(nl - buf) + 1;
+		}
+		memmove(buf, buf + pos, have - pos);
+		have -= pos;
+		if (have)
+			position_line(&q, buf, have, false);
+		if (q.over) {
+			err = -ESTALE;
+			goto out_close;
+		}
+		if (q.there && q.open)
+			break;
+	}
+	c->fd = fd;
+	c->mid_line = have != 0;
+	c->start = start;
+	free(buf);
+	return 0;
+out_close:
+	close(fd);
+out_free:
+	free(buf);
+	return err;
+}
+
+void vma_cursor_close(struct vma_cursor *c)
+{
+	if (c && c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+int vma_cursor_stream(struct vma_cursor *c, uint64_t end, struct vma_list *out)
+{
+	/* the text left of K, then records made afresh from the VMA after
+	 * K by address: K's tail may start mid-line, where a number could
+	 * pass for a header */
+	struct parser p = { .l = out, .ranged = true, .lo = c->start, .end = end,
+			    .skip_line = c->mid_line };
+	int err;
+
+	if (c->fd < 0)
+		return -EBADF;
+	err = stream(&p, c->fd, NULL);
+	vma_cursor_close(c);
 	return err;
 }
 

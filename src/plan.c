@@ -906,6 +906,14 @@ void plan_free(struct plan *p)
 	p->n = p->cap = 0;
 }
 
+bool plan_goes_live(const struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->e[i].status == STATUS_OK && p->e[i].live)
+			return true;
+	return false;
+}
+
 bool plan_needs_policies(const struct plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {

@@ -120,6 +120,9 @@ void plan_free(struct plan *p);
  */
 bool plan_needs_policies(const struct plan *p);
 
+/* Whether an approved piece of @p goes live (copied while the source runs). */
+bool plan_goes_live(const struct plan *p);
+
 /*
  * Why the kernel's ptrace access check refuses pvmmap the process @pf, as
  * far as the facts show it: for reading its /proc files (@attach false:

@@ -535,6 +535,7 @@ struct read_opts {
 				    alone: no smaps field */
 	bool no_resources;       /* no limits, memcg, exe */
 	bool held;               /* frozen by pvmmap: no libproc2 (lp_read_at) */
+	struct proc_cursors *cursors; /* to move into the facts read (recheck) */
 };
 
 /* The VMAs pf->scope asks for. */
@@ -546,7 +547,9 @@ static int vmas_read(struct proc_facts *pf, const struct read_opts *o)
 		return sc->start < sc->end ? vma_query_range(pf->procfd, sc->start, sc->end, &pf->vmas) : 0;
 	switch (sc->vmas) {
 	case PROC_VMAS_RANGE:
-		return vma_range_read(pf->procfd, sc->start, sc->end, &pf->vmas);
+		return vma_range_read_cur(pf->procfd, sc->start, sc->end,
+					  pf->cursors ? &pf->cursors->smaps : NULL,
+					  &pf->smaps_prefix, &pf->vmas);
 	case PROC_VMAS_HEADERS:
 		return vma_headers_range(pf->procfd, sc->start, sc->end, &pf->vmas);
 	case PROC_VMAS_ALL:
@@ -669,7 +672,7 @@ stale:
 
 int proc_facts_recheck(const struct proc_facts *old, struct proc_facts *pf)
 {
-	static const struct read_opts opts = { .no_resources = true, .held = true };
+	const struct read_opts opts = { .no_resources = true, .held = true, .cursors = old->cursors };
 	int r = facts_read(old->pid, &old->scope, &opts, pf);
 
 	if (!r)
@@ -692,6 +695,15 @@ static int facts_read(pid_t pid, const struct proc_scope *scope, const struct re
 		pf->scope = *scope;
 	if (pid <= 0)
 		return -ESRCH;
+	if (o->cursors) {
+		/* moved (through the old facts' pointer): each is read once,
+		 * and closed by whichever facts hold it */
+		pf->cursors = malloc(sizeof(*pf->cursors));
+		if (pf->cursors) {
+			*pf->cursors = *o->cursors;
+			o->cursors->smaps.fd = o->cursors->numa.fd = -1;
+		}
+	}
 	r = procfd_open(pf);
 	if (r < 0)
 		return r;
@@ -729,11 +741,46 @@ static int facts_read(pid_t pid, const struct proc_scope *scope, const struct re
 	return r == -EPERM ? -EACCES : r;
 }
 
+static void cursors_free(struct proc_cursors *c)
+{
+	if (!c)
+		return;
+	vma_cursor_close(&c->smaps);
+	vma_cursor_close(&c->numa);
+	free(c);
+}
+
+int proc_cursors_place(struct proc_facts *pf, bool policies)
+{
+	struct proc_cursors *c;
+	int r;
+
+	if (pf->scope.vmas != PROC_VMAS_RANGE || pf->cursors || pf->procfd <= STDERR_FILENO)
+		return 0;
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->numa.fd = -1;
+	r = vma_range_cursor(pf->procfd, VMA_TEXT_SMAPS, pf->scope.start, &pf->smaps_prefix, &c->smaps);
+	/* numa_maps lists the VMAs smaps does: the same K */
+	if (!r && c->smaps.fd >= 0 && policies)
+		r = vma_range_cursor(pf->procfd, VMA_TEXT_NUMA, pf->scope.start, &pf->smaps_prefix,
+				     &c->numa);
+	if (c->smaps.fd < 0 && c->numa.fd < 0) {
+		free(c);
+		return r == -EOPNOTSUPP ? 0 : r;
+	}
+	pf->cursors = c;
+	return r;
+}
+
 void proc_facts_free(struct proc_facts *pf)
 {
 	if (!pf)
 		return;
 	maps_drop(pf);
+	cursors_free(pf->cursors);
+	pf->cursors = NULL;
 	/* procfd is never 0..2, so a zeroed struct closes nothing */
 	if (pf->procfd > STDERR_FILENO)
 		close(pf->procfd);

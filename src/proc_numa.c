@@ -94,6 +94,8 @@ int proc_policy_parse(const char *text, struct policy_fact *out)
 struct policy_walk {
 	struct proc_facts *pf;
 	size_t k;               /* the first VMA not matched yet */
+	size_t matched;
+	bool skip_line;         /* the first line is the tail of a cut one */
 };
 
 static int policy_line(void *ctx, char *line, size_t len, bool cut)
@@ -104,16 +106,38 @@ static int policy_line(void *ctx, char *line, size_t len, bool cut)
 	uint64_t start;
 
 	(void)len;
+	if (w->skip_line) {
+		w->skip_line = false;
+		return 0;
+	}
 	/* a cut line may have lost its policy's end: leave it unknown */
 	if (cut || procfs_u64(line, 16, &start, &end) < 0 || *end != ' ')
 		return 0;
 	/* both lists are in address order */
 	while (w->k < pf->vmas.n && pf->vmas.v[w->k].start < start)
 		w->k++;
-	if (w->k < pf->vmas.n && pf->vmas.v[w->k].start == start)
+	if (w->k < pf->vmas.n && pf->vmas.v[w->k].start == start) {
 		proc_policy_parse(end + 1, &pf->policies[w->k++]);
+		w->matched++;
+	}
 	/* past the last VMA of the facts: the rest is of no use */
 	return w->k < pf->vmas.n ? 0 : 1;
+}
+
+/*
+ * Through the cursor placed before the freeze (proc_cursors_place): 1 when
+ * every VMA of the facts has its line, 0 when not (a VMA mapped, or its
+ * line printed, before the cursor was placed: read afresh), or -errno.
+ */
+static int policies_from_cursor(struct proc_facts *pf, struct vma_cursor *c)
+{
+	struct policy_walk w = { .pf = pf, .skip_line = c->mid_line };
+	int r = procfs_lines(c->fd, PROCFS_CAP, policy_line, &w, NULL);
+
+	vma_cursor_close(c);
+	if (r == -ENOMEM)
+		return r;
+	return !r && w.matched == pf->vmas.n;
 }
 
 /*
@@ -130,13 +154,21 @@ int proc_policies_read(struct proc_facts *pf)
 
 	free(pf->policies);
 	pf->policies = NULL;
-	fd = openat(pf->procfd, "numa_maps", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : procfs_errno(errno);
 	pf->policies = calloc(pf->vmas.n ? pf->vmas.n : 1, sizeof(*pf->policies));
-	if (!pf->policies) {
-		close(fd);
+	if (!pf->policies)
 		return -ENOMEM;
+	if (pf->vmas.n && pf->cursors && pf->cursors->numa.fd >= 0) {
+		r = policies_from_cursor(pf, &pf->cursors->numa);
+		if (r)
+			return r < 0 ? r : 0;
+		memset(pf->policies, 0, pf->vmas.n * sizeof(*pf->policies));
+	}
+	fd = openat(pf->procfd, "numa_maps", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = errno == ENOENT ? 0 : procfs_errno(errno);
+		free(pf->policies);
+		pf->policies = NULL;
+		return r;
 	}
 	r = pf->vmas.n ? procfs_lines(fd, PROCFS_CAP, policy_line, &w, NULL) : 0;
 	close(fd);

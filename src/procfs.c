@@ -21,8 +21,7 @@ int procfs_errno(int e)
 
 /* ---- whole files -------------------------------------------------------- */
 
-/* Twice the room in *@buf, or -ENOMEM (*@buf is still the caller's). */
-static int double_buf(char **buf, size_t *size)
+int procfs_double_buf(char **buf, size_t *size)
 {
 	char *nb;
 
@@ -50,7 +49,7 @@ int procfs_read_fd(int fd, size_t cap, char **out, size_t *outlen)
 
 		/* room for one more byte and the NUL */
 		if (size - len < 2) {
-			err = double_buf(&buf, &size);
+			err = procfs_double_buf(&buf, &size);
 			if (err)
 				goto fail;
 		}
@@ -145,7 +144,7 @@ int procfs_lines(int fd, size_t line_max,
 
 		/* one byte kept free for the NUL of a last line without '\n' */
 		if (size - have < 2) {
-			err = size >= line_max ? -EBADMSG : double_buf(&buf, &size);
+			err = size >= line_max ? -EBADMSG : procfs_double_buf(&buf, &size);
 			if (err)
 				goto out;
 		}

@@ -43,6 +43,10 @@ int procfs_read_fd(int fd, size_t cap, char **out, size_t *len);
  */
 int procfs_read_pid(int procfd, const char *path, size_t cap, char **out, size_t *len);
 
+/* Twice the room in *@buf (realloc), or -ENOMEM (*@buf is still the
+ * caller's). */
+int procfs_double_buf(char **buf, size_t *size);
+
 /*
  * The lines of @fd from its current offset, one at a time through a buffer
  * of 64 KiB that grows for a long line up to @line_max (then -EBADMSG), so

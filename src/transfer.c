@@ -108,14 +108,6 @@ static bool attach_saw_exec(const struct proc_facts *pf, struct transfer_stats *
 	return r;
 }
 
-static bool any_live(const struct plan *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (p->e[i].status == STATUS_OK && p->e[i].live)
-			return true;
-	return false;
-}
-
 /* The target's facts, re-read while it alone is held (r: how that went). */
 struct tgt_read {
 	struct proc_facts facts;
@@ -179,7 +171,7 @@ again:
 								 &ns.edges[i].rss, &ns.edges[i].swap) == 0;
 	}
 	r = plan_make(sf, &ns, same ? &ns : &nt, req, &np);
-	if (!r && cheap && !any_live(&np)) {
+	if (!r && cheap && !plan_goes_live(&np)) {
 		/* it goes frozen after all (stopped meanwhile): in full */
 		plan_free(&np);
 		proc_facts_free(&ns);
@@ -322,7 +314,7 @@ static int make_early(struct xfer *x, struct proc_facts *src, const struct proc_
 		any |= early->e[i].status == STATUS_OK;
 	for (size_t i = 0; any && i < early->n; i++)
 		any = early->e[i].status != STATUS_OK || transfer_supports(&early->e[i], x->req);
-	if (!any || early->error.reason || plan_refuses(early) || any_live(early)) {
+	if (!any || early->error.reason || plan_refuses(early) || plan_goes_live(early)) {
 		plan_free(early);
 		return 0;
 	}
@@ -375,7 +367,7 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	 * policies are read now, while the source runs.  One the source
 	 * sets after this is not seen (docs/kernel-facts.md, "A live
 	 * source's NUMA policy"). */
-	live = src != tgt && any_live(plan);
+	live = src != tgt && plan_goes_live(plan);
 	if (live && plan_needs_policies(plan))
 		live = proc_policies_read(src) == 0;
 	/* The target first: it is held throughout, so what is read of it

@@ -133,6 +133,58 @@ int vma_smaps_stream(int fd, uint64_t start, uint64_t end, struct vma_list *out,
 int vma_smaps_read_range(int procfd, uint64_t start, uint64_t end, struct vma_list *out);
 
 /*
+ * The smaps text before a range, as a read of it measured: what placing a
+ * cursor needs.  K is the last VMA that ends at or before the range's
+ * start; records counts the VMAs up to it.
+ */
+struct vma_prefix {
+	size_t bytes;            /* the text before the first header that is
+				    not K's or an earlier VMA's */
+	size_t records;          /* 0: nothing before the range */
+	uint64_t last_start;     /* K's start */
+};
+
+/* vma_smaps_read_range, measuring the text before the range in *@pre
+ * (NULL: not wanted; zero when the whole file had to be read). */
+int vma_smaps_read_prefix(int procfd, uint64_t start, uint64_t end, struct vma_list *out,
+			  struct vma_prefix *pre);
+
+/*
+ * An smaps fd read up to K, before the source's freeze (issue 10, the
+ * `high` case): the next read() of it goes on from the VMA after K by
+ * address, printing it afresh, so that the re-read under the freeze does
+ * not print the VMAs before the range again (docs/kernel-facts.md, "A
+ * cursor in smaps").  fd -1: none, or used (a cursor is read once).
+ */
+struct vma_cursor {
+	int fd;
+	bool mid_line;           /* what was read ends inside one of K's lines */
+	uint64_t start;          /* of the range it was placed for */
+};
+
+/* The texts a cursor is placed in: both list every VMA in address order,
+ * printed from the VMA after the last one read. */
+enum vma_text { VMA_TEXT_SMAPS, VMA_TEXT_NUMA };
+
+/*
+ * Open /proc/PID/smaps or numa_maps (@text) and read it up to K (@pre,
+ * measured by an earlier read of smaps for the range starting at @start),
+ * stopping while part of K is still unread: nothing past K printed.  0,
+ * or -ENOENT (nothing before the range), -ESTALE (the VMAs changed: EOF
+ * before K, or a record at or past @start read first), -ENOMEM, -errno of
+ * open or read; c->fd is -1 on error.
+ */
+int vma_cursor_position(int procfd, enum vma_text text, uint64_t start,
+			const struct vma_prefix *pre, struct vma_cursor *c);
+
+/* vma_smaps_stream of [c->start, @end) through the cursor, which it closes
+ * (-EBADF when it had none). */
+int vma_cursor_stream(struct vma_cursor *c, uint64_t end, struct vma_list *out);
+
+/* Close the cursor's fd, if it has one; c may be NULL. */
+void vma_cursor_close(struct vma_cursor *c);
+
+/*
  * The headers of the VMAs that meet [@start, @end) (maps' columns, and
  * kernel_page_size) from PROCMAP_QUERY (src/maps_query.c): the smaps
  * fields stay as a VMA without them (has_vmflags false, pkey and
@@ -152,6 +204,29 @@ int vma_query_range(int procfd, uint64_t start, uint64_t end, struct vma_list *o
  * running, or an error of vma_smaps_read.
  */
 int vma_range_read(int procfd, uint64_t start, uint64_t end, struct vma_list *out);
+
+/*
+ * vma_range_read, whose first smaps read goes through @cur (NULL, or
+ * without an fd: none) when it was placed for @start, and which measures
+ * the text before the range in *@pre (may be NULL) when it reads smaps
+ * afresh.  What the cursor gives is checked against PROCMAP_QUERY like
+ * any read, and any difference reads smaps afresh.  The cursor is closed
+ * on return, used or not.
+ */
+int vma_range_read_cur(int procfd, uint64_t start, uint64_t end, struct vma_cursor *cur,
+		       struct vma_prefix *pre, struct vma_list *out);
+
+/*
+ * Place @c in @text for a re-read of the range at @start under a freeze,
+ * when the text of smaps before it (@pre) is big enough for its printing
+ * to matter (over 256 KiB): 0 with c->fd -1 when not worth it (small, or
+ * nothing before), when PVMMAP_NO_SMAPS_CURSOR=1 (a test knob) or when
+ * the VMAs changed meanwhile; -EOPNOTSUPP without PROCMAP_QUERY, whose
+ * check of what an smaps cursor reads is the safety net; -ENOMEM or
+ * -errno of open or read.
+ */
+int vma_range_cursor(int procfd, enum vma_text text, uint64_t start,
+		     const struct vma_prefix *pre, struct vma_cursor *c);
 
 /*
  * Every VMA's header (vma_maps_read), and those that meet [@start, @end)

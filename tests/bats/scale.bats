@@ -147,6 +147,16 @@ for a in (low, high):
     ctypes.memset(a, 0x33, PAGE)
 emit("low", low, low + PAGE)
 emit("high", high, high + PAGE)
+# SIGUSR1: the high VMA's flags (MADV_DONTDUMP) and policy (MPOL_BIND to
+# node 0) change, headers unchanged; then OUT.usr1 exists
+MBIND = {"x86_64": 237, "aarch64": 235}[os.uname().machine]
+def usr1(sig, frame):
+    mask = ctypes.c_ulong(1)
+    libc.madvise(ctypes.c_void_p(high), PAGE, 16)
+    libc.syscall(MBIND, ctypes.c_void_p(high), ctypes.c_size_t(PAGE), 2,
+                 ctypes.byref(mask), ctypes.c_ulong(64), 0)
+    open(OUT + ".usr1", "w").close()
+signal.signal(signal.SIGUSR1, usr1)
 ready()
 PY
 }
@@ -180,4 +190,51 @@ PY
 		assert_equal "$(jqo -r '.summary.done')" 1
 		assert_equal "$(wc -l < "/proc/$mp/maps")" "$n"
 	done
+}
+
+# A move between two processes places cursors in the source's smaps and
+# numa_maps before the freeze, read on under it (issue 10, the `high` case).
+early_stopped() { [[ $(fx_state "$1") == T ]]; }
+
+@test "20 000 VMAs: a move through the smaps cursors plans as one without them (PVMMAP_NO_SMAPS_CURSOR=1), and sees flags and a policy changed after they were placed" {
+	start_many
+	start_cmd dst anon:64K:label=x
+	local mp dp what k s out=() pv st
+	mp=$(fx_pid many)
+	dp=$(cpid dst)
+	for what in low high; do
+		s=$(fx_start many "$what")
+		out=()
+		for k in X=1 PVMMAP_NO_SMAPS_CURSOR=1; do
+			PVRUN_WRAP=(env "$k")
+			pvrun 0 move "$mp" "$s" 4K --to "$dp" --json
+			out+=("$(jq -S 'del(.summary.elapsed_s, .summary.source_paused_s)' <<< "$output")")
+			PVRUN_WRAP=()
+			pvrun 0 move "$dp" "$s" 4K --to "$mp" --json
+			assert_equal "$(jqo -r '.summary.done')" 1
+		done
+		assert_equal "$(jq -r '.summary.done' <<< "${out[0]}")" 1
+		assert_equal "${out[1]}" "${out[0]}"
+	done
+	# stopped once the cursors are placed and the destination made, the
+	# source running: what it changes then is what the target gets
+	s=$(fx_start many high)
+	PVMMAP_STOP_AT=early "$PVMMAP" move "$mp" "$s" 4K --to "$dp" --json \
+		> "$(fx_dir)/early.json" 2> "$(fx_dir)/early.err" 3>&- &
+	pv=$!
+	wait_until 10 early_stopped "$pv"
+	kill -USR1 "$mp"
+	wait_until 10 test -e "$(fx_dir)/fx.many.usr1"
+	kill -CONT "$pv"
+	st=0
+	wait "$pv" || st=$?
+	output=$(< "$(fx_dir)/early.json")
+	assert_equal "$st" 0
+	assert_equal "$(jqo -r '.summary.done')" 1
+	grep -A30 "^${s#0x}-" "/proc/$dp/smaps" | grep -m1 '^VmFlags:' | grep -qw dd ||
+		fail "the target's VMA lacks dd: $(grep -A30 "^${s#0x}-" "/proc/$dp/smaps" | grep -m1 '^VmFlags:')"
+	if [[ -e /proc/$dp/numa_maps ]]; then
+		grep -q "^${s#0x} bind:0" "/proc/$dp/numa_maps" ||
+			fail "the target's VMA has not the source's policy: $(grep "^${s#0x} " "/proc/$dp/numa_maps")"
+	fi
 }

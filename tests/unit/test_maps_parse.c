@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1977,10 +1978,278 @@ static void test_range_no_mm(void **state)
 	close(procfd);
 }
 
+/*
+ * A cursor (issue 10, the `high` case): a child of CURSOR_VMAS rw pages
+ * between PROT_NONE guards, then K (rw), a hole, R (rw, the range's VMA).
+ * The child madvises and maps on command ('f', 'h'), answering 'k'.
+ */
+#define CURSOR_VMAS 1000
+
+struct cursor_child {
+	pid_t pid;
+	int cmd, ack, procfd;
+	uintptr_t k, hole, r;
+	size_t pg;
+};
+
+static void cursor_child_start(struct cursor_child *c)
+{
+	const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t pages = 2 * CURSOR_VMAS + 6;
+	char *base = mmap(NULL, pages * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int to[2], from[2];
+	char ch;
+
+	assert_true(base != MAP_FAILED);
+	for (size_t i = 0; i <= CURSOR_VMAS; i++)
+		assert_int_equal(mprotect(base + 2 * i * pg, pg, PROT_READ | PROT_WRITE), 0);
+	c->pg = pg;
+	c->k = (uintptr_t)base + 2 * CURSOR_VMAS * pg;
+	c->hole = c->k + pg;
+	c->r = c->k + 2 * pg;
+	assert_int_equal(munmap((void *)c->hole, pg), 0);
+	assert_int_equal(mprotect((void *)c->r, pg, PROT_READ | PROT_WRITE), 0);
+	assert_int_equal(pipe(to), 0);
+	assert_int_equal(pipe(from), 0);
+	c->pid = fork();
+	assert_true(c->pid >= 0);
+	if (!c->pid) {
+		close(to[1]);
+		close(from[0]);
+		while (read(to[0], &ch, 1) == 1) {
+			if (ch == 'f' && (madvise((void *)c->r, pg, MADV_DONTFORK) ||
+					  madvise((void *)c->k, pg, MADV_DONTDUMP)))
+				_exit(2);
+			/* MPOL_BIND (2) to node 0 */
+			if (ch == 'm' && syscall(SYS_mbind, c->r, pg, 2, &(unsigned long){ 1 },
+						 (unsigned long)64, 0))
+				_exit(2);
+			if (ch == 'h' && mmap((void *)c->hole, pg, PROT_READ,
+					      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+				_exit(2);
+			if (write(from[1], "k", 1) != 1)
+				_exit(2);
+		}
+		_exit(0);
+	}
+	close(to[0]);
+	close(from[1]);
+	c->cmd = to[1];
+	c->ack = from[0];
+	c->procfd = open_proc(c->pid);
+	munmap(base, pages * pg);
+}
+
+static void cursor_child_do(struct cursor_child *c, char cmd)
+{
+	char ch = 0;
+
+	assert_int_equal(write(c->cmd, &cmd, 1), 1);
+	assert_int_equal(read(c->ack, &ch, 1), 1);
+	assert_int_equal(ch, 'k');
+}
+
+static void cursor_child_stop(struct cursor_child *c)
+{
+	close(c->cmd);
+	close(c->ack);
+	close(c->procfd);
+	assert_int_equal(waitpid(c->pid, NULL, 0), c->pid);
+}
+
+/* The range read afresh measures the text before it; a cursor is placed
+ * (or the kernel has no PROCMAP_QUERY: skipped). */
+static bool cursor_place(struct cursor_child *c, uint64_t start, uint64_t end,
+			 struct vma_cursor *cur)
+{
+	struct vma_prefix pre = { 0 };
+	struct vma_list l = { 0 };
+	int r;
+
+	assert_int_equal(vma_range_read_cur(c->procfd, start, end, NULL, &pre, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].start, c->r);
+	vma_list_free(&l);
+	assert_true(pre.records >= 2 * CURSOR_VMAS);
+	assert_true(pre.bytes > (size_t)256 << 10);
+	assert_int_equal(pre.last_start, c->k);
+	r = vma_range_cursor(c->procfd, VMA_TEXT_SMAPS, start, &pre, cur);
+	if (r == -EOPNOTSUPP)
+		return false;
+	assert_int_equal(r, 0);
+	assert_true(cur->fd >= 0);
+	return true;
+}
+
+/* The child, and a cursor for the range R (@from_hole: the hole and R);
+ * the test is skipped without PROCMAP_QUERY. */
+static void cursor_child_placed(struct cursor_child *c, bool from_hole, struct vma_cursor *cur)
+{
+	cursor_child_start(c);
+	if (!cursor_place(c, from_hole ? c->hole : c->r, c->r + c->pg, cur)) {
+		cursor_child_stop(c);
+		skip();
+	}
+}
+
+/* What changes after the cursor was placed shows in what it reads: it
+ * prints the VMAs after K afresh. */
+static void test_cursor_fresh(void **state)
+{
+	struct vma_cursor c1, c2;
+	struct cursor_child c;
+	struct vma_list l = { 0 };
+
+	(void)state;
+	cursor_child_placed(&c, false, &c1);
+	assert_true(cursor_place(&c, c.r, c.r + c.pg, &c2));
+	assert_int_equal(vma_range_read(c.procfd, c.r, c.r + c.pg, &l), 0);
+	assert_false(l.v[0].vmflags & VMF(DC));
+	vma_list_free(&l);
+	cursor_child_do(&c, 'f');
+
+	/* the continuation itself */
+	assert_int_equal(vma_cursor_stream(&c1, c.r + c.pg, &l), 0);
+	assert_int_equal(c1.fd, -1);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].start, c.r);
+	assert_true(l.v[0].vmflags & VMF(DC));
+	assert_false(l.v[0].malformed);
+	vma_list_free(&l);
+	assert_int_equal(vma_cursor_stream(&c1, c.r + c.pg, &l), -EBADF);
+
+	/* the range reader through it, which closes it */
+	assert_int_equal(vma_range_read_cur(c.procfd, c.r, c.r + c.pg, &c2, NULL, &l), 0);
+	assert_int_equal(c2.fd, -1);
+	assert_int_equal(l.n, 1);
+	assert_true(l.v[0].vmflags & VMF(DC));
+	vma_list_free(&l);
+	cursor_child_stop(&c);
+}
+
+/* A VMA mapped into the hole at the range's start after the cursor was
+ * placed is listed: by the continuation (6.18 goes on from K's end), or
+ * by the fresh read that a difference from PROCMAP_QUERY falls back to,
+ * which a cursor that reads nothing (/dev/null) forces. */
+static void test_cursor_hole(void **state)
+{
+	struct vma_cursor c1, c2;
+	struct cursor_child c;
+	struct vma_list l = { 0 };
+	int null;
+
+	(void)state;
+	cursor_child_placed(&c, true, &c1);
+	assert_true(cursor_place(&c, c.hole, c.r + c.pg, &c2));
+	cursor_child_do(&c, 'h');
+	for (int k = 0; k < 2; k++) {
+		struct vma_cursor *cur = k ? &c2 : &c1;
+
+		if (k) {
+			null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			assert_true(null >= 0);
+			assert_int_equal(dup2(null, cur->fd), cur->fd);
+			close(null);
+		}
+		assert_int_equal(vma_range_read_cur(c.procfd, c.hole, c.r + c.pg, cur, NULL, &l), 0);
+		assert_int_equal(cur->fd, -1);
+		assert_int_equal(l.n, 2);
+		assert_int_equal(l.v[0].start, c.hole);
+		assert_string_equal(l.v[0].perms, "r--p");
+		assert_true(l.v[0].has_vmflags);
+		assert_int_equal(l.v[1].start, c.r);
+		vma_list_free(&l);
+	}
+	cursor_child_stop(&c);
+}
+
+/* numa_maps: the placing stops inside K's line; what follows is the
+ * lines of the VMAs after K, printed afresh (R's new policy). */
+static void test_cursor_numa(void **state)
+{
+	struct vma_prefix pre = { 0 };
+	struct vma_cursor cur, sm;
+	struct cursor_child c;
+	struct vma_list l = { 0 };
+	char buf[4096], want[32];
+	size_t len = 0;
+	const char *line;
+	ssize_t n;
+
+	(void)state;
+	cursor_child_placed(&c, false, &sm);
+	vma_cursor_close(&sm);
+	if (access("/proc/self/numa_maps", R_OK)) {
+		cursor_child_stop(&c);
+		skip();         /* no CONFIG_NUMA */
+	}
+	assert_int_equal(vma_range_read_cur(c.procfd, c.r, c.r + c.pg, NULL, &pre, &l), 0);
+	vma_list_free(&l);
+	assert_int_equal(vma_range_cursor(c.procfd, VMA_TEXT_NUMA, c.r, &pre, &cur), 0);
+	assert_true(cur.fd >= 0);
+	assert_true(cur.mid_line);
+	cursor_child_do(&c, 'm');
+	while ((n = read(cur.fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	vma_cursor_close(&cur);
+	/* K's tail, then R (the hole has no line) */
+	line = strchr(buf, '\n');
+	assert_non_null(line);
+	snprintf(want, sizeof(want), "%" PRIxPTR " bind:0", c.r);
+	assert_memory_equal(line + 1, want, strlen(want));
+	assert_true(line[1 + strlen(want)] == ' ' || line[1 + strlen(want)] == '\n');
+	cursor_child_stop(&c);
+}
+
+/* No cursor: K read past (the VMAs moved), the knobs, a small prefix. */
+static void test_cursor_refused(void **state)
+{
+	struct vma_prefix pre = { 0 };
+	struct vma_cursor cur;
+	struct cursor_child c;
+	struct vma_list l = { 0 };
+
+	(void)state;
+	cursor_child_placed(&c, false, &cur);
+	vma_cursor_close(&cur);
+	assert_int_equal(cur.fd, -1);
+	assert_int_equal(vma_range_read_cur(c.procfd, c.r, c.r + c.pg, NULL, &pre, &l), 0);
+	vma_list_free(&l);
+
+	/* a K above the range's start: R's header is read first */
+	pre.last_start = c.r + c.pg;
+	assert_int_equal(vma_cursor_position(c.procfd, VMA_TEXT_SMAPS, c.r, &pre, &cur), -ESTALE);
+	assert_int_equal(cur.fd, -1);
+	assert_int_equal(vma_range_cursor(c.procfd, VMA_TEXT_SMAPS, c.r, &pre, &cur), 0);
+	assert_int_equal(cur.fd, -1);
+	pre.last_start = c.k;
+
+	setenv("PVMMAP_NO_SMAPS_CURSOR", "1", 1);
+	assert_int_equal(vma_range_cursor(c.procfd, VMA_TEXT_SMAPS, c.r, &pre, &cur), 0);
+	assert_int_equal(cur.fd, -1);
+	unsetenv("PVMMAP_NO_SMAPS_CURSOR");
+
+	/* without PROCMAP_QUERY, nothing would check what a cursor reads */
+	setenv("PVMMAP_NO_PROCMAP_QUERY", "1", 1);
+	assert_int_equal(vma_range_cursor(c.procfd, VMA_TEXT_SMAPS, c.r, &pre, &cur), -EOPNOTSUPP);
+	assert_int_equal(cur.fd, -1);
+	unsetenv("PVMMAP_NO_PROCMAP_QUERY");
+
+	pre.bytes = 4096;
+	assert_int_equal(vma_range_cursor(c.procfd, VMA_TEXT_SMAPS, c.r, &pre, &cur), 0);
+	assert_int_equal(cur.fd, -1);
+	cursor_child_stop(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vmflag_names),
+		cmocka_unit_test(test_cursor_fresh),
+		cmocka_unit_test(test_cursor_hole),
+		cmocka_unit_test(test_cursor_numa),
+		cmocka_unit_test(test_cursor_refused),
 		cmocka_unit_test(test_all_fields),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_size_is_ignored),

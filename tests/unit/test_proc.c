@@ -571,6 +571,83 @@ static void test_scopes(void **state)
 }
 
 /*
+ * Cursors (issue 10, the `high` case): placed in a paused child of 2 001
+ * VMAs before a range at the top, moved into the facts proc_facts_recheck
+ * reads, read once each (smaps by the recheck, numa_maps by
+ * proc_policies_read), the same VMA and policy as a fresh read; a
+ * numa_maps cursor that reads nothing falls back to numa_maps afresh.
+ * fds_after checks that every path closed them.
+ */
+static void test_cursors(void **state)
+{
+	const size_t pg = (size_t)page_size(), n = 1000;
+	char *base = mmap(NULL, (2 * n + 4) * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool numa = access("/proc/self/numa_maps", R_OK) == 0;
+	struct proc_facts pf, now, fresh;
+	struct vma_list probe = { 0 };
+	struct proc_scope range;
+	uintptr_t r;
+	pid_t c;
+	(void)state;
+
+	assert_true(base != MAP_FAILED);
+	for (size_t i = 0; i <= n; i++)
+		assert_int_equal(mprotect(base + 2 * i * pg, pg, PROT_READ | PROT_WRITE), 0);
+	r = (uintptr_t)base + 2 * n * pg;
+	c = spawn_paused(NULL);
+	munmap(base, (2 * n + 4) * pg);
+	range = (struct proc_scope){ PROC_VMAS_RANGE, r, r + pg };
+	assert_int_equal(proc_facts_read_scope(c, &range, &fresh), 0);
+	assert_true(fresh.smaps_prefix.records >= 2 * n);
+	assert_true(fresh.smaps_prefix.bytes > (size_t)256 << 10);
+	if (vma_query_range(fresh.procfd, 0, UINT64_MAX, &probe) == -EOPNOTSUPP) {
+		/* no PROCMAP_QUERY (before 6.11): no cursor */
+		assert_int_equal(proc_cursors_place(&fresh, true), 0);
+		assert_null(fresh.cursors);
+		proc_facts_free(&fresh);
+		kill_reap(c);
+		skip();
+	}
+	vma_list_free(&probe);
+	if (numa)
+		assert_int_equal(proc_policies_read(&fresh), 0);
+
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(proc_facts_read_scope(c, &range, &pf), 0);
+		assert_int_equal(proc_cursors_place(&pf, true), 0);
+		assert_non_null(pf.cursors);
+		assert_true(pf.cursors->smaps.fd >= 0);
+		assert_int_equal(pf.cursors->numa.fd >= 0, numa);
+		assert_int_equal(proc_facts_recheck(&pf, &now), 0);
+		/* moved, and the smaps one read */
+		assert_int_equal(pf.cursors->smaps.fd, -1);
+		assert_int_equal(pf.cursors->numa.fd, -1);
+		assert_non_null(now.cursors);
+		assert_int_equal(now.cursors->smaps.fd, -1);
+		assert_int_equal(now.vmas.n, 1);
+		same_vma(&now.vmas.v[0], &fresh.vmas.v[0], true);
+		if (numa) {
+			assert_true(now.cursors->numa.fd >= 0);
+			if (k) {
+				int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+				assert_true(null >= 0);
+				assert_int_equal(dup2(null, now.cursors->numa.fd), now.cursors->numa.fd);
+				close(null);
+			}
+			assert_int_equal(proc_policies_read(&now), 0);
+			assert_int_equal(now.cursors->numa.fd, -1);
+			assert_true(now.policies[0].known);
+			assert_memory_equal(&now.policies[0], &fresh.policies[0], sizeof(now.policies[0]));
+		}
+		proc_facts_free(&now);
+		proc_facts_free(&pf);
+	}
+	proc_facts_free(&fresh);
+	kill_reap(c);
+}
+
+/*
  * The re-reads of a live transfer's freezes: proc_facts_reread_headers
  * takes the smaps fields of the facts before while the headers are the
  * same (no smaps read: a field set here comes back), -ESTALE when a
@@ -1721,6 +1798,7 @@ int main(void)
 		T(test_paused_child),
 		T(test_scopes),
 		T(test_reread_freezes),
+		T(test_cursors),
 		T(test_zombie),
 		T(test_reaped),
 		T(test_vanishing),
