@@ -330,8 +330,9 @@ size_t arch_rescue_ctx_size(void)
  * The head of struct rt_sigframe (arch/arm64/kernel/signal.c): siginfo,
  * then ucontext (include/uapi/asm-generic/ucontext.h with arm64's 1024-bit
  * sigset room), whose sigcontext's __reserved holds the records: the
- * FP/SIMD one, which sys_rt_sigreturn requires, then the zero header that
- * ends them.  Nothing past that is read.
+ * FP/SIMD one, which sys_rt_sigreturn requires, then those
+ * arch_rescue_frame adds after it (SVE, an extra_context) and the zero
+ * header that ends them.  Nothing past them is read.
  */
 struct a64_frame {
 	unsigned char info[128];
@@ -345,8 +346,6 @@ struct a64_frame {
 	_Alignas(16) uint64_t fault_address;
 	struct user_pt_regs regs;               /* sigcontext: regs[31], sp, pc, pstate */
 	_Alignas(16) struct fpsimd_context fpsimd;
-	struct _aarch64_ctx end;
-	uint64_t end_pad;
 };
 _Static_assert(offsetof(struct a64_frame, uc_sigmask) == 128 + 40, "ucontext.uc_sigmask");
 _Static_assert(offsetof(struct a64_frame, fault_address) == 128 + 176, "ucontext.uc_mcontext");
@@ -354,7 +353,47 @@ _Static_assert(offsetof(struct a64_frame, fpsimd) == 128 + 176 + 288, "sigcontex
 _Static_assert(sizeof(struct fpsimd_context) == 528, "struct fpsimd_context");
 
 #define A64_RT_SIGFRAME 4688    /* sizeof(struct rt_sigframe): 128 + 176 + 288 + 4096 */
+#define A64_RESERVED    4096    /* sizeof sigcontext.__reserved */
+#define A64_TERMINATOR  16      /* a zero header, rounded up (TERMINATOR_SIZE) */
 #define SS_BAD_MODE     4       /* not 0, SS_ONSTACK nor SS_DISABLE */
+
+static size_t align16(size_t n)
+{
+	return (n + 15) & ~(size_t)15;
+}
+
+/*
+ * The bytes of the SVE record (struct sve_context and the registers,
+ * rounded up to 16 as the kernel's own are) for state @x kept by
+ * arch_xstate_get, or 0 for none.  The ptrace payload from
+ * SVE_PT_REGS_OFFSET and the record's from SVE_SIG_REGS_OFFSET have the
+ * same inner layout (__SVE_ZREG_OFFSET and the rest: Z, then P, then
+ * FFR), and the record stops after FFR (SVE_SIG_REGS_SIZE): FPSR and FPCR
+ * are the FP/SIMD record's.
+ */
+static size_t sve_record_size(const struct a64_xstate *x)
+{
+	const struct user_sve_header *h = (const void *)x->data;
+
+	if (x->size < sizeof *h || !sve_vl_valid(h->vl) ||
+	    x->size < SVE_PT_SIZE(sve_vq_from_vl(h->vl), SVE_PT_REGS_SVE))
+		return 0;
+	return align16(SVE_SIG_CONTEXT_SIZE(sve_vq_from_vl(h->vl)));
+}
+
+static void sve_record_fill(unsigned char *at, size_t size, const struct a64_xstate *x)
+{
+	const struct user_sve_header *h = (const void *)x->data;
+	struct sve_context c = {
+		.head = { .magic = SVE_MAGIC, .size = (uint32_t)size },
+		.vl = h->vl,
+		.flags = x->type == NT_ARM_SSVE ? SVE_SIG_FLAG_SM : 0,
+	};
+
+	memcpy(at, &c, sizeof c);
+	memcpy(at + SVE_SIG_REGS_OFFSET, x->data + SVE_PT_REGS_OFFSET,
+	       SVE_SIG_REGS_SIZE(sve_vq_from_vl(h->vl)));
+}
 
 /*
  * The way back is rt_sigreturn (no user instruction loads pc without a
@@ -365,8 +404,17 @@ _Static_assert(sizeof(struct fpsimd_context) == 528, "struct fpsimd_context");
  * (Debian's 6.1: a 3.3 KiB image in one page), too few for the frame code
  * and a whole context in each record.  The FP/SIMD record is the thread's
  * v0-v31, fpsr and fpcr as they are now: neither pvmmap nor the syscalls
- * it runs change them (live SVE state beyond them is lost on the way back,
- * as across any syscall).  uc_stack's flags are an invalid mode, so that
+ * it runs change them.  Live SVE state (the thread stopped in user code
+ * that used it; arch_xstate_set has put it back after every syscall run
+ * before the hold) follows in an SVE record, which sys_rt_sigreturn loads
+ * whole (restore_sve_fpsimd_context: the record's vl must be the thread's,
+ * its size at least SVE_SIG_CONTEXT_SIZE; SVE_SIG_FLAG_SM for streaming
+ * mode, which a syscall leaves).  Where it does not fit __reserved
+ * (vector lengths of 112 bytes and more), it goes beyond, through an
+ * extra_context record as the kernel's own frames do: its datap must be
+ * right after the zero header that follows it (parse_user_sigframe), the
+ * area ends with a zero header of its own, and the frame grows below sp
+ * accordingly.  uc_stack's flags are an invalid mode, so that
  * restore_altstack leaves the thread's sigaltstack as it is (it ignores
  * every error but EFAULT).  The registers are the thread's as they are:
  * see arch_rescue_ctx_fill.
@@ -377,7 +425,13 @@ int arch_rescue_frame(pid_t tid, const struct arch_regs *regs, uint64_t mask, vo
 	const struct a64_regs *a = a64_cregs(regs);
 	struct user_fpsimd_state fp;
 	struct iovec iov = { .iov_base = &fp, .iov_len = sizeof fp };
+	struct a64_xstate *sve = NULL;
+	struct extra_context *extra = NULL;
 	struct a64_frame *f;
+	unsigned char *buf, *next;
+	size_t sve_size, n;
+	bool beyond;
+	int err;
 
 	*frame = NULL;
 	*len = 0;
@@ -386,9 +440,24 @@ int arch_rescue_frame(pid_t tid, const struct arch_regs *regs, uint64_t mask, vo
 		return -errno;
 	if (iov.iov_len != sizeof fp)
 		return -EIO;
-	f = calloc(1, sizeof *f);
-	if (!f)
-		return -ENOMEM;
+	err = arch_xstate_get(tid, (void **)&sve);
+	if (err)
+		return err;
+	sve_size = sve ? sve_record_size(sve) : 0;
+	if (sve && !sve_size) {
+		err = -EIO;
+		goto out;
+	}
+	beyond = sve_size && sizeof f->fpsimd + sve_size + A64_TERMINATOR > A64_RESERVED;
+	n = sizeof *f + (beyond ? sizeof *extra + A64_TERMINATOR : 0) + sve_size + A64_TERMINATOR;
+	buf = calloc(1, n);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* sys_rt_sigreturn: a frame 16-byte aligned at sp */
+	*at = (a->r.sp - (n > A64_RT_SIGFRAME ? n : A64_RT_SIGFRAME)) & ~UINT64_C(15);
+	f = (struct a64_frame *)(void *)buf;
 	f->ss_flags = SS_BAD_MODE;
 	f->uc_sigmask = mask;
 	f->regs = a->r;
@@ -397,11 +466,22 @@ int arch_rescue_frame(pid_t tid, const struct arch_regs *regs, uint64_t mask, vo
 	f->fpsimd.fpsr = fp.fpsr;
 	f->fpsimd.fpcr = fp.fpcr;
 	memcpy(f->fpsimd.vregs, fp.vregs, sizeof f->fpsimd.vregs);
-	*frame = f;
-	*len = offsetof(struct a64_frame, end_pad);
-	/* sys_rt_sigreturn: a frame 16-byte aligned at sp */
-	*at = (a->r.sp - A64_RT_SIGFRAME) & ~UINT64_C(15);
-	return 0;
+	next = buf + sizeof *f;
+	if (beyond) {
+		extra = (struct extra_context *)(void *)next;
+		next += sizeof *extra + A64_TERMINATOR;
+		extra->head.magic = EXTRA_MAGIC;
+		extra->head.size = sizeof *extra;
+		extra->datap = *at + (uint64_t)(next - buf);
+		extra->size = (uint32_t)(sve_size + A64_TERMINATOR);
+	}
+	if (sve_size)
+		sve_record_fill(next, sve_size, sve);
+	*frame = buf;
+	*len = n;
+out:
+	free(sve);
+	return err;
 }
 
 /*

@@ -1672,6 +1672,68 @@ static void test_sve_kept_max_vl(void **state)
 	sve_kept("-V");
 }
 
+/*
+ * The tracer dies while the sve thread is held (the anchor: the first to
+ * run a syscall from the rescue code), at rest (@steps 0) or @steps steps
+ * into a second syscall: the thread leaves the rescue code through
+ * rt_sigreturn on the frame made at the hold, whose SVE record puts its
+ * SVE state back (arch_rescue_frame).
+ */
+static void sve_tracer_dies(const char *opt)
+{
+	static const int at[] = { 0, 2, 4 };
+
+	if (!sve_usable())
+		skip();
+	for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+		struct victim v;
+		pid_t child, tid;
+		int st;
+
+		start_victim(&v, opt, NULL);
+		tid = victim_tid(&v, "sve");
+		child = fork();
+		assert_true(child >= 0);
+		if (child == 0) {
+			struct inject_proc *p = NULL;
+			int64_t ret;
+			size_t i;
+
+			if (inject_seize(v.pid, 0, 0, TIMEOUT_MS, &p))
+				_exit(1);
+			for (i = 0; i < p->nthreads && p->threads[i].tid != tid; i++)
+				;
+			if (i == p->nthreads || !p->threads[i].xstate)
+				_exit(2);
+			if (inject_syscall(p, i, arch_sysno(ARCH_SYS_GETPID), (uint64_t[6]){ 0 }, &ret) ||
+			    ret != v.pid || p->anchor != (int)i)
+				_exit(3);
+			if (at[k])
+				testpoint_die_after(at[k]);
+			inject_syscall(p, i, arch_sysno(ARCH_SYS_GETPID), (uint64_t[6]){ 0 }, &ret);
+			_exit(ret == v.pid ? 0 : 4);
+		}
+		assert_int_equal(waitpid(child, &st, 0), child);
+		if (at[k] ? !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL
+			  : !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			fail_msg("the tracer (to die after %d steps): status %#x", at[k], st);
+		assert_sve_intact(&v);
+		victim_stop(&v);
+	}
+}
+
+static void test_sve_tracer_dies(void **state)
+{
+	(void)state;
+	sve_tracer_dies("-v");
+}
+
+static void test_sve_tracer_dies_max_vl(void **state)
+{
+	(void)state;
+	sve_tracer_dies("-V");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fds_before, fds_after)
 
 int main(void)
@@ -1704,6 +1766,8 @@ int main(void)
 		T(test_tracer_dies_mapped),
 		T(test_sve_kept),
 		T(test_sve_kept_max_vl),
+		T(test_sve_tracer_dies),
+		T(test_sve_tracer_dies_max_vl),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
