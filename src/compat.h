@@ -86,6 +86,11 @@
 #ifndef NT_ARM_ZA
 #define NT_ARM_ZA 0x40c
 #endif
+/* asm/sigcontext.h, 5.19: sve_context's flags (its __reserved[0] before)
+ * and their streaming-mode bit */
+#ifndef SVE_SIG_FLAG_SM
+#define SVE_SIG_FLAG_SM 0x1
+#endif
 
 /* ---- /proc/PID/pagemap ------------------------------------------------ */
 

@@ -381,10 +381,20 @@ static size_t sve_record_size(const struct a64_xstate *x)
 	return align16(SVE_SIG_CONTEXT_SIZE(sve_vq_from_vl(h->vl)));
 }
 
+/* struct sve_context as 5.19 has it: flags named (headers before it call
+ * the field __reserved[0]). */
+struct a64_sve_context {
+	struct _aarch64_ctx head;
+	uint16_t vl;
+	uint16_t flags;
+	uint16_t reserved[2];
+};
+_Static_assert(sizeof(struct a64_sve_context) == sizeof(struct sve_context), "struct sve_context");
+
 static void sve_record_fill(unsigned char *at, size_t size, const struct a64_xstate *x)
 {
 	const struct user_sve_header *h = (const void *)x->data;
-	struct sve_context c = {
+	struct a64_sve_context c = {
 		.head = { .magic = SVE_MAGIC, .size = (uint32_t)size },
 		.vl = h->vl,
 		.flags = x->type == NT_ARM_SSVE ? SVE_SIG_FLAG_SM : 0,
