@@ -421,10 +421,12 @@ static void sve_record_fill(unsigned char *at, size_t size, const struct a64_xst
  * its size at least SVE_SIG_CONTEXT_SIZE; SVE_SIG_FLAG_SM for streaming
  * mode, which a syscall leaves).  Where it does not fit __reserved
  * (vector lengths of 112 bytes and more), it goes beyond, through an
- * extra_context record as the kernel's own frames do: its datap must be
- * right after the zero header that follows it (parse_user_sigframe), the
- * area ends with a zero header of its own, and the frame grows below sp
- * accordingly.  uc_stack's flags are an invalid mode, so that
+ * extra_context record as the kernel's own frames do (sigreturn takes
+ * what its own signal delivery makes, so this costs only stack room, where
+ * refusing to hold such a thread would leave it unmovable): its datap must
+ * be right after the zero header that follows it (parse_user_sigframe),
+ * the area ends with a zero header of its own, and the frame grows below
+ * sp accordingly.  uc_stack's flags are an invalid mode, so that
  * restore_altstack leaves the thread's sigaltstack as it is (it ignores
  * every error but EFAULT).  The registers are the thread's as they are:
  * see arch_rescue_ctx_fill.
