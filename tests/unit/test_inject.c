@@ -1596,16 +1596,29 @@ static void test_timing(void **state)
 
 /* ---- SVE (arm64) ------------------------------------------------------- */
 
-static bool sve_usable(void)
+/* SVE, or with @streaming SME (HWCAP2_SME, asm/hwcap.h: 1 << 23). */
+static bool sve_usable(const char *opt)
 {
 #if defined(__aarch64__)
-	return getauxval(AT_HWCAP) & HWCAP_SVE;
+	return strcmp(opt, "-S") == 0 ? getauxval(AT_HWCAP2) & (1UL << 23)
+				      : getauxval(AT_HWCAP) & HWCAP_SVE;
 #else
+	(void)opt;
 	return false;
 #endif
 }
 
-/* The victim's sve thread (-v, -V) turns on, and never found a register of
+/* The test skips, saying why, where the CPU has not what @opt asks. */
+static void sve_require(const char *opt)
+{
+	if (!sve_usable(opt)) {
+		print_message("skipped: no %s (AT_HWCAP%s)\n", strcmp(opt, "-S") ? "SVE" : "SME",
+			      strcmp(opt, "-S") ? "" : "2");
+		skip();
+	}
+}
+
+/* The victim's sve thread (-v, -V, -S) turns on, and never found a register of
  * its SVE state changed (it names the first it finds: sve-bad REG). */
 static void assert_sve_intact(struct victim *v)
 {
@@ -1636,7 +1649,8 @@ static void assert_sve_intact(struct victim *v)
  * A thread stopped in user code with live SVE state (z upper bits, p,
  * ffr), syscalls run in it from the rescue code, let go: its SVE state is
  * what it was (every svc discards it; arch_xstate_get/set keep it).  -V:
- * at the CPU's largest vector length.
+ * at the CPU's largest vector length; -S: in streaming mode (NT_ARM_SSVE,
+ * which a syscall leaves).
  */
 static void sve_kept(const char *opt)
 {
@@ -1644,8 +1658,7 @@ static void sve_kept(const char *opt)
 	struct victim v;
 	int idx;
 
-	if (!sve_usable())
-		skip();
+	sve_require(opt);
 	start_victim(&v, opt, NULL);
 	p = seize(&v, 0);
 	idx = idx_of(p, victim_tid(&v, "sve"));
@@ -1672,6 +1685,12 @@ static void test_sve_kept_max_vl(void **state)
 	sve_kept("-V");
 }
 
+static void test_sve_kept_streaming(void **state)
+{
+	(void)state;
+	sve_kept("-S");
+}
+
 /*
  * The tracer dies while the sve thread is held (the anchor: the first to
  * run a syscall from the rescue code), at rest (@steps 0) or @steps steps
@@ -1683,8 +1702,7 @@ static void sve_tracer_dies(const char *opt)
 {
 	static const int at[] = { 0, 2, 4 };
 
-	if (!sve_usable())
-		skip();
+	sve_require(opt);
 	for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
 		struct victim v;
 		pid_t child, tid;
@@ -1734,6 +1752,12 @@ static void test_sve_tracer_dies_max_vl(void **state)
 	sve_tracer_dies("-V");
 }
 
+static void test_sve_tracer_dies_streaming(void **state)
+{
+	(void)state;
+	sve_tracer_dies("-S");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fds_before, fds_after)
 
 int main(void)
@@ -1768,6 +1792,8 @@ int main(void)
 		T(test_sve_kept_max_vl),
 		T(test_sve_tracer_dies),
 		T(test_sve_tracer_dies_max_vl),
+		T(test_sve_kept_streaming),
+		T(test_sve_tracer_dies_streaming),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
