@@ -395,11 +395,6 @@ static int do_transfer(struct pvmmap *h, const struct sys_facts *sf, struct pvmm
 	};
 	int r;
 
-	if (!res->tgt_is_src && !plan_goes_live(&res->plan))
-		/* best effort: without one, the re-read under the freeze
-		 * opens smaps afresh.  A live transfer's first freeze reads
-		 * no smaps, and its final one re-reads the facts of the first */
-		(void)proc_cursors_place(src, plan_needs_policies(&res->plan));
 	r = transfer_run(sf, src, tgt, req, &res->plan, &hooks, &st);
 	res->paused_s = st.paused_s;
 	res->rounds = st.rounds;

@@ -370,6 +370,13 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	live = src != tgt && plan_goes_live(plan);
 	if (live && plan_needs_policies(plan))
 		live = proc_policies_read(src) == 0;
+	/* A frozen transfer between two processes: cursors before the range
+	 * in the source's smaps and numa_maps, which its re-read under the
+	 * freeze goes on from (best effort: without one it opens them
+	 * afresh).  A live transfer's first freeze reads no smaps, and its
+	 * final one re-reads the facts of the first. */
+	if (src != tgt && !live)
+		(void)proc_cursors_place(src, plan_needs_policies(plan));
 	/* The target first: it is held throughout, so what is read of it
 	 * now is what it is when the source stops, and reading it (~0.4 ms,
 	 * issue 10) is no part of the source's pause.  A failure to read
