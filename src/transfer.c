@@ -336,9 +336,9 @@ static int make_early(struct xfer *x, struct proc_facts *src, const struct proc_
 	return 1;
 }
 
-int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
-		 const struct request *req, struct plan *plan, const struct transfer_hooks *hooks,
-		 struct transfer_stats *st)
+static int run(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
+	       const struct request *req, struct plan *plan, const struct transfer_hooks *hooks,
+	       struct transfer_stats *st)
 {
 	struct xfer x = { .sf = sf, .req = req, .plan = plan, .st = st, .hooks = hooks,
 			  .self_pidfd = -1, .scratch_id = -1, .self_pidfd_id = -1 };
@@ -441,6 +441,24 @@ int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc
 	xfer_live_end(&x);
 	if (!st->rounds)
 		st->rounds = 1;
+	return r;
+}
+
+int transfer_run(const struct sys_facts *sf, struct proc_facts *src, struct proc_facts *tgt,
+		 const struct request *req, struct plan *plan, const struct transfer_hooks *hooks,
+		 struct transfer_stats *st)
+{
+	int r = run(sf, src, tgt, req, plan, hooks, st);
+
+	/* Not fully rolled back: no piece was done, and none may still read
+	 * "ok", a dry run's word for "would be done" (st->message says what
+	 * is left where). */
+	if (r == -ENOTRECOVERABLE)
+		for (size_t i = 0; i < plan->n; i++)
+			if (plan->e[i].status == STATUS_OK) {
+				plan->e[i].status = STATUS_FAILED;
+				plan->e[i].bytes_copied = 0;
+			}
 	return r;
 }
 

@@ -70,7 +70,7 @@ struct xfer {
 	const struct transfer_hooks *hooks;
 	struct inject_proc *sp, *tp;    /* the same when the pids are */
 	const struct proc_facts *src;   /* as re-read under the freeze */
-	const char *fail_at;
+	const char *fail_at;            /* PVMMAP_FAIL_AT: points, comma-separated */
 	double t0;                      /* when the freeze began */
 	char oom_old[16];               /* pvmmap's oom_score_adj, to put back */
 	unsigned char *buf;             /* bounce path only */
@@ -115,6 +115,9 @@ int xfer_fail_msg(char *msg, size_t len, int err, const char *fmt, ...)
 
 /* A step boundary: the test failure point, or a signal that arrived. */
 int xfer_boundary(struct xfer *x, const char *name);
+
+/* Whether PVMMAP_FAIL_AT names @name (tests only). */
+bool xfer_fail_at(const struct xfer *x, const char *name);
 
 /* A syscall whose failure fails the step: st->message says which. */
 int xfer_call_ok(struct xfer *x, struct inject_proc *p, const char *what, uint64_t addr,

@@ -58,11 +58,28 @@ int xfer_call_ok(struct xfer *x, struct inject_proc *p, const char *what, uint64
 	return 0;
 }
 
+/* PVMMAP_FAIL_AT names one point or several, separated by commas: a
+ * failure, then "undo" to make its rollback fail too. */
+bool xfer_fail_at(const struct xfer *x, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = x->fail_at; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
 int xfer_boundary(struct xfer *x, const char *name)
 {
 	sigset_t pend, term;
 
-	if (x->fail_at && strcmp(x->fail_at, name) == 0)
+	if (xfer_fail_at(x, name))
 		return xfer_fail(x->st, -EIO, "PVMMAP_FAIL_AT=%s: failing on purpose", name);
 	if (x->hooks && x->hooks->cancel && *x->hooks->cancel)
 		return xfer_fail(x->st, -EINTR, "cancelled (%s)", name);
@@ -118,9 +135,22 @@ static void scratch_free(struct xfer *x)
 
 /* ---- finish ------------------------------------------------------------------ */
 
+/* The target's journal undone, last first: 0, or the first undo's error
+ * (@what says which).  PVMMAP_FAIL_AT=undo (tests) undoes nothing, as an
+ * undo that fails leaves what it could not remove: what the report then
+ * says must be true. */
+static int journal_undo(struct xfer *x, char *what, size_t len)
+{
+	if (xfer_fail_at(x, "undo")) {
+		snprintf(what, len, "PVMMAP_FAIL_AT=undo: nothing was undone, on purpose");
+		return -EIO;
+	}
+	return inject_journal_rollback(x->tp, what, len);
+}
+
 /* Undo what was done in the target, last first: its journal.  0, or
  * -ENOTRECOVERABLE when some of it could not be undone (st->message says
- * what is where). */
+ * what is where; the pieces stay "ok" for transfer_run to fail). */
 static int rollback(struct xfer *x)
 {
 	char what[200];
@@ -130,14 +160,14 @@ static int rollback(struct xfer *x)
 	 * fails the undoing a moment before it shows that it exited. */
 	if (inject_alive(x->tp))
 		scratch_free(x);
-	if (inject_alive(x->tp) && inject_journal_rollback(x->tp, what, sizeof what) &&
-	    !inject_exited(x->tp, 100))
+	if (inject_alive(x->tp) && journal_undo(x, what, sizeof what) && !inject_exited(x->tp, 100))
 		err = xfer_fail(x->st, -ENOTRECOVERABLE,
 				"rolling back failed: %s; the source is unchanged", what);
 	for (size_t i = 0; i < x->plan->n; i++) {
 		struct plan_entry *e = &x->plan->e[i];
 		if (e->status == STATUS_OK) {
-			e->status = STATUS_ROLLED_BACK;
+			if (!err)
+				e->status = STATUS_ROLLED_BACK;
 			e->bytes_copied = 0;
 		}
 	}
@@ -264,7 +294,7 @@ int xfer_discard_early(struct xfer *x)
 
 	x->created = false;
 	xfer_scratch_put(x);
-	if (inject_journal_rollback(x->tp, what, sizeof what) && !inject_exited(x->tp, 100))
+	if (journal_undo(x, what, sizeof what) && !inject_exited(x->tp, 100))
 		return xfer_fail(x->st, -ENOTRECOVERABLE,
 				 "rolling back failed: %s; the source is unchanged", what);
 	/* the rescue area goes too, so that the plan made under the freeze

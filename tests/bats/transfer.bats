@@ -135,6 +135,60 @@ teardown() { fx_teardown; }
 	done
 }
 
+# A rollback that fails leaves something in the target: exit 5, and the
+# report says so truthfully, not "ok" (a dry run's word) nor "rolled-back".
+left_over_report() {    # OP
+	assert_equal "$(jqo -r '.error.code')" left-over
+	[[ $(jqo -r '.error.message') == *"rolling back failed"*"PVMMAP_FAIL_AT=undo"* ]] ||
+		fail "$1: the error does not say what is left: $(jqo -r '.error.message')"
+	assert_equal "$(jqo -r '[.vmas[].status] | join(" ")')" failed
+	assert_equal "$(jqo -r '.summary.failed')" 1
+	assert_equal "$(jqo -r '.summary.done')" 0
+	assert_equal "$(jqo -r '.summary.bytes_copied')" 0
+}
+
+@test "a rollback that fails too (PVMMAP_FAIL_AT=after-create,undo): exit 5, the VMA failed, and the target holds what the error says is left" {
+	start_cmd src anon:2M:label=a
+	local s e sp dp op smaps ssum
+	s=$(cstart src a); e=$(cend src a); sp=$(cpid src)
+	smaps=$(cat "/proc/$sp/maps"); ssum=$(sum src "$s" "$e")
+	for op in copy move; do
+		start_cmd "dst$op" anon:64K:label=x
+		dp=$(cpid "dst$op")
+		PVMMAP_FAIL_AT=after-create,undo pvrun 5 "$op" "$sp" "$s" 2M --to "$dp" --frozen --json
+		left_over_report "$op"
+		maps_has "$dp" "$s" || fail "$op: the error says the destination is left in the target; it is not"
+		assert_equal "$(cat "/proc/$sp/maps")" "$smaps"
+		assert_equal "$(sum src "$s" "$e")" "$ssum"
+		ask "dst$op" "sum x" >/dev/null
+	done
+}
+
+@test "a destination made early that cannot be undone once the source is gone: exit 5, the VMA failed, the target keeps running with it" {
+	start_cmd src anon:2M:label=a
+	start_cmd dst anon:64K:label=x
+	local s sp dp pv st
+	s=$(cstart src a); sp=$(cpid src); dp=$(cpid dst)
+	# stopped once the destination is made in the target, before the
+	# source is stopped; the source is killed there, so the destination
+	# must be undone, and PVMMAP_FAIL_AT=undo makes that fail
+	PVMMAP_STOP_AT=early PVMMAP_FAIL_AT=undo "$PVMMAP" copy "$sp" "$s" 2M --to "$dp" --frozen --json \
+		> "$(fx_dir)/early.json" 2> "$(fx_dir)/early.err" 3>&- &
+	pv=$!
+	wait_until 10 fx_stopped "$pv"
+	maps_has "$dp" "$s" || fail "pvmmap stopped at early without a destination in the target"
+	kill -KILL "$sp"
+	wait_until 30 eval '! fx_alive "$sp"' || fail "the source outlived SIGKILL"
+	kill -CONT "$pv"
+	st=0
+	wait "$pv" || st=$?
+	output=$(< "$(fx_dir)/early.json")
+	assert_equal "$st" 5
+	left_over_report copy
+	maps_has "$dp" "$s"
+	ask dst "sum x" >/dev/null
+}
+
 @test "a thread blocked in read in the source keeps working after a move" {
 	start_cmd src anon:1M:label=a thread:label=t
 	start_cmd dst anon:64K:label=x
@@ -463,7 +517,7 @@ protected_early() {
 	wait_until 10 early_stopped "$pv"
 	maps_has "$dp" "$s"
 	kill -KILL "$sp"
-	wait_until 10 eval '! fx_alive '"$sp"
+	wait_until 30 eval '! fx_alive "$sp"' || fail "the source outlived SIGKILL"
 	kill -CONT "$pv"
 	wait "$pv" || st=$?
 	output=$(< "$(fx_dir)/early.json")
