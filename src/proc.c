@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,32 +85,45 @@ struct lp_facts {
  * - a zombie: total 1 with state Z; once reaped: total 0;
  * - kthreadd (pid 2): total 1, FLAGS has PF_KTHREAD.
  */
-static int lp_read(pid_t pid, struct lp_facts *lp)
+/*
+ * One libproc2 context for the life of the process, made at the first
+ * read: procps_pids_new dlopens libnuma (1.3 ms the first time on the
+ * development VM), and a new context's first select touches fresh buffers
+ * (0.5-0.8 ms), where a kept one answers the next select in ~0.05 ms
+ * (issue 10's fixed costs: the source and the target are read in turn).
+ * Its answer lives in the context's stacks until the next select, hence
+ * the lock, held until the facts are copied out.  The context is never
+ * given back: unref at exit would only add to it.
+ */
+static pthread_mutex_t lp_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pids_info *lp_info;
+
+static int lp_select(pid_t pid, struct lp_facts *lp)
 {
-	struct pids_info *info = NULL;
 	struct pids_fetch *f;
 	const struct pids_stack *st;
 	const char *cmd;
 	unsigned id = (unsigned)pid;
 	int r;
 
-	r = procps_pids_new(&info, lp_items, LP__N);
-	if (r < 0)
-		return r == -1 ? -EIO : r;
-	if (r > 0 || !info) {
-		procps_pids_unref(&info);
-		return -EIO;
+	if (!lp_info) {
+		r = procps_pids_new(&lp_info, lp_items, LP__N);
+		if (r < 0) {
+			lp_info = NULL;
+			return r == -1 ? -EIO : r;
+		}
+		if (r > 0 || !lp_info) {
+			procps_pids_unref(&lp_info);
+			lp_info = NULL;
+			return -EIO;
+		}
 	}
 	errno = 0;
-	f = procps_pids_select(info, &id, 1, PIDS_SELECT_PID);
-	if (!f || !f->counts) {
-		r = procfs_errno(errno);
-		goto out;
-	}
-	if (f->counts->total < 1 || !f->stacks || !f->stacks[0]) {
-		r = -ESRCH;
-		goto out;
-	}
+	f = procps_pids_select(lp_info, &id, 1, PIDS_SELECT_PID);
+	if (!f || !f->counts)
+		return procfs_errno(errno);
+	if (f->counts->total < 1 || !f->stacks || !f->stacks[0])
+		return -ESRCH;
 	st = f->stacks[0];
 	lp->state = (char)lp_val(st, LP_STATE)->result.s_ch;
 	lp->ruid = lp_val(st, LP_RUID)->result.u_int;
@@ -118,12 +132,19 @@ static int lp_read(pid_t pid, struct lp_facts *lp)
 	lp->tgid = lp_val(st, LP_TGID)->result.s_int;
 	lp->began = lp_val(st, LP_BEGAN)->result.ull_int;
 	lp->flags = lp_val(st, LP_FLAGS)->result.ul_int;
-	/* the string belongs to @info: copy it before the unref */
+	/* the string belongs to the context: copied before the next select */
 	cmd = lp_val(st, LP_CMD)->result.str;
 	snprintf(lp->comm, sizeof lp->comm, "%s", cmd ? cmd : "");
-	r = 0;
-out:
-	procps_pids_unref(&info);
+	return 0;
+}
+
+static int lp_read(pid_t pid, struct lp_facts *lp)
+{
+	int r;
+
+	pthread_mutex_lock(&lp_lock);
+	r = lp_select(pid, lp);
+	pthread_mutex_unlock(&lp_lock);
 	return r;
 }
 
