@@ -77,15 +77,6 @@ struct lp_facts {
 };
 
 /*
- * libproc2 select on one pid.  Measured on procps 4.0.2 / Linux 6.18:
- * - a pid that does not exist: the fetch succeeds with total 0;
- * - a thread id (not listed in /proc, but /proc/TID exists): total 1, with
- *   the thread's state and start time, TGID from status (the process) and
- *   NLWP of the whole process;
- * - a zombie: total 1 with state Z; once reaped: total 0;
- * - kthreadd (pid 2): total 1, FLAGS has PF_KTHREAD.
- */
-/*
  * One libproc2 context for the life of the process, made at the first
  * read: procps_pids_new dlopens libnuma (1.3 ms the first time on the
  * development VM), and a new context's first select touches fresh buffers
@@ -98,6 +89,15 @@ struct lp_facts {
 static pthread_mutex_t lp_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pids_info *lp_info;
 
+/*
+ * libproc2 select on one pid.  Measured on procps 4.0.2 / Linux 6.18:
+ * - a pid that does not exist: the fetch succeeds with total 0;
+ * - a thread id (not listed in /proc, but /proc/TID exists): total 1, with
+ *   the thread's state and start time, TGID from status (the process) and
+ *   NLWP of the whole process;
+ * - a zombie: total 1 with state Z; once reaped: total 0;
+ * - kthreadd (pid 2): total 1, FLAGS has PF_KTHREAD.
+ */
 static int lp_select(pid_t pid, struct lp_facts *lp)
 {
 	struct pids_fetch *f;
