@@ -116,9 +116,6 @@ int xfer_fail_msg(char *msg, size_t len, int err, const char *fmt, ...)
 /* A step boundary: the test failure point, or a signal that arrived. */
 int xfer_boundary(struct xfer *x, const char *name);
 
-/* Whether PVMMAP_FAIL_AT names @name (tests only). */
-bool xfer_fail_at(const struct xfer *x, const char *name);
-
 /* A syscall whose failure fails the step: st->message says which. */
 int xfer_call_ok(struct xfer *x, struct inject_proc *p, const char *what, uint64_t addr,
 		 enum arch_sys s, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);

@@ -60,7 +60,7 @@ int xfer_call_ok(struct xfer *x, struct inject_proc *p, const char *what, uint64
 
 /* PVMMAP_FAIL_AT names one point or several, separated by commas: a
  * failure, then "undo" to make its rollback fail too. */
-bool xfer_fail_at(const struct xfer *x, const char *name)
+static bool fail_at(const struct xfer *x, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -79,7 +79,7 @@ int xfer_boundary(struct xfer *x, const char *name)
 {
 	sigset_t pend, term;
 
-	if (xfer_fail_at(x, name))
+	if (fail_at(x, name))
 		return xfer_fail(x->st, -EIO, "PVMMAP_FAIL_AT=%s: failing on purpose", name);
 	if (x->hooks && x->hooks->cancel && *x->hooks->cancel)
 		return xfer_fail(x->st, -EINTR, "cancelled (%s)", name);
@@ -141,7 +141,7 @@ static void scratch_free(struct xfer *x)
  * says must be true. */
 static int journal_undo(struct xfer *x, char *what, size_t len)
 {
-	if (xfer_fail_at(x, "undo")) {
+	if (fail_at(x, "undo")) {
 		snprintf(what, len, "PVMMAP_FAIL_AT=undo: nothing was undone, on purpose");
 		return -EIO;
 	}
